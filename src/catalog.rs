@@ -1,0 +1,128 @@
+//! The check catalogue: the one table of every check ID, its level, title and the
+//! clause it comes from. Reports, `brhook checks`, JUnit and the README read it;
+//! `../shared/spec/checks.md` is the human source it mirrors.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Verdict class of a check or finding (Autobahn-style: fail / non-strict / info).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warn,
+    Fail,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which part of brhook can exercise a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Judged on every request (headers) or body.
+    Request,
+    /// Judged over the attempts of one event at one URL.
+    Delivery,
+    /// Judged across the URLs of one setting.
+    FanOut,
+    /// Judged over the whole captured stream.
+    Stream,
+    /// Judged by `brhook send` against a receiver.
+    Receiver,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Check {
+    pub id: &'static str,
+    /// The highest level this check reports (some checks also report lower levels,
+    /// e.g. T2 is `fail` for a foreign media type but `warn` for a charset parameter).
+    pub level: Level,
+    pub title: &'static str,
+    pub source: &'static str,
+    pub scope: Scope,
+    /// False while brhook cannot exercise the check yet; reports list it as
+    /// `not-implemented` rather than hiding it.
+    pub implemented: bool,
+}
+
+macro_rules! checks {
+    ($( $id:literal $level:ident $scope:ident $imp:literal $title:literal $source:literal ;)*) => {
+        /// Every check, in catalogue order.
+        pub const CHECKS: &[Check] = &[
+            $( Check { id: $id, level: Level::$level, title: $title, source: $source, scope: Scope::$scope, implemented: $imp }, )*
+        ];
+    };
+}
+
+checks! {
+    "T1" Fail Request true  "method is POST" "doc: request format";
+    "T2" Fail Request true  "Content-Type media type is application/json (a parameter such as charset is warn)" "doc: request format; facts: exact header";
+    "T3" Fail Request true  "User-Agent is present and matches BililiveRecorder/<semver>" "doc: request format";
+    "T4" Fail Request true  "body is one UTF-8 JSON object: no BOM, no trailing data, valid UTF-8" "facts: one byte array";
+    "T5" Info Request true  "body framing: Content-Length present (chunked is noted)" "facts";
+    "S1" Fail Request true  "v2 envelope: EventType string, EventTimestamp date-time with offset, EventId GUID, EventData object" "doc: v2 body";
+    "S2" Fail Request true  "EventData matches the schema of its EventType" "doc: each event; facts: 2.x types";
+    "S3" Info Request true  "unknown EventType: only the envelope is checked" "doc: more types may be added";
+    "S4" Info Request true  "fields beyond the schema" "forward compatibility";
+    "S5" Fail Request true  "v1 record matches the v1 schema" "doc: v1";
+    "S6" Warn Request true  "value form differs from the real sender (GUID case, fraction digits, Z offset, \\u escapes, pretty-printing)" "facts: value formats";
+    "S7" Info Request true  "2.x booleans Recording/Streaming/DanmakuConnected absent (pre-2.0 sender)" "facts";
+    "D1" Fail Delivery false "at most 3 attempts" "doc: at most three tries";
+    "D2" Fail Delivery false "after a failed attempt, another attempt arrives before the capture closes" "doc: retry on non-2xx or error";
+    "D3" Fail Delivery false "every attempt carries byte-identical body, Content-Type and User-Agent" "doc: all data unchanged on retry";
+    "D4" Fail Delivery false "no attempt after one answered 2xx" "doc: 2xx is success";
+    "D5" Fail Delivery false "one EventId / EventRandomId never carries two different bodies" "doc: EventId is the de-duplication key";
+    "D6" Warn Delivery false "gaps between attempts measured (about 1 s, then 2 s); a gap under 100 ms is warn" "facts: retries";
+    "F1" Fail FanOut false "every event that reached one URL of the group reached every URL of it" "doc: sends to all URLs";
+    "F2" Fail FanOut false "the bytes are identical at every URL" "facts: one byte array";
+    "F3" Fail FanOut false "concurrent: while one URL holds its response, the event reaches the others" "doc: at the same time";
+    "F4" Fail FanOut false "isolated: faults at one URL cause no extra attempts at another" "facts: fan-out";
+    "C1" Fail Stream false "a SessionId has at most one SessionStarted and one SessionEnded" "doc: session lifecycle";
+    "C2" Warn Stream false "a session seen without its SessionStarted, or without SessionEnded at close (info)" "doc: session lifecycle";
+    "C3" Fail Stream false "every FileClosed pairs with a FileOpening (SessionId, RelativePath, FileOpenTime)" "doc: file events";
+    "C4" Fail Stream false "FileCloseTime >= FileOpenTime, FileSize >= 0, Duration >= 0" "doc: FileClosed";
+    "C5" Fail Stream false "RoomId and ShortId are the same across one SessionId" "facts: room fields";
+    "C6" Fail Stream false "each v1 record matches a v2 FileClosed; a FileClosed with no v1 record is warn" "facts: v1";
+    "C7" Warn Stream false "RelativePath is relative: not absolute, no drive letter, no .. segment" "doc: RelativePath";
+    "C8" Warn Stream false "StreamStarted has Streaming: true, StreamEnded has Streaming: false" "facts: stream events";
+    "R1" Fail Receiver false "every valid event of the six known types, 1.3 and 2.x shape, is answered 2xx" "doc: answer 2xx";
+    "R2" Warn Receiver false "answered within 5 s (over 100 s is fail)" "doc: answer as soon as possible";
+    "R3" Fail Receiver false "an unknown EventType is answered 2xx" "doc: more types may be added";
+    "R4" Fail Receiver false "fields beyond the documented ones are tolerated" "forward compatibility";
+    "R5" Fail Receiver false "a retry (same bytes, same EventId) is answered 2xx" "doc: de-duplicate by EventId";
+    "R6" Fail Receiver false "events out of order are answered 2xx" "doc: order not guaranteed";
+    "R7" Fail Receiver false "StreamStarted/StreamEnded without SessionId are answered 2xx" "facts: 2.x types";
+    "R8" Fail Receiver false "real value forms are accepted (7 fraction digits, any offset, big FileSize, raw UTF-8)" "facts: value formats";
+    "R9" Fail Receiver false "v1 records are answered 2xx" "doc: v1";
+}
+
+/// Looks up a check by ID. Panics on an unknown ID: IDs are compile-time constants in
+/// brhook, so an unknown one is a programming error caught by the catalogue test.
+pub fn check(id: &str) -> &'static Check {
+    CHECKS
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("check {id} is not in the catalogue"))
+}
+
+/// The checks of one scope, in catalogue order.
+pub fn of_scope(scope: Scope) -> impl Iterator<Item = &'static Check> {
+    CHECKS.iter().filter(move |c| c.scope == scope)
+}

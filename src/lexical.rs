@@ -1,0 +1,188 @@
+//! A lexical pass over the raw body text, for what a parsed `Value` has forgotten:
+//! how numbers were spelled (`23058` vs `23058.0`), whether non-ASCII was `\u`-escaped,
+//! whether the body was pretty-printed. Runs only on text serde_json already accepted,
+//! and keeps its own stack, so depth cannot overflow it.
+
+/// One number token and where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberToken {
+    pub pointer: String,
+    pub text: String,
+}
+
+/// What the lexical pass saw.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Lexical {
+    /// Numbers written with a fraction or an exponent.
+    pub non_integer_numbers: Vec<NumberToken>,
+    /// Pointers of strings (values, or keys: the pointer then ends at that key) holding a
+    /// `\uXXXX` escape of a non-ASCII character the real sender writes raw.
+    pub escaped_non_ascii: Vec<String>,
+    /// Whitespace outside strings (the real sender writes compact JSON).
+    pub whitespace: bool,
+}
+
+enum Frame {
+    Object { key: Option<String> },
+    Array { index: usize },
+}
+
+fn escape_token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+fn pointer(stack: &[Frame]) -> String {
+    let mut p = String::new();
+    for f in stack {
+        p.push('/');
+        match f {
+            Frame::Object { key } => p.push_str(&escape_token(key.as_deref().unwrap_or(""))),
+            Frame::Array { index } => p.push_str(&index.to_string()),
+        }
+    }
+    p
+}
+
+/// Newtonsoft.Json escapes these even by default; a raw sender never escapes others.
+fn sender_escapes(c: u32) -> bool {
+    c < 0x80 || c == 0x85 || c == 0x2028 || c == 0x2029
+}
+
+/// Reads a string starting after its opening quote; returns (decoded text, saw a
+/// non-ASCII escape, index after the closing quote).
+fn read_string(b: &[u8], mut i: usize) -> (String, bool, usize) {
+    let mut out = Vec::new();
+    let mut escaped = false;
+    while i < b.len() {
+        match b[i] {
+            b'"' => return (String::from_utf8_lossy(&out).into_owned(), escaped, i + 1),
+            b'\\' if i + 1 < b.len() => {
+                let e = b[i + 1];
+                if e == b'u' && i + 6 <= b.len() {
+                    let hex = std::str::from_utf8(&b[i + 2..i + 6]).unwrap_or("0");
+                    let c = u32::from_str_radix(hex, 16).unwrap_or(0);
+                    if !sender_escapes(c) {
+                        escaped = true;
+                    }
+                    // Keys are what pointers need; exact decoding of surrogates is moot.
+                    if let Some(ch) = char::from_u32(c) {
+                        let mut buf = [0; 4];
+                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    }
+                    i += 6;
+                } else {
+                    out.push(match e {
+                        b'n' => b'\n',
+                        b't' => b'\t',
+                        b'r' => b'\r',
+                        b'b' => 8,
+                        b'f' => 12,
+                        other => other,
+                    });
+                    i += 2;
+                }
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    (String::from_utf8_lossy(&out).into_owned(), escaped, i)
+}
+
+/// Scans `text`, which must already be valid JSON.
+pub fn scan(text: &str) -> Lexical {
+    let b = text.as_bytes();
+    let mut lex = Lexical::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    // In an object, the next string is a key until a ':' is seen.
+    let mut expect_key = false;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                lex.whitespace = true;
+                i += 1;
+            }
+            b'{' => {
+                stack.push(Frame::Object { key: None });
+                expect_key = true;
+                i += 1;
+            }
+            b'[' => {
+                stack.push(Frame::Array { index: 0 });
+                expect_key = false;
+                i += 1;
+            }
+            b'}' | b']' => {
+                stack.pop();
+                i += 1;
+            }
+            b',' => {
+                match stack.last_mut() {
+                    Some(Frame::Array { index }) => *index += 1,
+                    Some(Frame::Object { .. }) => expect_key = true,
+                    None => {}
+                }
+                i += 1;
+            }
+            b':' => {
+                expect_key = false;
+                i += 1;
+            }
+            b'"' => {
+                let (s, escaped, next) = read_string(b, i + 1);
+                if expect_key {
+                    if let Some(Frame::Object { key }) = stack.last_mut() {
+                        *key = Some(s);
+                    }
+                }
+                if escaped {
+                    lex.escaped_non_ascii.push(pointer(&stack));
+                }
+                i = next;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let tok = &text[start..i];
+                if tok.contains(['.', 'e', 'E']) {
+                    lex.non_integer_numbers.push(NumberToken {
+                        pointer: pointer(&stack),
+                        text: tok.to_string(),
+                    });
+                }
+            }
+            _ => i += 1, // true, false, null
+        }
+    }
+    lex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_pointers_of_fractional_numbers_and_escapes() {
+        let l = scan(r#"{"a":{"b/c":[1,2.0,{"d":3e2}]},"\u4e2d":"x","e":"\u00e9","f":"\u000a"}"#);
+        let ptrs: Vec<_> = l
+            .non_integer_numbers
+            .iter()
+            .map(|n| n.pointer.as_str())
+            .collect();
+        assert_eq!(ptrs, ["/a/b~1c/1", "/a/b~1c/2/d"]);
+        assert_eq!(l.escaped_non_ascii, ["/中", "/e"]);
+        assert!(!l.whitespace);
+    }
+
+    #[test]
+    fn notices_whitespace_outside_strings_only() {
+        assert!(!scan(r#"{"a":"x y"}"#).whitespace);
+        assert!(scan("{\"a\": 1}").whitespace);
+    }
+}
