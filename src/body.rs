@@ -164,11 +164,7 @@ fn violations(check: &'static str, vs: Vec<schema::Violation>, out: &mut Vec<Fin
                 check,
                 format!(
                     "{what} at {}",
-                    if v.pointer.is_empty() {
-                        "/"
-                    } else {
-                        &v.pointer
-                    }
+                    if v.pointer.is_empty() { "/" } else { &v.pointer }
                 ),
             )
             .pointer(v.pointer)
@@ -178,17 +174,9 @@ fn violations(check: &'static str, vs: Vec<schema::Violation>, out: &mut Vec<Fin
     }
 }
 
-fn judge_v2(
-    value: &Value,
-    lex: &lexical::Lexical,
-    bytes: &[u8],
-    mut findings: Vec<Finding>,
-) -> Body {
+fn judge_v2(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: Vec<Finding>) -> Body {
     violations("S1", schema::check_envelope(value), &mut findings);
-    let event_type = value
-        .get("EventType")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let event_type = value.get("EventType").and_then(Value::as_str).map(str::to_string);
     let id = value
         .get("EventId")
         .and_then(Value::as_str)
@@ -234,12 +222,7 @@ fn judge_v2(
     }
 }
 
-fn judge_v1(
-    value: &Value,
-    lex: &lexical::Lexical,
-    bytes: &[u8],
-    mut findings: Vec<Finding>,
-) -> Body {
+fn judge_v1(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: Vec<Finding>) -> Body {
     violations("S5", schema::check_v1(value), &mut findings);
     let fields = schema::v1_fields();
     extra_fields(value, "", fields, &mut findings);
@@ -288,13 +271,10 @@ fn integer_spelling(
         };
         if fields.get(name).is_some_and(|f| f.integer) {
             out.push(
-                Finding::new(
-                    check,
-                    format!("integer field {name} is written as {}", n.text),
-                )
-                .pointer(n.pointer.clone())
-                .expected("an integer without fraction or exponent")
-                .found(n.text.clone()),
+                Finding::new(check, format!("integer field {name} is written as {}", n.text))
+                    .pointer(n.pointer.clone())
+                    .expected("an integer without fraction or exponent")
+                    .found(n.text.clone()),
             );
         }
     }
@@ -332,14 +312,10 @@ fn value_forms(obj: &Value, at: &str, fields: &Fields, out: &mut Vec<Finding>) {
         };
         if let Some((expected, what)) = problem {
             out.push(
-                Finding::at(
-                    "S6",
-                    Level::Warn,
-                    format!("{name} {what}, unlike {SENDER_FORMS}"),
-                )
-                .pointer(format!("{at}/{name}"))
-                .expected(expected)
-                .found(s.to_string()),
+                Finding::at("S6", Level::Warn, format!("{name} {what}, unlike {SENDER_FORMS}"))
+                    .pointer(format!("{at}/{name}"))
+                    .expected(expected)
+                    .found(s.to_string()),
             );
         }
     }
@@ -391,9 +367,7 @@ fn forms_of_text(lex: &lexical::Lexical, out: &mut Vec<Finding>) {
             Finding::at(
                 "S6",
                 Level::Warn,
-                format!(
-                    "body has whitespace between tokens (pretty-printed), unlike {SENDER_FORMS}"
-                ),
+                format!("body has whitespace between tokens (pretty-printed), unlike {SENDER_FORMS}"),
             )
             .pointer("")
             .expected("compact JSON with no whitespace outside strings")
@@ -505,11 +479,9 @@ pub fn is_recorder_agent(ua: &str) -> bool {
         Some((c, p)) => (c, Some(p)),
         None => (v, None),
     };
-    let numeric = |s: &str| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
-    };
-    let ident =
-        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let numeric =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let ident = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     let parts: Vec<_> = core.split('.').collect();
     parts.len() == 3
         && parts.iter().all(|p| numeric(p))

@@ -6,9 +6,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// Verdict class of a check or finding (Autobahn-style: fail / non-strict / info).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Info,

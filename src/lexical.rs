@@ -145,8 +145,7 @@ pub fn scan(text: &str) -> Lexical {
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                {
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
                     i += 1;
                 }
                 let tok = &text[start..i];
@@ -170,11 +169,7 @@ mod tests {
     #[test]
     fn finds_pointers_of_fractional_numbers_and_escapes() {
         let l = scan(r#"{"a":{"b/c":[1,2.0,{"d":3e2}]},"\u4e2d":"x","e":"\u00e9","f":"\u000a"}"#);
-        let ptrs: Vec<_> = l
-            .non_integer_numbers
-            .iter()
-            .map(|n| n.pointer.as_str())
-            .collect();
+        let ptrs: Vec<_> = l.non_integer_numbers.iter().map(|n| n.pointer.as_str()).collect();
         assert_eq!(ptrs, ["/a/b~1c/1", "/a/b~1c/2/d"]);
         assert_eq!(l.escaped_non_ascii, ["/中", "/e"]);
         assert!(!l.whitespace);

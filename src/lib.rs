@@ -4,3 +4,4 @@ pub mod catalog;
 pub mod lexical;
 pub mod report;
 pub mod schema;
+pub mod validate;

@@ -13,10 +13,7 @@ pub const BASE: &str = "https://brhook.invalid/schemas/";
 /// The schema files, by file name, as shipped in `schemas/`.
 pub const FILES: &[(&str, &str)] = &[
     ("defs.json", include_str!("../schemas/defs.json")),
-    (
-        "v2-envelope.json",
-        include_str!("../schemas/v2-envelope.json"),
-    ),
+    ("v2-envelope.json", include_str!("../schemas/v2-envelope.json")),
     (
         "v2-SessionStarted.json",
         include_str!("../schemas/v2-SessionStarted.json"),
@@ -110,10 +107,7 @@ fn compiled() -> &'static Compiled {
             .iter()
             .map(|t| {
                 let d = doc(&format!("v2-{t}.json"));
-                let data = d
-                    .pointer("/properties/EventData")
-                    .cloned()
-                    .unwrap_or_default();
+                let data = d.pointer("/properties/EventData").cloned().unwrap_or_default();
                 (*t, declared(&d), declared(&data))
             })
             .collect();
@@ -236,7 +230,14 @@ fn expectation(e: &jsonschema::ValidationError<'_>) -> String {
     let rest = full.strip_prefix(&instance).unwrap_or(&full).trim();
     let rest = rest.strip_prefix("is ").unwrap_or(rest);
     let rest = rest.strip_prefix("not ").unwrap_or(rest);
-    rest.to_string()
+    match rest {
+        r#"a "date-time""# => {
+            "a date-time with an explicit offset, e.g. 2021-05-14T17:52:44.4960899+08:00".into()
+        }
+        r#"a "uuid""# => "a GUID, e.g. e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2".into(),
+        r#"of type "integer""# => "a JSON integer, e.g. 23058 (not a string or a float)".into(),
+        other => other.to_string(),
+    }
 }
 
 /// A compact rendering of a found value, cut to keep findings one line.

@@ -156,22 +156,14 @@ impl Report {
         strict: bool,
     ) -> Report {
         findings.sort_by(|a, b| {
-            (
-                b.level,
-                order(a.check),
-                &a.url,
-                &a.event,
-                &a.source,
-                &a.pointer,
-            )
-                .cmp(&(
-                    a.level,
-                    order(b.check),
-                    &b.url,
-                    &b.event,
-                    &b.source,
-                    &b.pointer,
-                ))
+            (b.level, order(a.check), &a.url, &a.event, &a.source, &a.pointer).cmp(&(
+                a.level,
+                order(b.check),
+                &b.url,
+                &b.event,
+                &b.source,
+                &b.pointer,
+            ))
         });
         let mut counts = Counts::default();
         for f in &findings {
@@ -184,11 +176,7 @@ impl Report {
         let checks = CHECKS
             .iter()
             .map(|c| {
-                let worst = findings
-                    .iter()
-                    .filter(|f| f.check == c.id)
-                    .map(|f| f.level)
-                    .max();
+                let worst = findings.iter().filter(|f| f.check == c.id).map(|f| f.level).max();
                 let (status, reason) = if let Some(r) = cov.skipped.get(c.id) {
                     (Status::Skipped, Some(r.clone()))
                 } else if cov.ran.contains_key(c.id) || worst.is_some() {
@@ -200,15 +188,9 @@ impl Report {
                     };
                     (s, None)
                 } else if !c.implemented {
-                    (
-                        Status::NotImplemented,
-                        Some("not implemented yet".to_string()),
-                    )
+                    (Status::NotImplemented, Some("not implemented yet".to_string()))
                 } else {
-                    (
-                        Status::Skipped,
-                        Some("not exercised by this command".to_string()),
-                    )
+                    (Status::Skipped, Some("not exercised by this command".to_string()))
                 };
                 CheckResult {
                     id: c.id,

@@ -27,21 +27,14 @@ pub fn render(r: &Report, color: bool) -> String {
         r.counts.warn,
         r.counts.info,
         r.subject,
-        if r.strict {
-            " (strict: warnings fail)"
-        } else {
-            ""
-        }
+        if r.strict { " (strict: warnings fail)" } else { "" }
     );
     for c in r
         .checks
         .iter()
         .filter(|c| matches!(c.status, Status::Failed | Status::Warned))
     {
-        let n = r
-            .findings_of(c.id)
-            .filter(|f| f.level >= Level::Warn)
-            .count();
+        let n = r.findings_of(c.id).filter(|f| f.level >= Level::Warn).count();
         let mark = if c.status == Status::Failed {
             paint("31", "✗")
         } else {
@@ -56,16 +49,8 @@ pub fn render(r: &Report, color: bool) -> String {
             if n == 1 { "" } else { "s" }
         );
     }
-    let skipped: Vec<_> = r
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Skipped)
-        .collect();
-    let passed = r
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Passed)
-        .count();
+    let skipped: Vec<_> = r.checks.iter().filter(|c| c.status == Status::Skipped).collect();
+    let passed = r.checks.iter().filter(|c| c.status == Status::Passed).count();
     let _ = writeln!(out, "  {passed} checks passed, {} skipped", skipped.len());
     if !r.findings.is_empty() {
         let _ = writeln!(out, "\nFindings:");
@@ -109,15 +94,18 @@ pub fn render(r: &Report, color: bool) -> String {
         .filter(|c| c.reason.as_deref() != Some("not exercised by this command"))
         .collect();
     if !reasons.is_empty() {
-        let _ = writeln!(out, "\nSkipped:");
+        let _ = writeln!(out, "\nSkipped (could not run here; never counted as passed):");
+        // Group checks that share a reason: one line per reason.
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
         for c in reasons {
-            let _ = writeln!(
-                out,
-                "  {} {}: {}",
-                c.id,
-                c.title,
-                c.reason.as_deref().unwrap_or("")
-            );
+            let reason = c.reason.as_deref().unwrap_or("");
+            match groups.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, ids)) => ids.push(c.id),
+                None => groups.push((reason, vec![c.id])),
+            }
+        }
+        for (reason, ids) in groups {
+            let _ = writeln!(out, "  {}: {reason}", ids.join(", "));
         }
     }
     out

@@ -1,0 +1,53 @@
+//! Argument parsing and wiring of the commands.
+
+mod output;
+mod validate;
+
+use clap::{Parser, Subcommand};
+
+/// brhook: does this sender really speak BililiveRecorder's webhook protocol?
+///
+/// Judges webhook bodies and live sender traffic against the documented protocol and
+/// the real sender's behaviour. Every finding names a check of the catalogue
+/// (`brhook checks`). Exit codes: 0 pass, 1 at least one failure, 2 usage or I/O error.
+#[derive(Parser)]
+#[command(name = "brhook", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Judge webhook bodies saved in files (`-` reads one body from stdin).
+    ///
+    /// Each file holds one request body. Checks T4 and S1–S7 run on each; header checks
+    /// need a live request (`brhook listen`).
+    ///
+    /// Example: brhook validate body.json --format json
+    Validate(validate::Args),
+    /// List the check catalogue: ID, level, status in this version, title and source.
+    Checks(output::ChecksArgs),
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Checks(a) => output::checks(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("brhook: {msg}");
+            2
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The report options every judging command shares, and where reports go.
+
+use brhook::catalog::CHECKS;
+use brhook::report::{text, Report};
+use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Summary first, then findings (colours on a terminal unless NO_COLOR is set).
+    Text,
+    /// The JSON report (the contract documented in the README).
+    Json,
+}
+
+#[derive(Args, Clone)]
+pub struct ReportArgs {
+    /// What goes to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Treat warnings as failures (verdict and exit code).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// True when stdout is a terminal and NO_COLOR is unset.
+pub fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes the report where the options say; returns the exit code (0 pass, 1 fail).
+pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
+    if let Some(path) = &args.report_json {
+        std::fs::write(path, report.to_json() + "\n")
+            .map_err(|e| format!("cannot write the JSON report to {}: {e}", path.display()))?;
+    }
+    match args.format {
+        Format::Text => print!("{}", text::render(report, color())),
+        Format::Json => println!("{}", report.to_json()),
+    }
+    Ok(if report.passed() { 0 } else { 1 })
+}
+
+#[derive(Args)]
+pub struct ChecksArgs {
+    /// Print the catalogue as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn checks(args: ChecksArgs) -> Result<i32, String> {
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(CHECKS).expect("catalogue serialises")
+        );
+        return Ok(0);
+    }
+    println!(
+        "{:<4} {:<5} {:<16} {:<60} source",
+        "id", "level", "status", "check"
+    );
+    for c in CHECKS {
+        let status = if c.implemented {
+            "implemented"
+        } else {
+            "not implemented"
+        };
+        println!(
+            "{:<4} {:<5} {:<16} {:<60} {}",
+            c.id, c.level, status, c.title, c.source
+        );
+    }
+    Ok(0)
+}
