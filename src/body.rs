@@ -42,6 +42,29 @@ pub fn hash(bytes: &[u8]) -> String {
     format!("body:{h:016x}")
 }
 
+/// Event identity (checks.md): `EventId` of a v2 event, `EventRandomId` of a v1
+/// record, else the hash of the bytes. The endpoint counts attempts by it before
+/// answering; the judges group attempts by it.
+pub fn identity(bytes: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    #[allow(non_snake_case)]
+    struct Ids {
+        EventId: Option<String>,
+        EventRandomId: Option<String>,
+    }
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match serde_json::from_slice::<Ids>(b) {
+        Ok(Ids {
+            EventId: Some(id), ..
+        }) => id,
+        Ok(Ids {
+            EventId: None,
+            EventRandomId: Some(id),
+        }) => id,
+        _ => hash(bytes),
+    }
+}
+
 /// The real sender writes no `\uXXXX` for non-ASCII, no whitespace, lowercase GUIDs,
 /// up to 7 fraction digits and `+00:00` for UTC.
 const SENDER_FORMS: &str = "the real sender (Newtonsoft.Json, Formatting.None)";
@@ -177,11 +200,7 @@ fn violations(check: &'static str, vs: Vec<schema::Violation>, out: &mut Vec<Fin
 fn judge_v2(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: Vec<Finding>) -> Body {
     violations("S1", schema::check_envelope(value), &mut findings);
     let event_type = value.get("EventType").and_then(Value::as_str).map(str::to_string);
-    let id = value
-        .get("EventId")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| hash(bytes));
+    let id = identity(bytes);
     let top = schema::envelope_fields();
     value_forms(value, "", top, &mut findings);
     if let Some(t) = &event_type {
@@ -228,11 +247,7 @@ fn judge_v1(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: V
     extra_fields(value, "", fields, &mut findings);
     value_forms(value, "", fields, &mut findings);
     integer_spelling("S5", lex, "", fields, &mut findings);
-    let id = value
-        .get("EventRandomId")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| hash(bytes));
+    let id = identity(bytes);
     Body {
         kind: Kind::V1,
         event_type: None,
@@ -282,6 +297,9 @@ fn integer_spelling(
 
 /// S7: the 2.x booleans.
 fn absent_booleans(data: &Value, out: &mut Vec<Finding>) {
+    if !data.is_object() {
+        return; // S1 already says EventData is not an object
+    }
     let absent: Vec<_> = ["Recording", "Streaming", "DanmakuConnected"]
         .into_iter()
         .filter(|k| data.get(*k).is_none())

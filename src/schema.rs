@@ -262,7 +262,7 @@ pub fn check_event(event_type: &str, body: &Value) -> Option<Vec<Violation>> {
     Some(
         violations(v, body)
             .into_iter()
-            .filter(|x| x.pointer.starts_with("/EventData/") || x.pointer == "/EventData")
+            .filter(|x| x.pointer.starts_with("/EventData/"))
             .collect(),
     )
 }

@@ -1,5 +1,6 @@
 //! Argument parsing and wiring of the commands.
 
+mod listen;
 mod output;
 mod validate;
 
@@ -26,6 +27,13 @@ enum Command {
     ///
     /// Example: brhook validate body.json --format json
     Validate(validate::Args),
+    /// Serve named URLs, record every request a sender posts, and judge the capture.
+    ///
+    /// Prints the URLs to paste into the sender's settings, answers each by its fault
+    /// plan, and on Ctrl-C (or --until-quiet) judges T, S, D, F and C checks.
+    ///
+    /// Example: brhook listen --url a --url b=fail:2 --url c=delay:500 --journal cap.jsonl
+    Listen(listen::Args),
     /// List the check catalogue: ID, level, status in this version, title and source.
     Checks(output::ChecksArgs),
 }
@@ -42,6 +50,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Checks(a) => output::checks(a),
+        Command::Listen(a) => listen::run(a),
     };
     match result {
         Ok(code) => code,

@@ -143,6 +143,8 @@ pub struct Report {
     pub counts: Counts,
     /// What was judged, e.g. "3 bodies" or "42 requests, 12 events at 3 URLs".
     pub subject: String,
+    /// Set when nothing could be judged; the verdict is then `fail`.
+    pub note: Option<String>,
     pub findings: Vec<Finding>,
     pub checks: Vec<CheckResult>,
 }
@@ -209,9 +211,16 @@ impl Report {
             strict,
             counts,
             subject: subject.into(),
+            note: None,
             findings,
             checks,
         }
+    }
+
+    /// Never pass on nothing: marks the report failed, saying why.
+    pub fn fail_on_nothing(&mut self, why: &str) {
+        self.verdict = "fail";
+        self.note = Some(why.to_string());
     }
 
     pub fn passed(&self) -> bool {

@@ -1,0 +1,198 @@
+//! `brhook listen`: the endpoint on a real port, for a sender in another process.
+
+use super::output::{emit, ReportArgs};
+use brhook::endpoint::Endpoint;
+use brhook::fault::Fault;
+use brhook::journal::UrlSpec;
+use brhook::judge::Options;
+use clap::Args as ClapArgs;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// Address to listen on. The default takes a free port on loopback; binding to all
+    /// interfaces (0.0.0.0) exposes the endpoint to the network.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    bind: SocketAddr,
+    /// A URL to serve, `NAME` or `NAME=FAULT` (repeatable). Faults: ok, status:CODE,
+    /// fail:N[:CODE], reset:N, delay:MS, joined with + (e.g. b=fail:2+delay:300).
+    /// Default: one URL `v2=ok`.
+    #[arg(long = "url", value_name = "NAME[=FAULT]", value_parser = parse_url)]
+    urls: Vec<UrlSpec>,
+    /// Quiet window in seconds: the capture closes only after this long without a
+    /// request (longer than the real sender's 2 s back-off).
+    #[arg(long = "quiet", default_value_t = 5.0, value_name = "SECS")]
+    quiet: f64,
+    /// Exit on its own once quiet after at least one request (otherwise Ctrl-C ends).
+    #[arg(long)]
+    until_quiet: bool,
+    /// Append every request to FILE (JSON Lines), flushed per request.
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// D6: a retry gap under this many milliseconds is a warning.
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    min_retry_gap: u64,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+pub fn parse_url(s: &str) -> Result<UrlSpec, String> {
+    let (name, fault) = s.split_once('=').unwrap_or((s, "ok"));
+    let name = name.trim().trim_matches('/');
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(format!(
+            "URL name {name:?} must be letters, digits, '-', '_' or '.' (e.g. --url a=fail:2)"
+        ));
+    }
+    Ok(UrlSpec {
+        name: name.to_string(),
+        fault: fault.parse::<Fault>()?,
+    })
+}
+
+pub fn run(args: Args) -> Result<i32, String> {
+    let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(listen(args))
+}
+
+async fn listen(args: Args) -> Result<i32, String> {
+    let urls = if args.urls.is_empty() {
+        vec![parse_url("v2=ok")?]
+    } else {
+        args.urls.clone()
+    };
+    let mut names = std::collections::BTreeSet::new();
+    if let Some(dup) = urls.iter().find(|u| !names.insert(u.name.clone())) {
+        return Err(format!(
+            "URL name {:?} is given twice; give each --url its own name",
+            dup.name
+        ));
+    }
+    let options = Options {
+        strict: args.report.strict,
+        min_retry_gap: Duration::from_millis(args.min_retry_gap),
+        ..Options::default()
+    };
+    let mut b = Endpoint::builder().bind(args.bind).options(options);
+    for u in urls {
+        b = b.url_spec(u);
+    }
+    if let Some(j) = &args.journal {
+        b = b.journal(j);
+    }
+    let ep = b.start().await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            format!("cannot listen on {}: the port is taken; choose another with --bind, or port 0 for a free one", args.bind)
+        }
+        _ => format!("cannot listen on {}: {e}", args.bind),
+    })?;
+    if args.bind.ip().is_unspecified() {
+        eprintln!("brhook: warning: listening on all interfaces ({}); anyone who can reach this machine can post to it", args.bind);
+    }
+    println!("brhook listening on http://{}", ep.addr());
+    println!("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):");
+    for (name, url) in ep.urls() {
+        let fault = ep_fault(&ep, &name);
+        println!("  {url}    ({name}: {fault})");
+    }
+    println!(
+        "Waiting for requests; {}.",
+        if args.until_quiet {
+            format!("the capture closes after {} s without one", args.quiet)
+        } else {
+            "press Ctrl-C to stop and judge".into()
+        }
+    );
+    let quiet = Duration::from_secs_f64(args.quiet.max(0.0));
+    let mut live = ep.subscribe();
+    let printer = tokio::spawn(async move {
+        while let Ok(r) = live.recv().await {
+            let status = r.response.status.map_or("reset".to_string(), |s| s.to_string());
+            let ty = event_type(&r.body);
+            println!(
+                "  #{:<4} {:>8.3}s {:<8} {:<16} -> {}",
+                r.seq,
+                r.at_ms / 1000.0,
+                r.url.as_deref().unwrap_or("(stray)"),
+                ty,
+                status
+            );
+        }
+    });
+    wait_for_stop(&ep, quiet, args.until_quiet).await;
+    let journal = ep.close(quiet).await;
+    printer.abort();
+    let report = brhook::judge::judge(&journal, &ep_options(&args));
+    println!();
+    emit(&report, &args.report)
+}
+
+fn ep_fault(ep: &Endpoint, name: &str) -> String {
+    ep.journal()
+        .fault(name)
+        .map(|f| f.to_string())
+        .unwrap_or_default()
+}
+
+fn ep_options(args: &Args) -> Options {
+    Options {
+        strict: args.report.strict,
+        min_retry_gap: Duration::from_millis(args.min_retry_gap),
+        ..Options::default()
+    }
+}
+
+fn event_type(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    #[allow(non_snake_case)]
+    struct T {
+        EventType: Option<String>,
+        EventRandomId: Option<String>,
+    }
+    match serde_json::from_slice::<T>(body) {
+        Ok(T {
+            EventType: Some(t), ..
+        }) => t,
+        Ok(T {
+            EventRandomId: Some(_),
+            ..
+        }) => "v1 record".into(),
+        _ => "?".into(),
+    }
+}
+
+async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool) {
+    let signal = async {
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    let quiet_stop = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let (idle, in_flight) = ep.idle();
+            if until_quiet && ep.requests_seen() > 0 && in_flight == 0 && idle >= quiet {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        _ = signal => {}
+        _ = quiet_stop => {}
+    }
+}

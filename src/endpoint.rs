@@ -1,0 +1,464 @@
+//! The fake endpoint: a real HTTP/1.1 server that answers each named URL by its fault
+//! plan and records every request, byte for byte, into the journal.
+
+use crate::body;
+use crate::fault::{Answer, Fault};
+use crate::journal::{Journal, Request, Response, UrlSpec, Writer};
+use crate::judge::{self, Options};
+use crate::report::Report;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, Semaphore};
+
+/// Default largest body read; a larger one is answered 413 and recorded.
+pub const DEFAULT_MAX_BODY: usize = crate::validate::DEFAULT_MAX_BODY;
+
+/// Configures and starts an [`Endpoint`].
+pub struct Builder {
+    bind: SocketAddr,
+    urls: Vec<UrlSpec>,
+    journal: Option<PathBuf>,
+    keep_in_memory: bool,
+    max_body: usize,
+    max_connections: usize,
+    header_timeout: Duration,
+    prefix: String,
+    options: Options,
+}
+
+impl Builder {
+    /// Adds a URL `/NAME` answering by `fault` (see [`Fault`]'s grammar).
+    /// Panics on a bad fault spec: this is for code; the CLI parses with errors.
+    pub fn url(mut self, name: &str, fault: &str) -> Self {
+        let fault = fault
+            .parse::<Fault>()
+            .unwrap_or_else(|e| panic!("url {name}: {e}"));
+        self.urls.push(UrlSpec {
+            name: name.to_string(),
+            fault,
+        });
+        self
+    }
+    pub fn url_spec(mut self, spec: UrlSpec) -> Self {
+        self.urls.push(spec);
+        self
+    }
+    /// Address to listen on (default 127.0.0.1:0: a free loopback port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+    /// Appends the journal to FILE as JSON Lines, flushed per request.
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal = Some(path.into());
+        self
+    }
+    /// With a journal file, `false` keeps nothing in memory (memory stays flat under
+    /// load); `finish` then reads the file back to judge.
+    pub fn keep_in_memory(mut self, keep: bool) -> Self {
+        self.keep_in_memory = keep;
+        self
+    }
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+    pub fn header_timeout(mut self, t: Duration) -> Self {
+        self.header_timeout = t;
+        self
+    }
+    /// A secret path prefix (the CLI's `--token`): URLs become `/PREFIX/NAME`.
+    pub fn prefix(mut self, p: &str) -> Self {
+        self.prefix = p.trim_matches('/').to_string();
+        self
+    }
+    /// How the capture is judged (strictness, retry-gap threshold).
+    pub fn options(mut self, o: Options) -> Self {
+        self.options = o;
+        self
+    }
+
+    pub async fn start(self) -> std::io::Result<Endpoint> {
+        let listener = TcpListener::bind(self.bind).await?;
+        let addr = listener.local_addr()?;
+        let journal = Journal::new(self.urls.clone(), self.prefix.clone());
+        let writer = match &self.journal {
+            Some(p) => Some(Writer::create(p, &journal.meta).map_err(std::io::Error::other)?),
+            None => None,
+        };
+        let (events, _) = broadcast::channel(1024);
+        let state = Arc::new(State {
+            start: Instant::now(),
+            journal: Mutex::new(journal),
+            writer: Mutex::new(writer),
+            keep: self.keep_in_memory || self.journal.is_none(),
+            counts: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            conns: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            last: Mutex::new(Instant::now()),
+            seen: AtomicU64::new(0),
+            urls: self.urls,
+            prefix: self.prefix,
+            max_body: self.max_body,
+            events,
+        });
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            state.clone(),
+            self.max_connections,
+            self.header_timeout,
+        ));
+        Ok(Endpoint {
+            addr,
+            state,
+            accept,
+            journal_path: self.journal,
+            options: self.options,
+        })
+    }
+}
+
+struct State {
+    start: Instant,
+    journal: Mutex<Journal>,
+    writer: Mutex<Option<Writer>>,
+    keep: bool,
+    /// Attempts so far per (URL, event identity): fault plans count per event.
+    counts: Mutex<HashMap<(String, String), u32>>,
+    seq: AtomicU64,
+    conns: AtomicU64,
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+    seen: AtomicU64,
+    urls: Vec<UrlSpec>,
+    prefix: String,
+    max_body: usize,
+    events: broadcast::Sender<Arc<Request>>,
+}
+
+impl State {
+    fn ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1000.0
+    }
+    fn touch(&self) {
+        *self.last.lock().expect("lock") = Instant::now();
+    }
+    fn route(&self, path: &str) -> Option<&UrlSpec> {
+        let path = path.strip_prefix('/')?;
+        let rest = if self.prefix.is_empty() {
+            path
+        } else {
+            path.strip_prefix(&self.prefix)?.strip_prefix('/')?
+        };
+        self.urls.iter().find(|u| u.name == rest)
+    }
+    fn record(&self, r: Request) {
+        let r = Arc::new(r);
+        if let Some(w) = self.writer.lock().expect("lock").as_mut() {
+            if let Err(e) = w.request(&r) {
+                eprintln!("brhook: {e}");
+            }
+        }
+        if self.keep {
+            self.journal.lock().expect("lock").requests.push((*r).clone());
+        }
+        self.seen.fetch_add(1, Ordering::SeqCst);
+        let _ = self.events.send(r);
+        self.touch();
+    }
+}
+
+/// A running endpoint. Drop stops it; [`Endpoint::finish`] stops it and judges.
+pub struct Endpoint {
+    addr: SocketAddr,
+    state: Arc<State>,
+    accept: tokio::task::JoinHandle<()>,
+    journal_path: Option<PathBuf>,
+    options: Options,
+}
+
+impl Endpoint {
+    pub fn builder() -> Builder {
+        Builder {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            urls: Vec::new(),
+            journal: None,
+            keep_in_memory: true,
+            max_body: DEFAULT_MAX_BODY,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            prefix: String::new(),
+            options: Options::default(),
+        }
+    }
+
+    /// Starts on a free loopback port with the given `(name, fault)` URLs.
+    pub async fn start(urls: &[(&str, &str)]) -> std::io::Result<Endpoint> {
+        urls.iter()
+            .fold(Endpoint::builder(), |b, (n, f)| b.url(n, f))
+            .start()
+            .await
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The full URL of a configured name, ready to paste into a sender's settings.
+    pub fn url(&self, name: &str) -> String {
+        assert!(
+            self.state.urls.iter().any(|u| u.name == name),
+            "no URL named {name:?} is configured"
+        );
+        let prefix = if self.state.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.state.prefix)
+        };
+        format!("http://{}/{prefix}{name}", self.addr)
+    }
+
+    pub fn urls(&self) -> Vec<(String, String)> {
+        self.state
+            .urls
+            .iter()
+            .map(|u| (u.name.clone(), self.url(&u.name)))
+            .collect()
+    }
+
+    /// Requests answered so far.
+    pub fn requests_seen(&self) -> u64 {
+        self.state.seen.load(Ordering::SeqCst)
+    }
+
+    /// Every answered request, as it is released (for live output).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Request>> {
+        self.state.events.subscribe()
+    }
+
+    /// What has been captured so far (in memory only; see `keep_in_memory`).
+    pub fn journal(&self) -> Journal {
+        let mut j = self.state.journal.lock().expect("lock").clone();
+        j.requests.sort_by_key(|r| r.seq);
+        j
+    }
+
+    /// Time since the last request arrived or was answered, and requests in flight.
+    pub fn idle(&self) -> (Duration, usize) {
+        (
+            self.state.last.lock().expect("lock").elapsed(),
+            self.state.in_flight.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Waits until nothing has arrived for `quiet` and nothing is in flight (at most
+    /// `options.max_wait`), stops listening, closes the journal, and judges it.
+    pub async fn finish(self, quiet: Duration) -> Report {
+        let journal = self.close(quiet).await;
+        judge::judge(&journal, &self.options)
+    }
+
+    /// As [`finish`](Self::finish), returning the closed journal instead of judging.
+    pub async fn close(&self, quiet: Duration) -> Journal {
+        let deadline = Instant::now() + self.options.max_wait;
+        loop {
+            let (idle, in_flight) = self.idle();
+            if in_flight == 0 && idle >= quiet {
+                break;
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            let wait = if in_flight > 0 {
+                Duration::from_millis(20)
+            } else {
+                quiet - idle
+            };
+            tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+        self.accept.abort();
+        let closed = self.state.ms();
+        let quiet_ms = quiet.as_secs_f64() * 1000.0;
+        if let Some(w) = self.state.writer.lock().expect("lock").as_mut() {
+            if let Err(e) = w.close(closed, quiet_ms) {
+                eprintln!("brhook: {e}");
+            }
+        }
+        let mut j = match (&self.journal_path, self.state.keep) {
+            (Some(p), false) => Journal::read(p).unwrap_or_else(|e| {
+                eprintln!("brhook: {e}");
+                self.journal()
+            }),
+            _ => self.journal(),
+        };
+        j.requests.sort_by_key(|r| r.seq);
+        j.closed_ms = Some(closed);
+        j.quiet_ms = Some(quiet_ms);
+        j
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, max_conns: usize, header_timeout: Duration) {
+    let permits = Arc::new(Semaphore::new(max_conns));
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(_) => {
+                // Out of descriptors or similar: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = state.conns.fetch_add(1, Ordering::SeqCst) + 1;
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| handle(req, state.clone(), conn));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+            drop(permit);
+        });
+    }
+}
+
+/// Counts a request in flight until dropped.
+struct InFlight(Arc<State>);
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.touch();
+    }
+}
+
+#[derive(Debug)]
+struct ResetConnection;
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault plan")
+    }
+}
+impl std::error::Error for ResetConnection {}
+
+type Reply = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
+
+async fn handle(req: hyper::Request<Incoming>, state: Arc<State>, conn: u64) -> Reply {
+    state.in_flight.fetch_add(1, Ordering::SeqCst);
+    let guard = InFlight(state.clone());
+    state.touch();
+    let at_ms = state.ms();
+    let seq = state.seq.fetch_add(1, Ordering::SeqCst) + 1;
+    let method = req.method().to_string();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "/".into());
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let spec = state.route(req.uri().path()).cloned();
+    let (body, body_error) = match Limited::new(req.into_body(), state.max_body).collect().await {
+        Ok(b) => (b.to_bytes().to_vec(), None),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => (
+            Vec::new(),
+            Some(format!(
+                "body over the {} byte limit (answered 413)",
+                state.max_body
+            )),
+        ),
+        Err(e) => (Vec::new(), Some(format!("body could not be read: {e}"))),
+    };
+    // The answer runs on its own task so that a sender hanging up mid-delay cannot
+    // cancel it: every request that arrived is recorded.
+    let task = tokio::spawn(async move {
+        let answer = match (&spec, &body_error) {
+            (None, _) => Answer::Status(404),
+            (Some(_), Some(e)) if e.contains("limit") => Answer::Status(413),
+            (Some(_), Some(_)) => Answer::Reset,
+            (Some(s), None) => {
+                let id = body::identity(&body);
+                let mut counts = state.counts.lock().expect("lock");
+                let n = counts.entry((s.name.clone(), id)).or_insert(0);
+                *n += 1;
+                s.fault.answer(*n)
+            }
+        };
+        if let Some(s) = &spec {
+            if s.fault.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(s.fault.delay_ms)).await;
+            }
+        }
+        let status = match answer {
+            Answer::Status(c) => Some(c),
+            Answer::Reset => None,
+        };
+        state.record(Request {
+            seq,
+            conn,
+            at_ms,
+            method,
+            target,
+            url: spec.map(|s| s.name),
+            headers,
+            body,
+            body_error,
+            response: Response {
+                status,
+                at_ms: state.ms(),
+            },
+        });
+        drop(guard);
+        answer
+    });
+    match task.await {
+        Ok(Answer::Status(code)) => {
+            let status =
+                hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+            let body = if code == 404 {
+                Bytes::from_static(b"brhook: no URL of this endpoint has this path\n")
+            } else {
+                Bytes::new()
+            };
+            Ok(hyper::Response::builder()
+                .status(status)
+                .body(Full::new(body))
+                .expect("response builds"))
+        }
+        _ => Err(ResetConnection),
+    }
+}

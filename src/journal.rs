@@ -1,0 +1,221 @@
+//! The journal: every request exactly as it arrived, and the answer it got. It is the
+//! only input of the judges, so judging a saved journal equals judging live.
+//!
+//! File form (JSON Lines): a `meta` line, one `request` line per request (written and
+//! flushed once its answer is released, so a kill loses nothing already answered), and
+//! a `close` line when the capture ends.
+
+use crate::fault::Fault;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlSpec {
+    pub name: String,
+    pub fault: Fault,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub tool: String,
+    pub version: String,
+    /// Wall-clock start (RFC 3339), for people; judges use the monotonic times.
+    pub started: String,
+    pub urls: Vec<UrlSpec>,
+    /// Path prefix (the `--token`), empty when none.
+    #[serde(default)]
+    pub prefix: String,
+}
+
+/// How a request was answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    /// Status sent, or `None` when the connection was reset without one.
+    pub status: Option<u16>,
+    /// Milliseconds since capture start at which the answer was released.
+    pub at_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Sequence number, from 1, in arrival order.
+    pub seq: u64,
+    /// Connection number, from 1: requests on one keep-alive connection share it.
+    pub conn: u64,
+    /// Milliseconds since capture start (monotonic) at which the head arrived.
+    pub at_ms: f64,
+    pub method: String,
+    /// Path and query as sent.
+    pub target: String,
+    /// The URL name it was addressed to; `None` for a stray request (unknown path).
+    pub url: Option<String>,
+    /// Headers in arrival order, names as hyper reports them (lowercase).
+    pub headers: Vec<(String, String)>,
+    #[serde(with = "b64")]
+    pub body: Vec<u8>,
+    /// Set when the body could not be read whole (over the size limit, cut off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_error: Option<String>,
+    pub response: Response,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// True when the answer was a 2xx.
+    pub fn succeeded(&self) -> bool {
+        self.response.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// A whole capture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Journal {
+    pub meta: Meta,
+    pub requests: Vec<Request>,
+    /// Milliseconds since start at which the capture closed; `None` while open.
+    pub closed_ms: Option<f64>,
+    /// The quiet window the capture waited for before closing, in milliseconds.
+    pub quiet_ms: Option<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Line {
+    Meta(Meta),
+    Request(Box<Request>),
+    Close { at_ms: f64, quiet_ms: f64 },
+}
+
+impl Journal {
+    pub fn new(urls: Vec<UrlSpec>, prefix: String) -> Journal {
+        Journal {
+            meta: Meta {
+                tool: "brhook".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                started: chrono::Local::now().to_rfc3339(),
+                urls,
+                prefix,
+            },
+            requests: Vec::new(),
+            closed_ms: None,
+            quiet_ms: None,
+        }
+    }
+
+    pub fn fault(&self, url: &str) -> Option<&Fault> {
+        self.meta.urls.iter().find(|u| u.name == url).map(|u| &u.fault)
+    }
+
+    /// Reads a JSON Lines journal. A torn last line (a kill mid-write) is ignored.
+    pub fn read(path: &Path) -> Result<Journal, String> {
+        let f =
+            std::fs::File::open(path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+        let mut meta = None;
+        let mut requests = Vec::new();
+        let (mut closed_ms, mut quiet_ms) = (None, None);
+        let lines: Vec<String> = std::io::BufReader::new(f)
+            .lines()
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+        let last = lines.len().saturating_sub(1);
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Line>(line) {
+                Ok(Line::Meta(m)) => meta = Some(m),
+                Ok(Line::Request(r)) => requests.push(*r),
+                Ok(Line::Close { at_ms, quiet_ms: q }) => {
+                    closed_ms = Some(at_ms);
+                    quiet_ms = Some(q);
+                }
+                Err(_) if i == last => {} // torn by a kill mid-write
+                Err(e) => {
+                    return Err(format!(
+                        "{} line {}: not a brhook journal line: {e}",
+                        path.display(),
+                        i + 1
+                    ))
+                }
+            }
+        }
+        let meta =
+            meta.ok_or_else(|| format!("{}: no meta line; is this a brhook journal?", path.display()))?;
+        requests.sort_by_key(|r| r.seq);
+        Ok(Journal {
+            meta,
+            requests,
+            closed_ms,
+            quiet_ms,
+        })
+    }
+
+    /// Writes the whole journal as JSON Lines.
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        let mut w = Writer::create(path, &self.meta)?;
+        for r in &self.requests {
+            w.request(r)?;
+        }
+        if let (Some(c), Some(q)) = (self.closed_ms, self.quiet_ms) {
+            w.close(c, q)?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends journal lines to a file, flushing each.
+pub struct Writer {
+    file: std::io::BufWriter<std::fs::File>,
+    path: String,
+}
+
+impl Writer {
+    pub fn create(path: &Path, meta: &Meta) -> Result<Writer, String> {
+        let file = std::fs::File::create(path).map_err(|e| {
+            format!(
+                "cannot write journal {}: {e} (choose a writable path)",
+                path.display()
+            )
+        })?;
+        let mut w = Writer {
+            file: std::io::BufWriter::new(file),
+            path: path.display().to_string(),
+        };
+        w.line(&Line::Meta(meta.clone()))?;
+        Ok(w)
+    }
+    pub fn request(&mut self, r: &Request) -> Result<(), String> {
+        self.line(&Line::Request(Box::new(r.clone())))
+    }
+    pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), String> {
+        self.line(&Line::Close { at_ms, quiet_ms })
+    }
+    fn line(&mut self, l: &Line) -> Result<(), String> {
+        let mut s = serde_json::to_string(l).expect("journal lines serialise");
+        s.push('\n');
+        self.file
+            .write_all(s.as_bytes())
+            .and_then(|_| self.file.flush())
+            .map_err(|e| format!("cannot write journal {}: {e}", self.path))
+    }
+}
+
+mod b64 {
+    use super::*;
+    pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(serde::de::Error::custom)
+    }
+}
