@@ -1,6 +1,11 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
 pub mod body;
 pub mod catalog;
+pub mod endpoint;
+pub mod fault;
+pub mod gen;
+pub mod journal;
+pub mod judge;
 pub mod lexical;
 pub mod report;
 pub mod schema;

@@ -1,0 +1,155 @@
+//! The binary, driven as a user would: `validate` exit codes and formats, and
+//! `listen` against `curl` as the sender in another process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_brhook");
+
+fn brhook(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("brhook runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn validate_passes_the_doc_examples_and_corpus() {
+    let (code, out, _) = brhook(&[
+        "validate",
+        "tests/fixtures/doc/SessionStarted.json",
+        "tests/fixtures/doc/FileOpening.json",
+        "tests/fixtures/doc/FileClosed.json",
+        "tests/fixtures/doc/SessionEnded.json",
+        "tests/fixtures/doc/v1.json",
+        "tests/fixtures/corpus/06-brec-docs2x-StreamStarted.json",
+        "tests/fixtures/corpus/07-brec-docs2x-StreamEnded.json",
+        "tests/fixtures/corpus/08-closely-SessionStarted.json",
+        "tests/fixtures/corpus/23-closely-FileOpening.json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("brhook PASS"), "summary line first: {out}");
+}
+
+#[test]
+fn validate_json_report_follows_the_contract() {
+    let dir = std::env::temp_dir().join(format!("brhook-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, br#"{"EventType":"SessionStarted","EventTimestamp":"2021-05-14T17:52:44+08:00","EventId":"e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2","EventData":{"SessionId":"7c7f3672-70ce-405a-aa12-886702ced6e5","RoomId":"23058","ShortId":3,"Name":"a","Title":"b","AreaNameParent":"c","AreaNameChild":"d"}}"#).unwrap();
+    let (code, out, _) = brhook(&["validate", "--format", "json", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is the JSON report");
+    assert_eq!(v["tool"], "brhook");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["counts"]["fail"], 1);
+    let f = &v["findings"][0];
+    assert_eq!(f["check"], "S2");
+    assert_eq!(f["level"], "fail");
+    assert_eq!(f["pointer"], "/EventData/RoomId");
+    assert_eq!(f["event"], "e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2");
+    assert_eq!(f["source"], bad.to_str().unwrap());
+    assert!(f["url"].is_null());
+    let s2 = v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "S2").unwrap();
+    assert_eq!(s2["status"], "failed");
+    let t1 = v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "T1").unwrap();
+    assert_eq!(t1["status"], "skipped");
+    assert!(t1["reason"].is_string());
+    // --strict turns the warning of a pretty-printed body into a failure.
+    let (code, _, _) = brhook(&["validate", "tests/fixtures/corpus/08-closely-SessionStarted.json"]);
+    assert_eq!(code, 0);
+    let (code, _, _) = brhook(&["validate", "--strict", "tests/fixtures/corpus/08-closely-SessionStarted.json"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn validate_reads_stdin_and_reports_io_errors_with_exit_2() {
+    let mut child = Command::new(BIN)
+        .args(["validate", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"\xEF\xBB\xBF{}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("T4"));
+    let (code, _, err) = brhook(&["validate", "/nonexistent/brhook.json"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "one-line reason: {err}");
+    let (code, _, _) = brhook(&["validate"]);
+    assert_eq!(code, 2, "usage error");
+}
+
+#[test]
+fn checks_lists_the_whole_catalogue() {
+    let (code, out, _) = brhook(&["checks"]);
+    assert_eq!(code, 0);
+    for c in brhook::catalog::CHECKS {
+        assert!(out.lines().any(|l| l.starts_with(c.id)), "{} missing", c.id);
+    }
+}
+
+#[test]
+fn listen_judges_curl_as_the_sender() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("skipped: curl is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("brhook-listen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.json");
+    let journal = dir.join("journal.jsonl");
+    let mut child = Command::new(BIN)
+        .args(["listen", "--url", "a", "--url", "b=fail:1", "--quiet", "1", "--until-quiet"])
+        .args(["--report-json", report.to_str().unwrap(), "--journal", journal.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("brhook listening on ").map(str::to_string))
+        .expect("listen prints its address");
+    let body = r#"{"EventType":"SessionStarted","EventTimestamp":"2021-05-14T17:52:44.4960899+08:00","EventId":"e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2","EventData":{"SessionId":"7c7f3672-70ce-405a-aa12-886702ced6e5","RoomId":23058,"ShortId":3,"Name":"3号直播间","Title":"t","AreaNameParent":"p","AreaNameChild":"c","Recording":true,"Streaming":true,"DanmakuConnected":true}}"#;
+    let post = |url: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json"])
+            .args(["-A", "BililiveRecorder/2.17.3", "--data-binary", body, url])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(post(&format!("{base}/a")), "204");
+    assert_eq!(post(&format!("{base}/b")), "500");
+    assert_eq!(post(&format!("{base}/b")), "204", "fail:1 counts per event");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "listen --until-quiet did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(status.code(), Some(0), "{rest:?}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "pass");
+    // Judging the saved journal offline gives the same verdict and findings.
+    let j = brhook::journal::Journal::read(&journal).unwrap();
+    assert_eq!(j.requests.len(), 3);
+    let offline = brhook::judge::judge(&j, &brhook::judge::Options::default());
+    assert_eq!(serde_json::to_value(&offline).unwrap()["findings"], v["findings"]);
+}
+
+#[test]
+fn listen_rejects_a_bad_fault_with_a_hint() {
+    let (code, _, err) = brhook(&["listen", "--url", "a=fial:2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean \"fail\""), "{err}");
+}
