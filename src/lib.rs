@@ -9,4 +9,5 @@ pub mod judge;
 pub mod lexical;
 pub mod report;
 pub mod schema;
+pub mod sender;
 pub mod validate;
