@@ -1,6 +1,7 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
 pub mod body;
 pub mod catalog;
+pub mod demo;
 pub mod endpoint;
 pub mod fault;
 pub mod gen;

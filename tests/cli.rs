@@ -53,15 +53,29 @@ fn validate_json_report_follows_the_contract() {
     assert_eq!(f["event"], "e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2");
     assert_eq!(f["source"], bad.to_str().unwrap());
     assert!(f["url"].is_null());
-    let s2 = v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "S2").unwrap();
+    let s2 = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "S2")
+        .unwrap();
     assert_eq!(s2["status"], "failed");
-    let t1 = v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "T1").unwrap();
+    let t1 = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "T1")
+        .unwrap();
     assert_eq!(t1["status"], "skipped");
     assert!(t1["reason"].is_string());
     // --strict turns the warning of a pretty-printed body into a failure.
     let (code, _, _) = brhook(&["validate", "tests/fixtures/corpus/08-closely-SessionStarted.json"]);
     assert_eq!(code, 0);
-    let (code, _, _) = brhook(&["validate", "--strict", "tests/fixtures/corpus/08-closely-SessionStarted.json"]);
+    let (code, _, _) = brhook(&[
+        "validate",
+        "--strict",
+        "tests/fixtures/corpus/08-closely-SessionStarted.json",
+    ]);
     assert_eq!(code, 1);
 }
 
@@ -105,8 +119,22 @@ fn listen_judges_curl_as_the_sender() {
     let report = dir.join("report.json");
     let journal = dir.join("journal.jsonl");
     let mut child = Command::new(BIN)
-        .args(["listen", "--url", "a", "--url", "b=fail:1", "--quiet", "1", "--until-quiet"])
-        .args(["--report-json", report.to_str().unwrap(), "--journal", journal.to_str().unwrap()])
+        .args([
+            "listen",
+            "--url",
+            "a",
+            "--url",
+            "b=fail:1",
+            "--quiet",
+            "1",
+            "--until-quiet",
+        ])
+        .args([
+            "--report-json",
+            report.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -119,7 +147,15 @@ fn listen_judges_curl_as_the_sender() {
     let body = r#"{"EventType":"SessionStarted","EventTimestamp":"2021-05-14T17:52:44.4960899+08:00","EventId":"e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2","EventData":{"SessionId":"7c7f3672-70ce-405a-aa12-886702ced6e5","RoomId":23058,"ShortId":3,"Name":"3号直播间","Title":"t","AreaNameParent":"p","AreaNameChild":"c","Recording":true,"Streaming":true,"DanmakuConnected":true}}"#;
     let post = |url: &str| {
         let out = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json"])
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+                "Content-Type: application/json",
+            ])
             .args(["-A", "BililiveRecorder/2.17.3", "--data-binary", body, url])
             .output()
             .unwrap();
@@ -133,7 +169,10 @@ fn listen_judges_curl_as_the_sender() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "listen --until-quiet did not exit");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "listen --until-quiet did not exit"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let rest: Vec<String> = lines.map_while(Result::ok).collect();

@@ -72,9 +72,19 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
                         )),
                 );
             }
+            // The first attempt of each delivery: a retry that changed the body is D3's.
             let bodies: BTreeMap<&str, BTreeSet<&[u8]>> = at
                 .iter()
-                .map(|(u, ss)| (*u, ss.iter().map(|s| s.req.body.as_slice()).collect()))
+                .map(|(u, ss)| {
+                    let mut firsts: BTreeMap<&str, &Seen> = BTreeMap::new();
+                    for s in ss {
+                        let f = firsts.entry(&s.class).or_insert(s);
+                        if s.req.at_ms < f.req.at_ms {
+                            *f = s;
+                        }
+                    }
+                    (*u, firsts.values().map(|s| s.req.body.as_slice()).collect())
+                })
                 .collect();
             let mut distinct = bodies.values().collect::<Vec<_>>();
             distinct.dedup();

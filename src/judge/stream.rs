@@ -289,15 +289,20 @@ fn v1_pairs(v2: &[Ev], v1: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
         return;
     }
     cov.ran("C6");
+    // Values, not JSON types, are compared: a wrongly typed field is S2/S5's finding.
+    let loose = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        other => other.map(Value::to_string),
+    };
     let same = |r: &Ev, c: &Ev| {
-        let rv = |k| r.v.get(k);
-        rv("RelativePath") == c.data("RelativePath")
-            && rv("FileSize") == c.data("FileSize")
-            && rv("RoomId") == c.data("RoomId")
-            && rv("Name") == c.data("Name")
-            && rv("Title") == c.data("Title")
-            && instant(rv("StartRecordTime").and_then(Value::as_str)) == instant(c.str("FileOpenTime"))
-            && instant(rv("EndRecordTime").and_then(Value::as_str)) == instant(c.str("FileCloseTime"))
+        let eq = |k| loose(r.v.get(k)) == loose(c.data(k));
+        eq("RelativePath")
+            && eq("FileSize")
+            && eq("RoomId")
+            && eq("Name")
+            && eq("Title")
+            && instant(r.v.get("StartRecordTime").and_then(Value::as_str)) == instant(c.str("FileOpenTime"))
+            && instant(r.v.get("EndRecordTime").and_then(Value::as_str)) == instant(c.str("FileCloseTime"))
     };
     for r in v1 {
         if !closed.iter().any(|c| same(r, c)) {

@@ -136,6 +136,15 @@ impl Mutant {
         Mutant::ALL.into_iter().find(|m| m.name() == name)
     }
 
+    /// The level at which the mutant trips its check: the catalogue's, except where
+    /// the check reports a lower level for this deviation (a charset parameter).
+    pub fn level(self) -> crate::catalog::Level {
+        match self {
+            Mutant::Charset => crate::catalog::Level::Warn,
+            _ => crate::catalog::check(self.check()).level,
+        }
+    }
+
     /// The check ID this mutant is built to trip.
     pub fn check(self) -> &'static str {
         match self {

@@ -1,0 +1,109 @@
+//! A whole run in one process: an endpoint with a useful set of URLs and faults, the
+//! reference sender (or one mutant) playing the realistic scenario at it, the report.
+//! `brhook demo` and the mutation-matrix tests both run through here.
+
+use crate::endpoint::Endpoint;
+use crate::journal::{Journal, Request, UrlSpec};
+use crate::judge::{self, Options};
+use crate::report::Report;
+use crate::sender::{play, realistic_scenario, Mutant, Sender, SenderConfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub mutant: Option<Mutant>,
+    /// v2 URLs with their faults, in the order the sender lists them.
+    pub v2: Vec<UrlSpec>,
+    /// v1 URLs with their faults.
+    pub v1: Vec<UrlSpec>,
+    /// Multiplies the real back-off (1 s, 2 s) and the D6 threshold (100 ms).
+    pub backoff_scale: f64,
+    /// Pause between the scenario's events.
+    pub pace: Duration,
+    /// Quiet window before the capture closes.
+    pub quiet: Duration,
+    pub strict: bool,
+    pub journal: Option<PathBuf>,
+    /// Sends the scenario in 2.x shape (with the three booleans).
+    pub v2x: bool,
+}
+
+fn spec(name: &str, fault: &str) -> UrlSpec {
+    UrlSpec {
+        name: name.into(),
+        fault: fault.parse().expect("built-in fault specs parse"),
+    }
+}
+
+impl Demo {
+    /// The default set-up for the faithful sender or a mutant: a slow URL first (F3
+    /// sees a sequential sender), a plain one, a flaky one (D2–D4, D6, F4), and a v1 URL
+    /// (C6). Mutants that need another set-up get it.
+    pub fn new(mutant: Option<Mutant>) -> Demo {
+        let v2 = match mutant {
+            // Any failure elsewhere would explain the extra attempt as F4.
+            Some(Mutant::RetryAfterSuccess) => vec![spec("plain", "ok"), spec("other", "ok")],
+            // Four attempts need a URL that never succeeds.
+            Some(Mutant::FourthAttempt) => vec![spec("plain", "ok"), spec("broken", "status:500")],
+            _ => vec![
+                spec("slow", "delay:300"),
+                spec("plain", "ok"),
+                spec("flaky", "fail:2"),
+            ],
+        };
+        Demo {
+            mutant,
+            v2,
+            v1: vec![spec("v1", "ok")],
+            backoff_scale: 0.25,
+            pace: Duration::from_millis(60),
+            quiet: Duration::from_millis(1500),
+            strict: false,
+            journal: None,
+            v2x: true,
+        }
+    }
+
+    pub fn options(&self) -> Options {
+        Options {
+            strict: self.strict,
+            min_retry_gap: Duration::from_secs_f64(0.1 * self.backoff_scale),
+            ..Options::default()
+        }
+    }
+
+    /// Runs the scenario; `live` sees each request as its answer is released.
+    pub async fn run(&self, live: impl Fn(&Request) + Send + 'static) -> std::io::Result<(Report, Journal)> {
+        let mut b = Endpoint::builder().options(self.options());
+        for u in self.v2.iter().chain(&self.v1) {
+            b = b.url_spec(u.clone());
+        }
+        if let Some(j) = &self.journal {
+            b = b.journal(j);
+        }
+        let ep = b.start().await?;
+        let mut rx = ep.subscribe();
+        let printer = tokio::spawn(async move {
+            while let Ok(r) = rx.recv().await {
+                live(&r);
+            }
+        });
+        let config = SenderConfig::new(
+            self.v2.iter().map(|u| ep.url(&u.name)).collect(),
+            self.v1.iter().map(|u| ep.url(&u.name)).collect(),
+        )
+        .scaled(self.backoff_scale)
+        .with_mutant(self.mutant);
+        let sender = Sender::new(config);
+        let steps = realistic_scenario(&crate::gen::Room::doc_example(), self.v2x, self.mutant);
+        play(&sender, &steps, self.pace).await;
+        let journal = ep.close(self.quiet).await;
+        // Let the printer drain what was already released.
+        tokio::task::yield_now().await;
+        printer.abort();
+        let report = judge::judge(&journal, &self.options());
+        Ok((report, journal))
+    }
+}

@@ -1,0 +1,137 @@
+//! The mutation matrix: the faithful reference sender passes under every fault plan,
+//! and each mutant sender, run against the real endpoint over loopback, trips exactly
+//! its check (at its level) and nothing else at `fail` level.
+
+use brhook::catalog::{self, Level};
+use brhook::demo::Demo;
+use brhook::journal::UrlSpec;
+use brhook::report::{Report, Status};
+use brhook::sender::Mutant;
+use std::time::Duration;
+
+/// Tests scale the real back-off (1 s, 2 s) to 100 ms, 200 ms; the quiet window stays
+/// well above the longest back-off.
+fn fast(mut d: Demo) -> Demo {
+    d.backoff_scale = 0.1;
+    d.pace = Duration::from_millis(40);
+    d.quiet = Duration::from_millis(800);
+    d
+}
+
+async fn run(d: Demo) -> Report {
+    let (report, _) = d.run(|_| {}).await.expect("endpoint starts");
+    report
+}
+
+fn fails(r: &Report) -> Vec<&'static str> {
+    r.tripped(Level::Fail)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutant_trips_exactly_its_check() {
+    let runs = Mutant::ALL.iter().map(|m| {
+        let m = *m;
+        tokio::spawn(async move { (m, run(fast(Demo::new(Some(m)))).await) })
+    });
+    let mut problems = Vec::new();
+    for r in futures_join(runs).await {
+        let (m, report) = r;
+        let check = m.check();
+        let level = m.level();
+        let tripped = report.findings_of(check).any(|f| f.level == level);
+        let others: Vec<_> = fails(&report).into_iter().filter(|c| *c != check).collect();
+        if !tripped || !others.is_empty() {
+            problems.push(format!(
+                "mutant {} should trip {check} ({level}) and no other fail; tripped {check}: {tripped}, other fails: {others:?}\n{}",
+                m.name(),
+                brhook::report::text::render(&report, false)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+async fn futures_join<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles.collect::<Vec<_>>() {
+        out.push(h.await.expect("run did not panic"));
+    }
+    out
+}
+
+fn plan(v2: &[(&str, &str)]) -> Demo {
+    let mut d = fast(Demo::new(None));
+    d.v2 = v2
+        .iter()
+        .map(|(n, f)| UrlSpec {
+            name: n.to_string(),
+            fault: f.parse().unwrap(),
+        })
+        .collect();
+    d
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faithful_sender_passes_under_every_fault_plan() {
+    let plans: Vec<Vec<(&str, &str)>> = vec![
+        vec![("a", "ok"), ("b", "ok")],
+        vec![("slow", "delay:300"), ("plain", "ok"), ("flaky", "fail:2")],
+        vec![("a", "ok"), ("reset", "reset:1")],
+        vec![("a", "ok"), ("reset2", "reset:2+delay:50")],
+        vec![("a", "fail:1:503"), ("b", "fail:2:429")],
+        vec![("a", "ok"), ("broken", "status:500")],
+        vec![("a", "status:202"), ("b", "fail:1+delay:100")],
+        vec![("only", "ok")],
+    ];
+    let runs = plans.into_iter().map(|p| {
+        let label = format!("{p:?}");
+        let d = plan(&p);
+        tokio::spawn(async move { (label, run(d).await) })
+    });
+    let mut problems = Vec::new();
+    for (label, report) in futures_join(runs).await {
+        let loud = report.tripped(Level::Warn);
+        if !report.passed() || !loud.is_empty() {
+            problems.push(format!(
+                "plan {label}: {loud:?}\n{}",
+                brhook::report::text::render(&report, false)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_demo_exercises_every_sender_check() {
+    let report = run(fast(Demo::new(None))).await;
+    report.assert_pass();
+    for c in catalog::CHECKS
+        .iter()
+        .filter(|c| c.id.starts_with(['T', 'D', 'F', 'C']))
+    {
+        assert_eq!(
+            report.status(c.id),
+            Some(Status::Passed),
+            "{} {:?}",
+            c.id,
+            report.checks
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_url_skips_the_fan_out_checks_with_a_reason() {
+    let report = run(plan(&[("only", "ok")])).await;
+    for id in ["F1", "F2", "F3", "F4", "D2"] {
+        assert_eq!(report.status(id), Some(Status::Skipped), "{id}");
+        assert!(report
+            .checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .reason
+            .is_some());
+    }
+}
