@@ -95,13 +95,13 @@ async fn listen(args: Args) -> Result<i32, String> {
     if args.bind.ip().is_unspecified() {
         eprintln!("brhook: warning: listening on all interfaces ({}); anyone who can reach this machine can post to it", args.bind);
     }
-    println!("brhook listening on http://{}", ep.addr());
-    println!("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):");
+    say!("brhook listening on http://{}", ep.addr());
+    say!("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):");
     for (name, url) in ep.urls() {
         let fault = ep_fault(&ep, &name);
-        println!("  {url}    ({name}: {fault})");
+        say!("  {url}    ({name}: {fault})");
     }
-    println!(
+    say!(
         "Waiting for requests; {}.",
         if args.until_quiet {
             format!("the capture closes after {} s without one", args.quiet)
@@ -113,23 +113,14 @@ async fn listen(args: Args) -> Result<i32, String> {
     let mut live = ep.subscribe();
     let printer = tokio::spawn(async move {
         while let Ok(r) = live.recv().await {
-            let status = r.response.status.map_or("reset".to_string(), |s| s.to_string());
-            let ty = event_type(&r.body);
-            println!(
-                "  #{:<4} {:>8.3}s {:<8} {:<16} -> {}",
-                r.seq,
-                r.at_ms / 1000.0,
-                r.url.as_deref().unwrap_or("(stray)"),
-                ty,
-                status
-            );
+            say!("{}", live_line(&r));
         }
     });
     wait_for_stop(&ep, quiet, args.until_quiet).await;
     let journal = ep.close(quiet).await;
     printer.abort();
     let report = brhook::judge::judge(&journal, &ep_options(&args));
-    println!();
+    say!();
     emit(&report, &args.report)
 }
 
@@ -146,6 +137,19 @@ fn ep_options(args: &Args) -> Options {
         min_retry_gap: Duration::from_millis(args.min_retry_gap),
         ..Options::default()
     }
+}
+
+/// One line per answered request: time, URL, event type, answer.
+pub fn live_line(r: &brhook::journal::Request) -> String {
+    let status = r.response.status.map_or("reset".to_string(), |s| s.to_string());
+    format!(
+        "  #{:<4} {:>8.3}s {:<8} {:<16} -> {}",
+        r.seq,
+        r.at_ms / 1000.0,
+        r.url.as_deref().unwrap_or("(stray)"),
+        event_type(&r.body),
+        status
+    )
 }
 
 fn event_type(body: &[u8]) -> String {

@@ -1,5 +1,15 @@
 //! Argument parsing and wiring of the commands.
 
+/// `println!` that ignores a closed stdout (`brhook demo | head`) instead of panicking.
+macro_rules! say {
+    () => { say!("") };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+mod demo;
 mod listen;
 mod output;
 mod validate;
@@ -20,6 +30,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the built-in reference sender against a built-in endpoint and judge it.
+    ///
+    /// A slow URL (delay), a plain one, a flaky one (fail:2) and a v1 URL receive a
+    /// realistic recording session: stream start, a session with three files, v1
+    /// records, session end, stream end. `--mutant NAME` runs a broken sender instead.
+    ///
+    /// Example: brhook demo --mutant sequential
+    Demo(demo::Args),
     /// Judge webhook bodies saved in files (`-` reads one body from stdin).
     ///
     /// Each file holds one request body. Checks T4 and S1–S7 run on each; header checks
@@ -50,6 +68,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Checks(a) => output::checks(a),
+        Command::Demo(a) => demo::run(a),
         Command::Listen(a) => listen::run(a),
     };
     match result {

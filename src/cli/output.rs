@@ -39,8 +39,8 @@ pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
             .map_err(|e| format!("cannot write the JSON report to {}: {e}", path.display()))?;
     }
     match args.format {
-        Format::Text => print!("{}", text::render(report, color())),
-        Format::Json => println!("{}", report.to_json()),
+        Format::Text => say!("{}", text::render(report, color()).trim_end()),
+        Format::Json => say!("{}", report.to_json()),
     }
     Ok(if report.passed() { 0 } else { 1 })
 }
@@ -54,15 +54,18 @@ pub struct ChecksArgs {
 
 pub fn checks(args: ChecksArgs) -> Result<i32, String> {
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(CHECKS).expect("catalogue serialises")
         );
         return Ok(0);
     }
-    println!(
+    say!(
         "{:<4} {:<5} {:<16} {:<60} source",
-        "id", "level", "status", "check"
+        "id",
+        "level",
+        "status",
+        "check"
     );
     for c in CHECKS {
         let status = if c.implemented {
@@ -70,9 +73,13 @@ pub fn checks(args: ChecksArgs) -> Result<i32, String> {
         } else {
             "not implemented"
         };
-        println!(
+        say!(
             "{:<4} {:<5} {:<16} {:<60} {}",
-            c.id, c.level, status, c.title, c.source
+            c.id,
+            c.level,
+            status,
+            c.title,
+            c.source
         );
     }
     Ok(0)

@@ -150,7 +150,7 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, opts: &Options, out: &mut Vec<Fi
                     .iter()
                     .fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
                 format!(
-                    "attempt {k}: {} after the previous answer ({lo:.0}–{hi:.0} ms)",
+                    "attempt {k}: {}, {lo:.0}–{hi:.0} ms after the previous answer",
                     plural_n(g.len(), "retry")
                 )
             })
