@@ -124,3 +124,26 @@ pub fn check(id: &str) -> &'static Check {
 pub fn of_scope(scope: Scope) -> impl Iterator<Item = &'static Check> {
     CHECKS.iter().filter(move |c| c.scope == scope)
 }
+
+/// The catalogue as a Markdown table: `brhook checks --markdown`, and the README's copy
+/// (a test keeps the two equal).
+pub fn markdown() -> String {
+    let mut out =
+        String::from("| ID | level | check | source | status |\n|----|-------|-------|--------|--------|\n");
+    for c in CHECKS {
+        let status = if c.implemented {
+            "implemented"
+        } else {
+            "not implemented yet"
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            c.id,
+            c.level,
+            c.title.replace('|', "\\|"),
+            c.source,
+            status
+        ));
+    }
+    out
+}

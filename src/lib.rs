@@ -12,3 +12,8 @@ pub mod report;
 pub mod schema;
 pub mod sender;
 pub mod validate;
+
+/// The README's Rust examples run as doctests, so the documented API stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

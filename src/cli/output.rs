@@ -48,8 +48,11 @@ pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
 #[derive(Args)]
 pub struct ChecksArgs {
     /// Print the catalogue as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print the catalogue as a Markdown table (the README's copy is this output).
+    #[arg(long)]
+    markdown: bool,
 }
 
 pub fn checks(args: ChecksArgs) -> Result<i32, String> {
@@ -58,6 +61,10 @@ pub fn checks(args: ChecksArgs) -> Result<i32, String> {
             "{}",
             serde_json::to_string_pretty(CHECKS).expect("catalogue serialises")
         );
+        return Ok(0);
+    }
+    if args.markdown {
+        say!("{}", brhook::catalog::markdown().trim_end());
         return Ok(0);
     }
     say!(
