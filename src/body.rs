@@ -177,22 +177,19 @@ fn keys(obj: &serde_json::Map<String, Value>) -> String {
 
 fn violations(check: &'static str, vs: Vec<schema::Violation>, out: &mut Vec<Finding>) {
     for v in vs {
-        let what = if v.found == "nothing" {
-            "missing"
+        let at = if v.pointer.is_empty() { "/" } else { &v.pointer };
+        let message = if v.found == "nothing" {
+            format!("{at} is missing")
         } else {
-            "wrong value"
+            // "a date-time with an explicit offset, e.g. ..." → "... is not a date-time with an explicit offset"
+            let short = v.expected.split(", e.g.").next().unwrap_or(&v.expected);
+            format!("{at} is not {short}")
         };
         out.push(
-            Finding::new(
-                check,
-                format!(
-                    "{what} at {}",
-                    if v.pointer.is_empty() { "/" } else { &v.pointer }
-                ),
-            )
-            .pointer(v.pointer)
-            .expected(v.expected)
-            .found(v.found),
+            Finding::new(check, message)
+                .pointer(v.pointer)
+                .expected(v.expected)
+                .found(v.found),
         );
     }
 }

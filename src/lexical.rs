@@ -18,7 +18,9 @@ pub struct Lexical {
     /// Pointers of strings (values, or keys: the pointer then ends at that key) holding a
     /// `\uXXXX` escape of a non-ASCII character the real sender writes raw.
     pub escaped_non_ascii: Vec<String>,
-    /// Whitespace outside strings (the real sender writes compact JSON).
+    /// Whitespace between tokens (the real sender writes compact JSON). Whitespace
+    /// before or after the value is not counted: a file saved with a final newline
+    /// is not a pretty-printed body.
     pub whitespace: bool,
 }
 
@@ -102,7 +104,7 @@ pub fn scan(text: &str) -> Lexical {
     while i < b.len() {
         match b[i] {
             b' ' | b'\t' | b'\n' | b'\r' => {
-                lex.whitespace = true;
+                lex.whitespace |= !stack.is_empty();
                 i += 1;
             }
             b'{' => {
@@ -179,5 +181,6 @@ mod tests {
     fn notices_whitespace_outside_strings_only() {
         assert!(!scan(r#"{"a":"x y"}"#).whitespace);
         assert!(scan("{\"a\": 1}").whitespace);
+        assert!(!scan("{\"a\":1}\n").whitespace && !scan(" {}").whitespace);
     }
 }
