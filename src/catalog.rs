@@ -100,15 +100,15 @@ checks! {
     "C6" Fail Stream true "each v1 record matches a v2 FileClosed; a FileClosed with no v1 record is warn" "facts: v1";
     "C7" Warn Stream true "RelativePath is relative: not absolute, no drive letter, no .. segment" "doc: RelativePath";
     "C8" Warn Stream true "StreamStarted has Streaming: true, StreamEnded has Streaming: false" "facts: stream events";
-    "R1" Fail Receiver false "every valid event of the six known types, 1.3 and 2.x shape, is answered 2xx" "doc: answer 2xx";
-    "R2" Warn Receiver false "answered within 5 s (over 100 s is fail)" "doc: answer as soon as possible";
-    "R3" Fail Receiver false "an unknown EventType is answered 2xx" "doc: more types may be added";
-    "R4" Fail Receiver false "fields beyond the documented ones are tolerated" "forward compatibility";
-    "R5" Fail Receiver false "a retry (same bytes, same EventId) is answered 2xx" "doc: de-duplicate by EventId";
-    "R6" Fail Receiver false "events out of order are answered 2xx" "doc: order not guaranteed";
-    "R7" Fail Receiver false "StreamStarted/StreamEnded without SessionId are answered 2xx" "facts: 2.x types";
-    "R8" Fail Receiver false "real value forms are accepted (7 fraction digits, any offset, big FileSize, raw UTF-8)" "facts: value formats";
-    "R9" Fail Receiver false "v1 records are answered 2xx" "doc: v1";
+    "R1" Fail Receiver true  "every valid event of the six known types, 1.3 and 2.x shape, is answered 2xx" "doc: answer 2xx";
+    "R2" Warn Receiver true  "answered within 5 s (over 100 s is fail)" "doc: answer as soon as possible";
+    "R3" Fail Receiver true  "an unknown EventType is answered 2xx" "doc: more types may be added";
+    "R4" Fail Receiver true  "fields beyond the documented ones are tolerated" "forward compatibility";
+    "R5" Fail Receiver true  "a retry (same bytes, same EventId) is answered 2xx" "doc: de-duplicate by EventId";
+    "R6" Fail Receiver true  "events out of order are answered 2xx" "doc: order not guaranteed";
+    "R7" Fail Receiver true  "StreamStarted/StreamEnded without SessionId are answered 2xx" "facts: 2.x types";
+    "R8" Fail Receiver true  "real value forms are accepted (7 fraction digits, any offset, big FileSize, raw UTF-8)" "facts: value formats";
+    "R9" Fail Receiver true  "v1 records are answered 2xx" "doc: v1";
 }
 
 /// Looks up a check by ID. Panics on an unknown ID: IDs are compile-time constants in

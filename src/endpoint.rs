@@ -342,6 +342,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, max_conns: usize,
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
                 .keep_alive(true)
+                // A sender may shut down its write half once its request is sent. Without
+                // this, hyper treats that EOF as an error while the request is in flight
+                // and drops the connection, and with it the handler before it recorded
+                // anything: the request was lost and the sender got no answer.
+                .half_close(true)
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
             drop(permit);

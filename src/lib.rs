@@ -8,8 +8,10 @@ pub mod gen;
 pub mod journal;
 pub mod judge;
 pub mod lexical;
+pub mod normalize;
 pub mod report;
 pub mod schema;
+pub mod send;
 pub mod sender;
 pub mod validate;
 

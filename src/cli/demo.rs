@@ -19,6 +19,9 @@ pub struct Args {
     /// Also write the captured traffic to FILE (JSON Lines; judge it with `brhook check`).
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
+    /// No line per request (for CI logs); the report still follows.
+    #[arg(long)]
+    quiet_output: bool,
     /// Send the scenario in 1.3 shape (without the 2.x booleans).
     #[arg(long)]
     v13: bool,
@@ -70,15 +73,16 @@ pub fn run(args: Args) -> Result<i32, String> {
         }
         say!();
     }
-    let (report, _) = rt
-        .block_on(demo.run(move |r| {
-            if text {
-                say!("{}", super::listen::live_line(r));
-            }
-        }))
+    let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(
+        !text || args.quiet_output,
+    )));
+    let printer = live.clone();
+    let (report, journal) = rt
+        .block_on(demo.run(move |r| printer.lock().expect("live lock").request(r)))
         .map_err(|e| format!("cannot start the endpoint: {e}"))?;
+    live.lock().expect("live lock").finish();
     if text {
         say!();
     }
-    emit(&report, &args.report)
+    emit(&report, &args.report, Some(&journal))
 }

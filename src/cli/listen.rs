@@ -31,9 +31,26 @@ pub struct Args {
     /// Append every request to FILE (JSON Lines), flushed per request.
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
+    /// No line per request (for CI logs); the report still follows.
+    #[arg(long)]
+    quiet_output: bool,
     /// D6: a retry gap under this many milliseconds is a warning.
     #[arg(long, default_value_t = 100, value_name = "MS")]
     min_retry_gap: u64,
+    /// Serve the URLs under a random secret path prefix (`/TOKEN/NAME`); any other
+    /// path is answered 404 and counted as stray. Use it whenever the port is
+    /// reachable from a network.
+    #[arg(long)]
+    token: bool,
+    /// Largest request body read, in bytes; a larger one is answered 413 and recorded.
+    #[arg(long, default_value_t = brhook::endpoint::DEFAULT_MAX_BODY, value_name = "BYTES")]
+    max_body: usize,
+    /// Seconds a client may take to send a request head (also closes idle connections).
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    header_timeout: f64,
+    /// Connections served at once; more wait in the accept queue until one closes.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    max_connections: usize,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -62,6 +79,16 @@ pub fn run(args: Args) -> Result<i32, String> {
 }
 
 async fn listen(args: Args) -> Result<i32, String> {
+    // With --format json, stdout carries the report alone: the banner goes to stderr.
+    let text = args.report.format == super::output::Format::Text;
+    let human = text && !args.quiet_output;
+    let banner = |line: String| {
+        if text {
+            say!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    };
     let urls = if args.urls.is_empty() {
         vec![parse_url("v2=ok")?]
     } else {
@@ -79,7 +106,26 @@ async fn listen(args: Args) -> Result<i32, String> {
         min_retry_gap: Duration::from_millis(args.min_retry_gap),
         ..Options::default()
     };
-    let mut b = Endpoint::builder().bind(args.bind).options(options);
+    let header_timeout = Duration::try_from_secs_f64(args.header_timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| {
+            format!(
+                "--header-timeout must be a positive number of seconds (e.g. 10), not {}",
+                args.header_timeout
+            )
+        })?;
+    let mut b = Endpoint::builder()
+        .bind(args.bind)
+        .options(options)
+        .max_body(args.max_body)
+        .header_timeout(header_timeout)
+        .max_connections(args.max_connections);
+    if args.token {
+        // 16 lowercase hex digits of a v4 UUID (60 random bits: one digit is the version).
+        let token = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+        b = b.prefix(&token);
+    }
     for u in urls {
         b = b.url_spec(u);
     }
@@ -94,34 +140,44 @@ async fn listen(args: Args) -> Result<i32, String> {
     })?;
     if args.bind.ip().is_unspecified() {
         eprintln!("brhook: warning: listening on all interfaces ({}); anyone who can reach this machine can post to it", args.bind);
+        if !args.token {
+            eprintln!("brhook: hint: add --token to serve the URLs under a secret path");
+        }
     }
-    say!("brhook listening on http://{}", ep.addr());
-    say!("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):");
+    banner(format!("brhook listening on http://{}", ep.addr()));
+    banner("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):".into());
     for (name, url) in ep.urls() {
         let fault = ep_fault(&ep, &name);
-        say!("  {url}    ({name}: {fault})");
+        banner(format!("  {url}    ({name}: {fault})"));
     }
-    say!(
+    banner(format!(
         "Waiting for requests; {}.",
         if args.until_quiet {
             format!("the capture closes after {} s without one", args.quiet)
         } else {
             "press Ctrl-C to stop and judge".into()
         }
-    );
+    ));
     let quiet = Duration::from_secs_f64(args.quiet.max(0.0));
-    let mut live = ep.subscribe();
-    let printer = tokio::spawn(async move {
-        while let Ok(r) = live.recv().await {
-            say!("{}", live_line(&r));
-        }
-    });
+    let mut rx = ep.subscribe();
+    let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
+    let printer = {
+        let live = live.clone();
+        tokio::spawn(async move {
+            while let Ok(r) = rx.recv().await {
+                live.lock().expect("live lock").request(&r);
+            }
+        })
+    };
     wait_for_stop(&ep, quiet, args.until_quiet).await;
     let journal = ep.close(quiet).await;
     printer.abort();
+    live.lock().expect("live lock").finish();
     let report = brhook::judge::judge(&journal, &ep_options(&args));
-    say!();
-    emit(&report, &args.report)
+    if text {
+        say!();
+    }
+    emit(&report, &args.report, Some(&journal))
 }
 
 fn ep_fault(ep: &Endpoint, name: &str) -> String {
@@ -136,38 +192,6 @@ fn ep_options(args: &Args) -> Options {
         strict: args.report.strict,
         min_retry_gap: Duration::from_millis(args.min_retry_gap),
         ..Options::default()
-    }
-}
-
-/// One line per answered request: time, URL, event type, answer.
-pub fn live_line(r: &brhook::journal::Request) -> String {
-    let status = r.response.status.map_or("reset".to_string(), |s| s.to_string());
-    format!(
-        "  #{:<4} {:>8.3}s {:<8} {:<16} -> {}",
-        r.seq,
-        r.at_ms / 1000.0,
-        r.url.as_deref().unwrap_or("(stray)"),
-        event_type(&r.body),
-        status
-    )
-}
-
-fn event_type(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    #[allow(non_snake_case)]
-    struct T {
-        EventType: Option<String>,
-        EventRandomId: Option<String>,
-    }
-    match serde_json::from_slice::<T>(body) {
-        Ok(T {
-            EventType: Some(t), ..
-        }) => t,
-        Ok(T {
-            EventRandomId: Some(_),
-            ..
-        }) => "v1 record".into(),
-        _ => "?".into(),
     }
 }
 

@@ -11,7 +11,10 @@ macro_rules! say {
 
 mod demo;
 mod listen;
+mod live;
+mod offline;
 mod output;
+mod send;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +55,42 @@ enum Command {
     ///
     /// Example: brhook listen --url a --url b=fail:2 --url c=delay:500 --journal cap.jsonl
     Listen(listen::Args),
+    /// Judge a saved journal offline: the same report the live capture gave.
+    ///
+    /// Reads a journal written by `listen --journal` or `demo --journal` and runs every
+    /// check on it, with the report options of `listen`. Give the `--min-retry-gap` the
+    /// capture was judged with live to get the identical report.
+    ///
+    /// Example: brhook check cap.jsonl --format json
+    Check(offline::CheckArgs),
+    /// Print a journal in canonical, redacted form, to commit as a baseline.
+    ///
+    /// Per request: URL name, event placeholder, attempt number, method, headers (host,
+    /// length and version redacted), answer status and the body's shape (each value
+    /// replaced by its type and form, e.g. <integer>, <date-time+offset>). No times,
+    /// GUIDs or arrival order: two runs of the same sender print the same bytes.
+    ///
+    /// Example: brhook normalize cap.jsonl -o baseline.json
+    Normalize(offline::NormalizeArgs),
+    /// Show how a capture's shape drifted from a baseline; exit 1 on any drift.
+    ///
+    /// Each side is a normalized capture or a journal. Compares the fields and their
+    /// forms per event type (v1 and v2 apart) and the headers per URL name; counts of
+    /// requests and attempts are not drift. One line per difference: field-added,
+    /// field-removed, type-changed, event-type-new, event-type-gone, header-added,
+    /// header-removed, header-changed. Exit codes: 0 no drift, 1 drift, 2 error.
+    ///
+    /// Example: brhook diff baseline.json cap.jsonl
+    Diff(offline::DiffArgs),
+    /// Act as BililiveRecorder against a receiver and judge its answers (R1–R9).
+    ///
+    /// Sends faithful traffic (exact headers, compact raw-UTF-8 bodies, all URLs at
+    /// once, 3 attempts after 0 s, 1 s, 2 s) and checks every answer is a prompt 2xx.
+    /// Scenarios: realistic (default), probe (the R1–R9 cases), random --seed N
+    /// --events N, load --concurrency N --events N.
+    ///
+    /// Example: brhook send probe --to http://127.0.0.1:8080/hook --v1-to http://127.0.0.1:8080/v1
+    Send(send::Args),
     /// List the check catalogue: ID, level, status in this version, title and source.
     Checks(output::ChecksArgs),
 }
@@ -70,6 +109,10 @@ pub fn run() -> i32 {
         Command::Checks(a) => output::checks(a),
         Command::Demo(a) => demo::run(a),
         Command::Listen(a) => listen::run(a),
+        Command::Check(a) => offline::check(a),
+        Command::Normalize(a) => offline::normalize(a),
+        Command::Diff(a) => offline::diff(a),
+        Command::Send(a) => send::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,7 @@
 //! The report options every judging command shares, and where reports go.
 
 use brhook::catalog::CHECKS;
-use brhook::report::{text, Report};
+use brhook::report::{html, junit, text, Report};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -22,6 +22,13 @@ pub struct ReportArgs {
     /// Also write the JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
+    /// Also write a JUnit XML report to FILE (one testcase per catalogue check).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE (with a delivery timeline when
+    /// traffic was captured).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Treat warnings as failures (verdict and exit code).
     #[arg(long)]
     pub strict: bool,
@@ -33,10 +40,23 @@ pub fn color() -> bool {
 }
 
 /// Writes the report where the options say; returns the exit code (0 pass, 1 fail).
-pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
+/// `journal` (the captured traffic, when there is one) feeds the HTML timeline.
+pub fn emit(
+    report: &Report,
+    args: &ReportArgs,
+    journal: Option<&brhook::journal::Journal>,
+) -> Result<i32, String> {
     if let Some(path) = &args.report_json {
         std::fs::write(path, report.to_json() + "\n")
             .map_err(|e| format!("cannot write the JSON report to {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit::render(report))
+            .map_err(|e| format!("cannot write the JUnit report to {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, html::render(report, journal))
+            .map_err(|e| format!("cannot write the HTML report to {}: {e}", path.display()))?;
     }
     match args.format {
         Format::Text => say!("{}", text::render(report, color()).trim_end()),

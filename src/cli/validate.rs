@@ -46,5 +46,5 @@ pub fn run(args: Args) -> Result<i32, String> {
         .iter()
         .map(|p| read(p, args.max_body))
         .collect::<Result<Vec<_>, _>>()?;
-    emit(&validate(&inputs, args.report.strict), &args.report)
+    emit(&validate(&inputs, args.report.strict), &args.report, None)
 }

@@ -1,6 +1,8 @@
 //! Findings → verdict. The report model is a contract (see the README): field names
 //! are fixed, more may be added. Renderers live beside it.
 
+pub mod html;
+pub mod junit;
 pub mod text;
 
 use crate::catalog::{self, Level, CHECKS};

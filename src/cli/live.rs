@@ -1,0 +1,140 @@
+//! Live output for `listen` and `demo`: one line per request as it is answered, and on
+//! a terminal a status line with running counts. Judges only what one request shows
+//! (T and S checks); delivery, fan-out and stream checks come with the final report.
+
+use brhook::body;
+use brhook::catalog::Level;
+use brhook::journal::Request;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+
+pub struct Live {
+    color: bool,
+    tty: bool,
+    quiet: bool,
+    attempts: HashMap<(String, String), u32>,
+    requests: usize,
+    events: std::collections::HashSet<String>,
+    fails: usize,
+    warns: usize,
+}
+
+impl Live {
+    /// `quiet` prints nothing per request (for CI logs).
+    pub fn new(quiet: bool) -> Live {
+        Live {
+            color: super::output::color(),
+            tty: std::io::stdout().is_terminal(),
+            quiet,
+            attempts: HashMap::new(),
+            requests: 0,
+            events: Default::default(),
+            fails: 0,
+            warns: 0,
+        }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// Prints the line for one answered request (and refreshes the status line).
+    pub fn request(&mut self, r: &Request) {
+        let line = self.line(r);
+        if self.quiet {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if self.tty {
+            let _ = write!(out, "\r\x1b[2K");
+        }
+        let _ = writeln!(out, "{line}");
+        if self.tty {
+            let _ = write!(out, "{}", self.status());
+        }
+        let _ = out.flush();
+    }
+
+    /// Clears the status line before the report.
+    pub fn finish(&self) {
+        if self.tty && !self.quiet {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "\r\x1b[2K{}", self.status());
+        }
+    }
+
+    fn status(&self) -> String {
+        format!(
+            "  {} requests · {} events · {} fail · {} warn (request checks so far)",
+            self.requests,
+            self.events.len(),
+            self.fails,
+            self.warns
+        )
+    }
+
+    /// time, URL, event type, room, attempt k/3, answer, findings of this request.
+    pub fn line(&mut self, r: &Request) -> String {
+        self.requests += 1;
+        let answer = match r.response.status {
+            Some(s) if (200..300).contains(&s) => self.paint("32", &s.to_string()),
+            Some(s) => self.paint("31", &s.to_string()),
+            None => self.paint("31", "reset"),
+        };
+        let Some(url) = r.url.clone() else {
+            return format!(
+                "  {:>8.3}s {:<8} {} {} -> {answer} (stray: unknown path, not judged)",
+                r.at_ms / 1000.0,
+                "-",
+                r.method,
+                r.target
+            );
+        };
+        let b = body::judge(&r.body);
+        let k = self.attempts.entry((url.clone(), b.id.clone())).or_insert(0);
+        *k += 1;
+        let attempt = *k;
+        self.events.insert(b.id.clone());
+        let kind = match (&b.kind, &b.event_type) {
+            (body::Kind::V1, _) => "v1 record".to_string(),
+            (_, Some(t)) => t.clone(),
+            _ => "?".to_string(),
+        };
+        let room = b
+            .value
+            .as_ref()
+            .and_then(|v| v.get("EventData").unwrap_or(v).get("RoomId"))
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "-".into());
+        let mut findings = body::judge_request(&r.method, &r.headers);
+        findings.extend(b.findings);
+        let mut loud: Vec<String> = Vec::new();
+        for f in findings.iter().filter(|f| f.level >= Level::Warn) {
+            if f.level == Level::Fail {
+                self.fails += 1;
+            } else {
+                self.warns += 1;
+            }
+            let tag = format!("{} {}", f.check, f.level);
+            if !loud.contains(&tag) {
+                loud.push(tag);
+            }
+        }
+        let loud = if loud.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", self.paint("33", &format!("[{}]", loud.join(", "))))
+        };
+        format!(
+            "  {:>8.3}s {:<8} {:<15} room {:<9} attempt {attempt}/3 -> {answer}{loud}",
+            r.at_ms / 1000.0,
+            url,
+            kind,
+            room
+        )
+    }
+}

@@ -1,0 +1,118 @@
+//! `brhook check`, `brhook normalize`, `brhook diff`: work on a saved journal, no
+//! network. A journal judged offline gives the report the live capture gave.
+
+use super::output::{emit, ReportArgs};
+use brhook::journal::Journal;
+use brhook::judge::Options;
+use brhook::normalize::{self, FORMAT};
+use clap::Args as ClapArgs;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(ClapArgs)]
+pub struct CheckArgs {
+    /// The journal to judge (written by `brhook listen --journal` or `brhook demo
+    /// --journal`).
+    #[arg(value_name = "JOURNAL")]
+    journal: PathBuf,
+    /// D6: a retry gap under this many milliseconds is a warning (use the value the
+    /// capture was judged with live to get the same report).
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    min_retry_gap: u64,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+pub fn check(args: CheckArgs) -> Result<i32, String> {
+    let journal = Journal::read(&args.journal)?;
+    if journal.closed_ms.is_none() {
+        eprintln!(
+            "brhook: note: {} has no close line (the capture was cut short); judging what it holds",
+            args.journal.display()
+        );
+    }
+    let options = Options {
+        strict: args.report.strict,
+        min_retry_gap: Duration::from_millis(args.min_retry_gap),
+        ..Options::default()
+    };
+    let report = brhook::judge::judge(&journal, &options);
+    emit(&report, &args.report, Some(&journal))
+}
+
+#[derive(ClapArgs)]
+pub struct NormalizeArgs {
+    /// The journal to normalize.
+    #[arg(value_name = "JOURNAL")]
+    journal: PathBuf,
+    /// Write the normalized JSON to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn normalize(args: NormalizeArgs) -> Result<i32, String> {
+    let journal = Journal::read(&args.journal)?;
+    let text = serde_json::to_string_pretty(&normalize::normalize(&journal)).expect("JSON serialises");
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))?
+        }
+        None => say!("{text}"),
+    }
+    Ok(0)
+}
+
+#[derive(ClapArgs)]
+pub struct DiffArgs {
+    /// The baseline: a normalized capture (`brhook normalize`) or a journal.
+    #[arg(value_name = "BASELINE")]
+    baseline: PathBuf,
+    /// The capture to compare: a journal or a normalized capture.
+    #[arg(value_name = "JOURNAL")]
+    current: PathBuf,
+}
+
+pub fn diff(args: DiffArgs) -> Result<i32, String> {
+    let baseline = load(&args.baseline)?;
+    let current = load(&args.current)?;
+    let drift = normalize::diff(&baseline, &current);
+    for d in &drift {
+        say!("{d}");
+    }
+    if drift.is_empty() {
+        say!("brhook diff: no drift from the baseline");
+        Ok(0)
+    } else {
+        say!(
+            "brhook diff: {} difference{} from the baseline",
+            drift.len(),
+            if drift.len() == 1 { "" } else { "s" }
+        );
+        Ok(1)
+    }
+}
+
+/// A normalized capture, from a normalized JSON file or from a journal.
+fn load(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if let Ok(v) = serde_json::from_str::<Value>(&text) {
+        match v.get("format").and_then(Value::as_str) {
+            Some(FORMAT) => return Ok(v),
+            Some(f) if f.starts_with("brhook-normalized/") => {
+                return Err(format!(
+                    "cannot read {}: normalized form {f:?} is not {FORMAT:?} (written by another brhook version; normalize the journal again)",
+                    path.display()
+                ))
+            }
+            _ => {}
+        }
+    }
+    match Journal::read(path) {
+        Ok(j) => Ok(normalize::normalize(&j)),
+        Err(_) => Err(format!(
+            "cannot read {}: neither a normalized capture (brhook normalize) nor a brhook journal",
+            path.display()
+        )),
+    }
+}

@@ -1,0 +1,185 @@
+//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R9).
+
+use super::output::{emit, Format, ReportArgs};
+use brhook::send::{Probe, Scenario};
+use clap::{Args as ClapArgs, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// A recording: stream start, a session with three files, v1 records, session end,
+    /// stream end; in 2.x shape, then in 1.3 shape.
+    Realistic,
+    /// The named cases behind R1–R9 (unknown type, extra fields, retry, out of order,
+    /// stream events without SessionId, value-form edge cases, v1 records).
+    Probe,
+    /// Random valid streams, replayable with --seed.
+    Random,
+    /// Realistic bodies with --concurrency in flight; reports answers/s and latency.
+    Load,
+}
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// What to send (default: realistic; load when --concurrency is given).
+    #[arg(value_enum, value_name = "SCENARIO")]
+    scenario: Option<Which>,
+    /// The receiver's v2 URL (WebHookUrlsV2); repeat for more, all are sent to at once.
+    #[arg(long = "to", required = true, value_name = "URL")]
+    to: Vec<String>,
+    /// A v1 URL (WebHookUrls) for the v1 records (R9); repeatable.
+    #[arg(long = "v1-to", value_name = "URL")]
+    v1_to: Vec<String>,
+    /// random: the seed (default: a fresh one, printed); the same seed sends the same bodies.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// random, load: how many bodies (default 20 for random, 1000 for load).
+    #[arg(long, value_name = "N")]
+    events: Option<usize>,
+    /// load: bodies in flight at once.
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    /// Multiplies the real sender's back-off before retries (1 s, then 2 s).
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    backoff_scale: f64,
+    /// R2: an answer slower than this many seconds is a warning.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    slow_after: f64,
+    /// Per attempt: give up waiting for an answer after this many seconds (R2 fail).
+    #[arg(long, default_value_t = 100.0, value_name = "SECS")]
+    timeout: f64,
+    /// Write every body sent to DIR; findings name the file and replay it with curl.
+    #[arg(long, value_name = "DIR")]
+    save_bodies: Option<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+fn seconds(name: &str, v: f64, max: f64) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 && v <= max {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!("--{name} {v} must be above 0 and at most {max}"))
+    }
+}
+
+pub fn run(args: Args) -> Result<i32, String> {
+    let which = match (args.scenario, args.concurrency) {
+        (Some(w), _) => w,
+        (None, Some(_)) => Which::Load,
+        (None, None) => Which::Realistic,
+    };
+    if args.seed.is_some() && which != Which::Random {
+        return Err("--seed applies to `brhook send random` only".into());
+    }
+    if args.concurrency.is_some() && which != Which::Load {
+        return Err("--concurrency applies to `brhook send load` only".into());
+    }
+    if args.events.is_some() && !matches!(which, Which::Random | Which::Load) {
+        return Err("--events applies to `brhook send random` and `brhook send load` only".into());
+    }
+    if args.events == Some(0) || args.concurrency == Some(0) {
+        return Err("--events and --concurrency must be at least 1".into());
+    }
+    if !(args.backoff_scale.is_finite() && (0.0..=10.0).contains(&args.backoff_scale)) {
+        return Err(format!(
+            "--backoff-scale {} must be between 0 and 10",
+            args.backoff_scale
+        ));
+    }
+    let slow_after = seconds("slow-after", args.slow_after, 100.0)?;
+    let timeout = seconds("timeout", args.timeout, 3600.0)?;
+
+    let scenario = match which {
+        Which::Realistic => Scenario::Realistic,
+        Which::Probe => Scenario::Probe,
+        Which::Random => {
+            let seed = args.seed.unwrap_or_else(|| {
+                u64::from_le_bytes(
+                    uuid::Uuid::new_v4().as_bytes()[..8]
+                        .try_into()
+                        .unwrap_or_default(),
+                )
+            });
+            let events = args.events.unwrap_or(20);
+            eprintln!("brhook send random: seed {seed} (replay with --seed {seed} --events {events})");
+            Scenario::Random { seed, events }
+        }
+        Which::Load => Scenario::Load {
+            events: args.events.unwrap_or(1000),
+            concurrency: args.concurrency.unwrap_or(16),
+        },
+    };
+
+    let mut probe = Probe::new(args.to[0].clone())
+        .backoff_scale(args.backoff_scale)
+        .slow_after(slow_after)
+        .timeout(timeout)
+        .strict(args.report.strict);
+    for u in &args.to[1..] {
+        probe = probe.to(u.clone());
+    }
+    for u in &args.v1_to {
+        probe = probe.v1(u.clone());
+    }
+    if let Some(dir) = &args.save_bodies {
+        probe = probe.save_bodies(dir.clone());
+    }
+    let progress = matches!(scenario, Scenario::Load { .. }) && std::io::stderr().is_terminal();
+    if progress {
+        let started = Instant::now();
+        let last = Arc::new(Mutex::new(Instant::now() - Duration::from_secs(1)));
+        probe = probe.on_progress(move |done, total| {
+            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+            if done < total && last.elapsed() < Duration::from_millis(100) {
+                return;
+            }
+            *last = Instant::now();
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r  {done}/{total} bodies delivered, {rate:.0}/s   ");
+            let _ = err.flush();
+        });
+    }
+
+    let text = args.report.format == Format::Text;
+    let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let run = rt
+        .block_on(probe.run_detailed(scenario))
+        .map_err(|e| e.to_string())?;
+    if progress {
+        eprintln!();
+    }
+    if text {
+        let mut to = args.to.join(", ");
+        if !args.v1_to.is_empty() {
+            to.push_str(&format!(" (v1: {})", args.v1_to.join(", ")));
+        }
+        say!(
+            "brhook send {}: acted as BililiveRecorder, to {to}",
+            scenario.name()
+        );
+        if scenario == Scenario::Probe {
+            for c in &run.cases {
+                say!(
+                    "  {:<40} {:>2} bod{} — {}",
+                    c.name,
+                    c.bodies,
+                    if c.bodies == 1 { "y " } else { "ies" },
+                    c.about
+                );
+            }
+        }
+        if let Some(l) = &run.load {
+            say!("  load: {l}");
+        }
+        if let Some(dir) = &args.save_bodies {
+            say!("  bodies saved in {}", dir.display());
+        }
+        say!();
+    }
+    emit(&run.report, &args.report, None)
+}

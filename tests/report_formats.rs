@@ -1,0 +1,299 @@
+//! The JUnit and HTML reports: built from real demo runs over loopback (and from small
+//! hand-made captures for escaping and the timeline cap), checked structurally, and the
+//! HTML rendered in headless Chromium when it is installed.
+
+use brhook::catalog::{Level, CHECKS};
+use brhook::demo::Demo;
+use brhook::journal::{Journal, Request, Response, UrlSpec};
+use brhook::report::{html, junit, Coverage, Finding, Report};
+use brhook::sender::Mutant;
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The matrix's fast settings: back-off 100 ms, 200 ms; quiet well above it.
+async fn demo(mutant: Option<Mutant>) -> (Report, Journal) {
+    let mut d = Demo::new(mutant);
+    d.backoff_scale = 0.1;
+    d.pace = Duration::from_millis(40);
+    d.quiet = Duration::from_millis(800);
+    d.run(|_| {}).await.expect("endpoint starts")
+}
+
+fn cases(xml: &str) -> Vec<TestCase> {
+    let parsed = quick_junit::Report::deserialize_from_str(xml).expect("the JUnit report parses");
+    assert_eq!(parsed.test_suites.len(), 1, "one testsuite");
+    assert_eq!(parsed.test_suites[0].name.as_str(), "brhook");
+    parsed.test_suites.into_iter().next().unwrap().test_cases
+}
+
+fn case<'a>(cases: &'a [TestCase], id: &str) -> &'a TestCase {
+    let prefix = format!("{id} ");
+    cases
+        .iter()
+        .find(|c| c.name.as_str().starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no testcase for {id}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_has_one_case_per_check_and_fails_d2_for_a_sender_that_never_retries() {
+    let (report, _) = demo(Some(Mutant::NoRetry)).await;
+    let xml = junit::render(&report);
+    assert_eq!(xml.matches("<testcase").count(), CHECKS.len(), "{xml}");
+    let cases = cases(&xml);
+    assert_eq!(cases.len(), CHECKS.len());
+    for c in CHECKS {
+        let tc = case(&cases, c.id);
+        assert_eq!(tc.name.as_str(), format!("{} {}", c.id, c.title));
+        let class = tc.classname.as_ref().map(|s| s.as_str().to_string());
+        assert_eq!(class, Some(format!("brhook.{}", &c.id[..1])));
+    }
+    match &case(&cases, "D2").status {
+        TestCaseStatus::NonSuccess {
+            kind: NonSuccessKind::Failure,
+            message: Some(m),
+            ..
+        } => {
+            let m = m.as_str();
+            assert!(
+                m.contains("D2 fail") && m.contains("flaky") && m.contains("expected"),
+                "{m}"
+            );
+        }
+        other => panic!("D2 should be a failure with a message, got {other:?}"),
+    }
+    for c in CHECKS.iter().filter(|c| !c.implemented) {
+        match &case(&cases, c.id).status {
+            TestCaseStatus::Skipped { message: Some(m), .. } => assert_eq!(m.as_str(), "not implemented yet"),
+            other => panic!("{} is not implemented: should be skipped, got {other:?}", c.id),
+        }
+    }
+    assert!(matches!(
+        case(&cases, "T1").status,
+        TestCaseStatus::Success { .. }
+    ));
+    // Only D2 fails: the failure element sits under the D2 case alone.
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    let d2 = xml.find("<testcase name=\"D2 ").expect("D2 case");
+    let failure = xml.find("<failure").expect("a failure");
+    let next = xml[d2 + 1..].find("<testcase").map_or(xml.len(), |i| d2 + 1 + i);
+    assert!(
+        d2 < failure && failure < next,
+        "the failure is inside the D2 case"
+    );
+}
+
+#[test]
+fn junit_passes_a_warning_unless_strict_and_never_passes_on_nothing() {
+    let warn = || {
+        vec![Finding::new("S6", "GUID in upper case")
+            .expected("lowercase")
+            .found("ABC")]
+    };
+    let mut cov = Coverage::default();
+    cov.ran("S6");
+    let lenient = cases(&junit::render(&Report::build("1 body", warn(), &cov, false)));
+    let tc = case(&lenient, "S6");
+    assert!(
+        matches!(tc.status, TestCaseStatus::Success { .. }),
+        "{:?}",
+        tc.status
+    );
+    let out = tc.system_out.as_ref().expect("the warning is in system-out");
+    assert!(out.as_str().contains("GUID in upper case") && out.as_str().contains("ABC"));
+    let strict = cases(&junit::render(&Report::build("1 body", warn(), &cov, true)));
+    assert!(matches!(
+        case(&strict, "S6").status,
+        TestCaseStatus::NonSuccess {
+            kind: NonSuccessKind::Failure,
+            ..
+        }
+    ));
+    // A report that judged nothing fails in JUnit too, not only in its verdict.
+    let mut empty = Report::build("0 requests", vec![], &Coverage::default(), false);
+    empty.fail_on_nothing("no request reached a configured URL");
+    let xml = junit::render(&empty);
+    assert!(
+        xml.contains("<failure") && xml.contains("no request reached"),
+        "{xml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_is_one_self_contained_file_with_every_check_and_a_timeline() {
+    let (report, journal) = demo(Some(Mutant::NoRetry)).await;
+    let page = html::render(&report, Some(&journal));
+    assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+    assert_eq!(page.matches("<svg").count(), 1, "one inline SVG: the timeline");
+    for external in [
+        "src=",
+        "href=\"http",
+        "href='http",
+        "http://",
+        "https://",
+        "<script",
+        "<link",
+        "@import",
+    ] {
+        assert!(
+            !page.contains(external),
+            "the page must not load anything: found {external:?}"
+        );
+    }
+    for c in CHECKS {
+        assert!(page.contains(&format!(">{}<", c.id)), "check {} is missing", c.id);
+    }
+    let title = format!("<h1>brhook {}: FAIL</h1>", env!("CARGO_PKG_VERSION"));
+    assert!(page.contains(&title), "summary first");
+    let summary = page.find("<h2>Checks").unwrap();
+    assert!(
+        page[..summary].contains("D2"),
+        "the failed check is in the summary"
+    );
+    // One row per (event, URL): every URL of the demo labels a row.
+    for u in journal.meta.urls.iter() {
+        assert!(
+            page.contains(&format!(">{}<", u.name)),
+            "no timeline row for URL {}",
+            u.name
+        );
+    }
+    assert!(page.contains("capture closed at"));
+    // A report without a journal has no timeline.
+    assert!(!html::render(&report, None).contains("<svg"));
+}
+
+fn request(seq: u64, at: f64, url: Option<&str>, body: &str, status: Option<u16>, done: f64) -> Request {
+    Request {
+        seq,
+        conn: seq,
+        at_ms: at,
+        method: "POST".into(),
+        target: format!("/{}", url.unwrap_or("nowhere")),
+        url: url.map(String::from),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.as_bytes().to_vec(),
+        body_error: None,
+        response: Response { status, at_ms: done },
+    }
+}
+
+fn journal(urls: &[&str]) -> Journal {
+    let specs = urls.iter().map(|n| UrlSpec {
+        name: n.to_string(),
+        fault: "ok".parse().unwrap(),
+    });
+    let mut j = Journal::new(specs.collect(), String::new());
+    j.closed_ms = Some(3000.0);
+    j.quiet_ms = Some(1000.0);
+    j
+}
+
+#[test]
+fn html_escapes_what_senders_send() {
+    let nasty = r#"<script>alert("x")</script> & 'q' 录播姬 🎉"#;
+    let body = serde_json::json!({"EventType": nasty, "EventId": "3f1c", "EventData": {}}).to_string();
+    let mut j = journal(&["a<b"]);
+    j.requests
+        .push(request(1, 10.0, Some("a<b"), &body, Some(500), 12.0));
+    j.requests
+        .push(request(2, 200.0, Some("a<b"), &body, None, 205.0));
+    j.requests
+        .push(request(3, 600.0, Some("a<b"), &body, Some(204), 601.0));
+    j.requests.push(request(4, 700.0, None, "{}", Some(404), 701.0));
+    let finding = Finding::at("S3", Level::Info, nasty).found(nasty).url("a<b");
+    let report = Report::build(nasty, vec![finding], &Coverage::default(), false);
+    let page = html::render(&report, Some(&j));
+    assert!(
+        !page.contains("<script") && !page.contains("a<b"),
+        "unescaped text"
+    );
+    assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; 录播姬 🎉"));
+    assert!(page.contains(">reset</text>") && page.contains(">500</text>"));
+    assert!(!page.contains("request #4"), "a stray request is not a delivery");
+}
+
+#[test]
+fn html_timeline_is_capped() {
+    let mut j = journal(&["a"]);
+    for i in 0..(html::MAX_ROWS as u64 + 50) {
+        let body = format!(r#"{{"EventType":"SessionStarted","EventId":"id-{i:04}","EventData":{{}}}}"#);
+        j.requests.push(request(
+            i + 1,
+            i as f64,
+            Some("a"),
+            &body,
+            Some(204),
+            i as f64 + 1.0,
+        ));
+    }
+    let report = Report::build("many", vec![], &Coverage::default(), false);
+    let page = html::render(&report, Some(&j));
+    assert_eq!(page.matches("<g><title>").count(), html::MAX_ROWS);
+    assert!(page.contains(&format!(
+        "the first {} of {} rows",
+        html::MAX_ROWS,
+        html::MAX_ROWS + 50
+    )));
+}
+
+fn chromium() -> Option<PathBuf> {
+    let fixed = Path::new("/usr/bin/chromium");
+    if fixed.exists() {
+        return Some(fixed.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        println!("skipped: chromium not installed");
+        return;
+    };
+    let (report, journal) = demo(Some(Mutant::NoRetry)).await;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_formats");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    std::fs::write(&page, html::render(&report, Some(&journal))).unwrap();
+    let shot = dir.join("shot.png");
+    let mut child = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1200,1600")
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("chromium did not finish the screenshot within 90 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "chromium exited with {status}");
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 10_000, "the screenshot {} is {size} bytes", shot.display());
+    println!("screenshot: {}", shot.display());
+}

@@ -1,0 +1,585 @@
+//! `brhook send` against small receivers written here: one correct, one per bug a real
+//! receiver has had. Each R check must trip on its bug and stay quiet on the correct one.
+
+use brhook::catalog::Level;
+use brhook::report::{Report, Status};
+use brhook::send::{Probe, Scenario, SendError};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How a receiver goes wrong.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Bug {
+    /// None: answers 204, de-duplicates by EventId.
+    Correct,
+    /// R1: requires the 2.x booleans (rejects 1.3-shape events) with 400.
+    Requires2x,
+    /// R3: an enum of the known types; anything else is 422.
+    ClosedEnum,
+    /// R4: rejects fields it does not know with 400.
+    DenyUnknownFields,
+    /// R5: EventId as a primary key: a second insert is a 500.
+    EventIdPrimaryKey,
+    /// R6: 409 on a FileClosed without a prior FileOpening.
+    OrderStrict,
+    /// R7: `data["SessionId"]` in the handler of every known type: KeyError (500) on the
+    /// stream events.
+    KeyErrorSessionId,
+    /// R8: a date parser that cannot read a negative offset (-07:00): 400.
+    NoNegativeOffset,
+    /// R8 (and R1): a date parser with at most 6 fraction digits: 400.
+    SixFractionDigits,
+    /// R9: v1 records (no EventType) rejected with 400.
+    RejectV1,
+    /// R2: holds every answer this long, then 204.
+    Slow(Duration),
+}
+
+#[derive(Default)]
+struct State {
+    /// Every body received, in arrival order, with its path.
+    bodies: Vec<(String, Bytes)>,
+    ids: HashSet<String>,
+    opened: HashSet<(String, String)>,
+}
+
+struct Receiver {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl Receiver {
+    async fn start(bug: Bug) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let st = Arc::clone(&state);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let st = Arc::clone(&st);
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| answer(bug, Arc::clone(&st), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Receiver { addr, state }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn bodies(&self) -> Vec<(String, Bytes)> {
+        self.state.lock().unwrap().bodies.clone()
+    }
+
+    /// A probe at `/v2` (and `/v1`), back-off in ms.
+    fn probe(&self) -> Probe {
+        Probe::new(self.url("/v2"))
+            .v1(self.url("/v1"))
+            .backoff_scale(0.01)
+    }
+}
+
+const KNOWN: [&str; 6] = [
+    "SessionStarted",
+    "FileOpening",
+    "FileClosed",
+    "SessionEnded",
+    "StreamStarted",
+    "StreamEnded",
+];
+const TOP: [&str; 4] = ["EventType", "EventTimestamp", "EventId", "EventData"];
+const DATA: [&str; 15] = [
+    "SessionId",
+    "RoomId",
+    "ShortId",
+    "Name",
+    "Title",
+    "AreaNameParent",
+    "AreaNameChild",
+    "RelativePath",
+    "FileSize",
+    "Duration",
+    "FileOpenTime",
+    "FileCloseTime",
+    "Recording",
+    "Streaming",
+    "DanmakuConnected",
+];
+const TIMES: [&str; 5] = [
+    "EventTimestamp",
+    "FileOpenTime",
+    "FileCloseTime",
+    "StartRecordTime",
+    "EndRecordTime",
+];
+
+/// The date-time strings of a body (top level and EventData).
+fn times(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for obj in [Some(v), v.get("EventData")].into_iter().flatten() {
+        for k in TIMES {
+            if let Some(s) = obj.get(k).and_then(Value::as_str) {
+                out.push(s.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn fraction_digits(t: &str) -> usize {
+    let Some((_, frac)) = t.split_once('.') else {
+        return 0;
+    };
+    frac.chars().take_while(char::is_ascii_digit).count()
+}
+
+fn status(bug: Bug, st: &mut State, v: &Value) -> u16 {
+    let ty = v.get("EventType").and_then(Value::as_str);
+    let data = v.get("EventData").cloned().unwrap_or(Value::Null);
+    let s = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    match bug {
+        Bug::Correct | Bug::Slow(_) => {
+            // De-duplicates by EventId: a retry is answered like the first time.
+            if let Some(id) = v.get("EventId").and_then(Value::as_str) {
+                st.ids.insert(id.to_string());
+            }
+            204
+        }
+        Bug::Requires2x if ty.is_some() && data.get("Recording").is_none() => 400,
+        Bug::ClosedEnum if ty.is_some_and(|t| !KNOWN.contains(&t)) => 422,
+        Bug::DenyUnknownFields if ty.is_some() => {
+            let top_ok = v.as_object().unwrap().keys().all(|k| TOP.contains(&k.as_str()));
+            let data_ok = data
+                .as_object()
+                .is_some_and(|d| d.keys().all(|k| DATA.contains(&k.as_str())));
+            if top_ok && data_ok {
+                200
+            } else {
+                400
+            }
+        }
+        Bug::EventIdPrimaryKey => {
+            let id = v
+                .get("EventId")
+                .or(v.get("EventRandomId"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if st.ids.insert(id.to_string()) {
+                201
+            } else {
+                500
+            }
+        }
+        Bug::OrderStrict => match ty {
+            Some("FileOpening") => {
+                st.opened.insert((s("SessionId"), s("RelativePath")));
+                200
+            }
+            Some("FileClosed") if !st.opened.contains(&(s("SessionId"), s("RelativePath"))) => 409,
+            _ => 200,
+        },
+        Bug::KeyErrorSessionId
+            if ty.is_some_and(|t| KNOWN.contains(&t)) && data.get("SessionId").is_none() =>
+        {
+            500
+        }
+        Bug::NoNegativeOffset
+            if times(v)
+                .iter()
+                .any(|t| t.len() > 6 && t.as_bytes()[t.len() - 6] == b'-') =>
+        {
+            400
+        }
+        Bug::SixFractionDigits if times(v).iter().any(|t| fraction_digits(t) > 6) => 400,
+        Bug::RejectV1 if ty.is_none() => 400,
+        _ => 200,
+    }
+}
+
+async fn answer(
+    bug: Bug,
+    state: Arc<Mutex<State>>,
+    req: Request<Incoming>,
+) -> Result<Response<Empty<Bytes>>, hyper::Error> {
+    let path = req.uri().path().to_string();
+    let body = req.into_body().collect().await?.to_bytes();
+    let code = {
+        let mut st = state.lock().unwrap();
+        st.bodies.push((path, body.clone()));
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(v) => status(bug, &mut st, &v),
+            Err(_) => 400,
+        }
+    };
+    if let Bug::Slow(d) = bug {
+        tokio::time::sleep(d).await;
+    }
+    Ok(Response::builder()
+        .status(StatusCode::from_u16(code).unwrap())
+        .body(Empty::new())
+        .unwrap())
+}
+
+fn r_checks(r: &Report) -> Vec<&'static str> {
+    r.tripped(Level::Warn)
+        .into_iter()
+        .filter(|c| c.starts_with('R'))
+        .collect()
+}
+
+async fn probe(bug: Bug) -> Report {
+    let rx = Receiver::start(bug).await;
+    rx.probe().run(Scenario::Probe).await.expect("the receiver is up")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_correct_receiver_passes_every_r_check() {
+    let rx = Receiver::start(Bug::Correct).await;
+    let run = rx.probe().run_detailed(Scenario::Probe).await.unwrap();
+    let r = &run.report;
+    assert!(r.passed(), "{}", brhook::report::text::render(r, false));
+    for id in ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"] {
+        assert_eq!(r.status(id), Some(Status::Passed), "{id}");
+    }
+    assert!(
+        r.findings.iter().all(|f| f.level == Level::Info),
+        "{:?}",
+        r.findings
+    );
+    // R2's latency summary is there as info.
+    assert!(r
+        .findings_of("R2")
+        .any(|f| f.message.contains("p50") && f.message.contains("p99")));
+    // Every body reached the receiver exactly once (nothing failed, nothing retried) and
+    // the retry case really sent the same bytes twice.
+    let got = rx.bodies();
+    assert_eq!(got.len(), run.sent.len());
+    let r5: Vec<_> = run
+        .sent
+        .iter()
+        .filter(|s| s.case == "r5-retry-after-2xx")
+        .collect();
+    assert_eq!(r5[2].bytes, r5[3].bytes);
+    let v1 = got.iter().filter(|(p, _)| p == "/v1").count();
+    assert_eq!(v1, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_bug_trips_its_check() {
+    // Bugs that trip their check and nothing else.
+    let isolated = [
+        (Bug::Requires2x, "R1"),
+        (Bug::ClosedEnum, "R3"),
+        (Bug::DenyUnknownFields, "R4"),
+        (Bug::EventIdPrimaryKey, "R5"),
+        (Bug::OrderStrict, "R6"),
+        (Bug::NoNegativeOffset, "R8"),
+        (Bug::RejectV1, "R9"),
+    ];
+    let runs = isolated.map(|(bug, _)| tokio::spawn(probe(bug)));
+    for ((bug, id), run) in isolated.into_iter().zip(runs) {
+        let r = run.await.unwrap();
+        assert_eq!(
+            r_checks(&r),
+            [id],
+            "{bug:?}: {}",
+            brhook::report::text::render(&r, false)
+        );
+        assert!(!r.passed(), "{bug:?}");
+    }
+    // A KeyError on the stream events also fails R1, which sends them too.
+    let r = probe(Bug::KeyErrorSessionId).await;
+    assert_eq!(r_checks(&r), ["R1", "R7"]);
+    // Python's fromisoformat before 3.11: 7 digits are the real sender's everyday form.
+    let r = probe(Bug::SixFractionDigits).await;
+    assert!(r_checks(&r).contains(&"R8") && r_checks(&r).contains(&"R1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn findings_name_case_answer_body_and_curl() {
+    let rx = Receiver::start(Bug::ClosedEnum).await;
+    let r = rx.probe().run(Scenario::Probe).await.unwrap();
+    let f = r.findings_of("R3").next().expect("an R3 finding");
+    assert_eq!(f.source.as_deref(), Some("r3-unknown-event-type"));
+    assert_eq!(f.url.as_deref(), Some(rx.url("/v2").as_str()));
+    assert!(f.message.contains("422 Unprocessable Entity"), "{}", f.message);
+    assert!(f.message.contains("3 attempts"), "{}", f.message);
+    assert!(f
+        .found
+        .as_deref()
+        .unwrap()
+        .contains("\"EventType\":\"RoomInfoChanged\""));
+    let expected = f.expected.as_deref().unwrap();
+    assert!(expected.contains("curl -sS -i -X POST -H 'Content-Type: application/json' -H 'User-Agent: BililiveRecorder/2.17.3' --data-binary '{"));
+    assert!(f.event.is_some());
+
+    // With saved bodies, the finding names the file and the curl replays the whole case.
+    let dir = std::env::temp_dir().join(format!("brhook-send-test-{}", uuid::Uuid::new_v4()));
+    let rx = Receiver::start(Bug::OrderStrict).await;
+    let run = rx
+        .probe()
+        .save_bodies(&dir)
+        .run_detailed(Scenario::Probe)
+        .await
+        .unwrap();
+    let f = run.report.findings_of("R6").next().expect("an R6 finding");
+    assert_eq!(f.source.as_deref(), Some("r6-file-closed-before-file-opening"));
+    assert!(f.message.contains("409 Conflict"), "{}", f.message);
+    let file = dir.join("r6-file-closed-before-file-opening-001-FileClosed-before-its-FileOpening.json");
+    assert!(file.exists());
+    assert!(f.found.as_deref().unwrap().contains(&file.display().to_string()));
+    let expected = f.expected.as_deref().unwrap();
+    assert!(expected.contains("-000-SessionStarted.json'"), "{expected}");
+    assert!(expected.contains(&format!("@'{}'", file.display())), "{expected}");
+    let saved = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(saved, run.sent.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_receiver_is_a_warning_with_percentiles() {
+    let rx = Receiver::start(Bug::Slow(Duration::from_millis(40))).await;
+    let r = rx
+        .probe()
+        .slow_after(Duration::from_millis(15))
+        .run(Scenario::Probe)
+        .await
+        .unwrap();
+    assert_eq!(r_checks(&r), ["R2"]);
+    assert_eq!(r.status("R2"), Some(Status::Warned));
+    assert!(r.passed(), "a warning does not fail the verdict");
+    let warn = r.findings_of("R2").find(|f| f.level == Level::Warn).unwrap();
+    assert!(
+        warn.message.contains("took longer than 15.0 ms"),
+        "{}",
+        warn.message
+    );
+    assert!(warn.expected.as_deref().unwrap().contains("curl"));
+
+    // The default threshold (5 s) is not crossed; strict turns the warning into a failure.
+    let quiet = rx.probe().run(Scenario::Probe).await.unwrap();
+    assert_eq!(quiet.status("R2"), Some(Status::Passed));
+    let strict = rx
+        .probe()
+        .slow_after(Duration::from_millis(15))
+        .strict(true)
+        .run(Scenario::Probe)
+        .await
+        .unwrap();
+    assert!(!strict.passed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_is_an_r2_failure() {
+    let rx = Receiver::start(Bug::Slow(Duration::from_millis(300))).await;
+    let r = Probe::new(rx.url("/v2"))
+        .backoff_scale(0.0)
+        .timeout(Duration::from_millis(50))
+        .run(Scenario::Realistic)
+        .await
+        .unwrap();
+    assert!(r
+        .findings_of("R2")
+        .any(|f| f.level == Level::Fail && f.message.contains("no answer within")));
+    assert!(!r.passed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skips_say_why() {
+    let rx = Receiver::start(Bug::Correct).await;
+    let r = Probe::new(rx.url("/v2"))
+        .backoff_scale(0.01)
+        .run(Scenario::Realistic)
+        .await
+        .unwrap();
+    assert!(r.passed());
+    assert_eq!(r.status("R1"), Some(Status::Passed));
+    let reason = |id: &str| {
+        r.checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .reason
+            .clone()
+            .unwrap_or_default()
+    };
+    assert_eq!(r.status("R9"), Some(Status::Skipped));
+    assert!(reason("R9").contains("--v1-to"));
+    assert_eq!(r.status("R3"), Some(Status::Skipped));
+    assert!(reason("R3").contains("probe"));
+    // The realistic scenario is 2.x then 1.3 shape: 10 v2 events each, no v1 records.
+    assert_eq!(rx.bodies().len(), 20);
+}
+
+#[tokio::test]
+async fn an_unreachable_receiver_is_one_clear_error() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    drop(l);
+    let err = Probe::new(&url).run(Scenario::Probe).await.unwrap_err();
+    assert!(matches!(err, SendError::Unreachable { .. }));
+    assert_eq!(
+        err.to_string(),
+        format!("cannot reach {url}: connection refused — is the receiver running?")
+    );
+    let err = Probe::new("https://example.com/hook")
+        .run(Scenario::Probe)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SendError::BadUrl { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_replays_its_seed() {
+    let bodies = |rx: &Receiver| -> Vec<Bytes> { rx.bodies().into_iter().map(|(_, b)| b).collect() };
+    let mut got = Vec::new();
+    for seed in [42, 42, 43] {
+        let rx = Receiver::start(Bug::Correct).await;
+        let run = rx
+            .probe()
+            .run_detailed(Scenario::Random { seed, events: 25 })
+            .await
+            .unwrap();
+        assert!(
+            run.report.passed(),
+            "{}",
+            brhook::report::text::render(&run.report, false)
+        );
+        assert!(run.report.subject.contains(&format!("seed {seed}")));
+        assert_eq!(run.sent.len(), 25);
+        got.push(bodies(&rx));
+    }
+    assert_eq!(got[0].len(), 25);
+    assert_eq!(
+        got[0], got[1],
+        "the same seed sends the same bodies, in the same order"
+    );
+    assert_ne!(got[0], got[2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn load_reports_throughput_and_percentiles() {
+    let rx = Receiver::start(Bug::Correct).await;
+    let done = Arc::new(Mutex::new(0));
+    let d = Arc::clone(&done);
+    let run = rx
+        .probe()
+        .on_progress(move |n, _| *d.lock().unwrap() = n)
+        .run_detailed(Scenario::Load {
+            events: 300,
+            concurrency: 8,
+        })
+        .await
+        .unwrap();
+    assert!(run.report.passed());
+    let stats = run.load.expect("load stats");
+    assert_eq!(stats.events, 300);
+    assert_eq!(stats.answers, 300);
+    assert!(stats.answers_per_second > 0.0);
+    let l = stats.latency.unwrap();
+    assert!(l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max);
+    assert_eq!(*done.lock().unwrap(), 300);
+    assert_eq!(rx.bodies().len(), 300);
+    let info = run
+        .report
+        .findings_of("R2")
+        .find(|f| f.message.starts_with("load:"))
+        .unwrap();
+    assert!(
+        info.message.contains("answers/s") && info.message.contains("p99"),
+        "{}",
+        info.message
+    );
+}
+
+/// The command line: exit 0 on a good receiver, 1 on a bad one, 2 and one line when
+/// nothing listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cli_exit_codes() {
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_brhook"))
+                .arg("send")
+                .args(args)
+                .output()
+                .unwrap()
+        })
+    };
+    let good = Receiver::start(Bug::Correct).await;
+    let out = run(vec![
+        "probe".into(),
+        "--to".into(),
+        good.url("/v2"),
+        "--v1-to".into(),
+        good.url("/v1"),
+        "--backoff-scale".into(),
+        "0.01".into(),
+    ])
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("r6-file-closed-before-file-opening"), "{stdout}");
+    assert!(stdout.contains("brhook PASS"), "{stdout}");
+
+    let bad = Receiver::start(Bug::ClosedEnum).await;
+    let out = run(vec![
+        "probe".into(),
+        "--to".into(),
+        bad.url("/v2"),
+        "--backoff-scale".into(),
+        "0.01".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"], "fail");
+
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", l.local_addr().unwrap());
+    drop(l);
+    let out = run(vec!["--to".into(), url.clone()]).await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!("brhook: cannot reach {url}: connection refused — is the receiver running?")
+    );
+
+    let out = run(vec![
+        "random".into(),
+        "--to".into(),
+        good.url("/v2"),
+        "--seed".into(),
+        "7".into(),
+        "--events".into(),
+        "5".into(),
+        "--backoff-scale".into(),
+        "0".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seed 7"));
+}

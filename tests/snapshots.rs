@@ -1,0 +1,51 @@
+//! Snapshots of fixed runs, stored in the top-level `snapshots/` folder: the faithful
+//! sender's capture in normalized form and its report, and one mutant's report, with
+//! everything that varies between runs (ids, times, measured gaps, request numbers,
+//! arrival order) redacted or sorted away, so the files change only when behaviour does.
+//!
+//! A missing snapshot fails (CI sets `INSTA_UPDATE=no`); accept new or changed ones
+//! with `cargo insta review`, or `INSTA_UPDATE=always cargo test --test snapshots`.
+
+use brhook::demo::Demo;
+use brhook::journal::Journal;
+use brhook::normalize::{normalize, redact_report};
+use brhook::report::Report;
+use brhook::sender::Mutant;
+use std::time::Duration;
+
+/// The fixed scenario: the demo's URLs and faults, back-off scaled to 0.1.
+fn fixed(mutant: Option<Mutant>) -> Demo {
+    let mut d = Demo::new(mutant);
+    d.backoff_scale = 0.1;
+    d.pace = Duration::from_millis(40);
+    d.quiet = Duration::from_millis(800);
+    d
+}
+
+async fn run(d: Demo) -> (Report, Journal) {
+    d.run(|_| {}).await.expect("endpoint starts")
+}
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_json_snapshot!($name, $value);
+        })
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faithful_sender() {
+    let (report, journal) = run(fixed(None)).await;
+    snapshot!("faithful_normalized", normalize(&journal));
+    snapshot!("faithful_report", redact_report(&report, &journal));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn string_room_id_mutant() {
+    let (report, journal) = run(fixed(Some(Mutant::StringRoomId))).await;
+    snapshot!("string_room_id_report", redact_report(&report, &journal));
+}
