@@ -100,6 +100,7 @@ impl Builder {
             Some(p) => Some(Writer::create(p, &journal.meta).map_err(std::io::Error::other)?),
             None => None,
         };
+        let close_connections = self.urls.iter().any(|u| u.fault.reset.is_some_and(|n| n > 0));
         let (events, _) = broadcast::channel(1024);
         let state = Arc::new(State {
             start: Instant::now(),
@@ -115,6 +116,7 @@ impl Builder {
             urls: self.urls,
             prefix: self.prefix,
             max_body: self.max_body,
+            close_connections,
             events,
         });
         let accept = tokio::spawn(accept_loop(
@@ -148,6 +150,11 @@ struct State {
     urls: Vec<UrlSpec>,
     prefix: String,
     max_body: usize,
+    /// With a `reset` fault, every answer says `Connection: close`: a client (.NET's
+    /// HttpClient among them) silently re-sends a request whose *reused* connection
+    /// closed without an answer, which would add an attempt the sender never made.
+    /// On fresh connections a reset reaches the sender as the failure it is.
+    close_connections: bool,
     events: broadcast::Sender<Arc<Request>>,
 }
 
@@ -379,6 +386,7 @@ async fn handle(req: hyper::Request<Incoming>, state: Arc<State>, conn: u64) -> 
     let guard = InFlight(state.clone());
     state.touch();
     let at_ms = state.ms();
+    let close_connections = state.close_connections;
     let seq = state.seq.fetch_add(1, Ordering::SeqCst) + 1;
     let method = req.method().to_string();
     let target = req
@@ -459,10 +467,11 @@ async fn handle(req: hyper::Request<Incoming>, state: Arc<State>, conn: u64) -> 
             } else {
                 Bytes::new()
             };
-            Ok(hyper::Response::builder()
-                .status(status)
-                .body(Full::new(body))
-                .expect("response builds"))
+            let mut answer = hyper::Response::builder().status(status);
+            if close_connections {
+                answer = answer.header(hyper::header::CONNECTION, "close");
+            }
+            Ok(answer.body(Full::new(body)).expect("response builds"))
         }
         _ => Err(ResetConnection),
     }

@@ -192,3 +192,56 @@ fn listen_rejects_a_bad_fault_with_a_hint() {
     assert_eq!(code, 2);
     assert!(err.contains("did you mean \"fail\""), "{err}");
 }
+
+#[test]
+fn errors_a_person_can_act_on() {
+    // A taken port: one line naming the fix, exit 2.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = brhook(&["listen", "--bind", &addr]);
+    assert_eq!(code, 2);
+    assert!(err.contains("port is taken") && err.contains("--bind"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // An unwritable report path.
+    let (code, _, err) = brhook(&[
+        "validate",
+        "--report-json",
+        "/nonexistent/dir/r.json",
+        "tests/fixtures/doc/v1.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot write the JSON report to /nonexistent/dir/r.json"),
+        "{err}"
+    );
+    // An unknown mutant.
+    let (code, _, err) = brhook(&["demo", "--mutant", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--mutant list"), "{err}");
+}
+
+#[test]
+fn demo_passes_and_a_mutant_fails_with_its_check() {
+    let (code, out, _) = brhook(&["demo", "--backoff-scale", "0.1", "--quiet-output"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("brhook PASS"), "{out}");
+    let (code, out, _) = brhook(&[
+        "demo",
+        "--mutant",
+        "sequential",
+        "--backoff-scale",
+        "0.1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("--format json prints only the report");
+    let failed: Vec<_> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(failed, ["F3"]);
+}
