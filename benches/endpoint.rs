@@ -3,14 +3,16 @@
 //! driven by `wrk` in a separate process, on loopback, in one run.
 //!
 //! Reports requests/s and p99 latency of both and their ratio, then drives about one
-//! million requests at a fresh endpoint sampling this process's RSS, then judges the
-//! million-request journal and times it.
+//! million requests at a fresh endpoint sampling this process's RSS, then reads the
+//! million-request journal back and times judging it on prefixes doubling from 10k up
+//! to the whole (bounded: a step predicted to exceed the cap is not started).
 //!
 //! Run: cargo bench --bench endpoint
 //! Knobs (environment): BRHOOK_BENCH_SECS (seconds per throughput run, default 10),
 //! BRHOOK_BENCH_ROUNDS (interleaved bare/endpoint rounds, default 2),
 //! BRHOOK_BENCH_REQUESTS (requests of the memory run, default 1000000),
-//! BRHOOK_BENCH_KEEP=1 keeps the journals (about 1 KB per request).
+//! BRHOOK_BENCH_JUDGE_CAP (seconds: no judging step predicted longer is started,
+//! default 60), BRHOOK_BENCH_KEEP=1 keeps the journals (about 1 KB per request).
 //! Needs `wrk` on PATH (Debian/Ubuntu: apt-get install wrk).
 
 use brhook::endpoint::Endpoint;
@@ -29,8 +31,6 @@ const THREADS: &str = "2";
 const CONNECTIONS: &str = "50";
 /// The memory run never lasts longer than this, whatever the rate.
 const MEMORY_RUN_CAP: Duration = Duration::from_secs(600);
-/// No judging step is started that is predicted to take longer than this.
-const JUDGE_STEP_CAP: Duration = Duration::from_secs(60);
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -223,6 +223,8 @@ fn main() {
     let rounds: usize = env_or("BRHOOK_BENCH_ROUNDS", 2);
     let total: u64 = env_or("BRHOOK_BENCH_REQUESTS", 1_000_000);
     let keep = std::env::var_os("BRHOOK_BENCH_KEEP").is_some();
+    // No judging step is started that is predicted to take longer than this.
+    let judge_cap: u64 = env_or("BRHOOK_BENCH_JUDGE_CAP", 60);
     let dir: PathBuf = std::env::temp_dir().join(format!("brhook-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let script = dir.join("webhook.lua");
@@ -331,7 +333,7 @@ fn main() {
     drop(rt);
 
     // Judging, timed on growing prefixes of the journal up to the whole of it, as long
-    // as the next step is predicted to stay under JUDGE_STEP_CAP.
+    // as the next step is predicted to stay under `judge_cap` seconds.
     let mut judged: Vec<(usize, f64, String)> = Vec::new();
     let mut n = 10_000.min(recorded);
     while n > 0 {
@@ -356,7 +358,7 @@ fn main() {
             }
             _ => 1.0,
         };
-        if took * (next as f64 / n as f64).powf(exponent) > JUDGE_STEP_CAP.as_secs_f64() {
+        if took * (next as f64 / n as f64).powf(exponent) > judge_cap as f64 {
             break;
         }
         n = next;
@@ -417,7 +419,7 @@ fn main() {
     if judged.last().is_none_or(|(n, _, _)| *n < recorded) {
         println!(
             "judging all {recorded} requests was not attempted: the next step was predicted to exceed {} s",
-            JUDGE_STEP_CAP.as_secs()
+            judge_cap
         );
     }
 }
