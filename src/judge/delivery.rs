@@ -5,7 +5,7 @@ use super::{Options, Seen};
 use crate::catalog::Level;
 use crate::journal::{Journal, Request};
 use crate::report::{Coverage, Finding};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn answer(r: &Request) -> String {
     match r.response.status {
@@ -34,6 +34,11 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, opts: &Options, out: &mut Vec<Fi
         });
     }
     let closed = j.closed_ms;
+    // Indexes by event id, so that no check scans the whole capture per event.
+    let mut by_id: HashMap<&str, Vec<&Seen>> = HashMap::new();
+    for s in seen {
+        by_id.entry(s.id()).or_default().push(s);
+    }
     let (mut any_failed, mut any_success, mut any_retry) = (false, false, false);
     let mut gaps: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for ((url, id, _), attempts) in &deliveries {
@@ -85,7 +90,7 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, opts: &Options, out: &mut Vec<Fi
         // D4 / F4: an attempt after one answered 2xx.
         if let Some(ok) = attempts.iter().position(|a| a.req.succeeded()) {
             if let Some(extra) = attempts.get(ok + 1) {
-                let failed_elsewhere = seen.iter().any(|o| {
+                let failed_elsewhere = by_id[*id].iter().any(|o| {
                     o.url != *url
                         && o.id() == *id
                         && !o.req.succeeded()
@@ -194,11 +199,7 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, opts: &Options, out: &mut Vec<Fi
     }
     // D5: one identity, two different events.
     for id in ids {
-        let classes: BTreeMap<&str, &Seen> = seen
-            .iter()
-            .filter(|s| s.id() == id)
-            .map(|s| (&*s.class, s))
-            .collect();
+        let classes: BTreeMap<&str, &Seen> = by_id[id].iter().map(|s| (&*s.class, *s)).collect();
         if classes.len() > 1 {
             let mut it = classes.values();
             let (a, b) = (it.next().expect("two"), it.next().expect("two"));

@@ -6,7 +6,7 @@ use crate::body::Kind;
 use crate::catalog::Level;
 use crate::report::{Coverage, Finding};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One distinct event: its first capture.
 struct Ev<'a> {
@@ -181,8 +181,11 @@ fn files(v2: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
         .filter_map(|e| e.session())
         .collect();
     let first_session = v2.first().and_then(|e| e.session());
+    // Keys computed once and looked up, not compared pairwise: judging stays linear.
+    let opened_keys: BTreeSet<_> = opened.iter().map(|o| key(o)).collect();
+    let closed_keys: BTreeSet<_> = closed.iter().map(|c| key(c)).collect();
     for c in &closed {
-        if !opened.iter().any(|o| key(o) == key(c)) {
+        if !opened_keys.contains(&key(c)) {
             // A file opened before a mid-session capture began is no fault of the sender.
             let mid = c
                 .session()
@@ -229,7 +232,7 @@ fn files(v2: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
         }
     }
     for o in opened {
-        if !closed.iter().any(|c| key(c) == key(o)) {
+        if !closed_keys.contains(&key(o)) {
             out.push(
                 Finding::at("C3", Level::Info, "FileOpening never closed by capture end")
                     .event(o.seen.id())
@@ -304,11 +307,23 @@ fn v1_pairs(v2: &[Ev], v1: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
             && instant(r.v.get("StartRecordTime").and_then(Value::as_str)) == instant(c.str("FileOpenTime"))
             && instant(r.v.get("EndRecordTime").and_then(Value::as_str)) == instant(c.str("FileCloseTime"))
     };
+    // Pairs can only share a RelativePath: compare within those buckets (linear).
+    let mut closed_at: HashMap<Option<String>, Vec<&Ev>> = HashMap::new();
+    for c in &closed {
+        closed_at
+            .entry(loose(c.data("RelativePath")))
+            .or_default()
+            .push(c);
+    }
+    let mut v1_at: HashMap<Option<String>, Vec<&Ev>> = HashMap::new();
     for r in v1 {
-        if !closed.iter().any(|c| same(r, c)) {
-            let near = closed
-                .iter()
-                .find(|c| r.v.get("RelativePath") == c.data("RelativePath"));
+        v1_at.entry(loose(r.v.get("RelativePath"))).or_default().push(r);
+    }
+    let none = Vec::new();
+    for r in v1 {
+        let bucket = closed_at.get(&loose(r.v.get("RelativePath"))).unwrap_or(&none);
+        if !bucket.iter().any(|c| same(r, c)) {
+            let near = bucket.first();
             out.push(
                 r.finding("C6", "v1 record matches no v2 FileClosed")
                     .expected(match near {
@@ -326,7 +341,8 @@ fn v1_pairs(v2: &[Ev], v1: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
         }
     }
     for c in closed {
-        if !v1.iter().any(|r| same(r, c)) {
+        let bucket = v1_at.get(&loose(c.data("RelativePath"))).unwrap_or(&none);
+        if !bucket.iter().any(|r| same(r, c)) {
             out.push(
                 Finding::at("C6", Level::Warn, "FileClosed has no v1 record")
                     .event(c.seen.id())
