@@ -72,23 +72,20 @@ pub fn body_coverage(cov: &mut Coverage, bodies: usize, v2: usize, known_v2: usi
     for id in ["T4", "S4", "S6"] {
         cov.ran(id);
     }
-    if v2 > 0 {
-        cov.ran("S1");
-        cov.ran("S3");
-    } else {
-        cov.skip("S1", "no v2 event among the bodies");
-        cov.skip("S3", "no v2 event among the bodies");
-    }
-    if known_v2 > 0 {
-        cov.ran("S2");
-        cov.ran("S7");
-    } else {
-        cov.skip("S2", "no v2 event of a known type among the bodies");
-        cov.skip("S7", "no v2 event of a known type among the bodies");
-    }
-    if v1 > 0 {
-        cov.ran("S5");
-    } else {
-        cov.skip("S5", "no v1 record among the bodies");
-    }
+    let mut ran_if = |seen: usize, ids: &[&'static str], reason: &str| {
+        for &id in ids {
+            if seen > 0 {
+                cov.ran(id);
+            } else {
+                cov.skip(id, reason);
+            }
+        }
+    };
+    ran_if(v2, &["S1", "S3"], "no v2 event among the bodies");
+    ran_if(
+        known_v2,
+        &["S2", "S7"],
+        "no v2 event of a known type among the bodies",
+    );
+    ran_if(v1, &["S5"], "no v1 record among the bodies");
 }

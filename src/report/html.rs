@@ -4,7 +4,7 @@
 //! (event, URL), each attempt drawn from its arrival to the release of its answer, so
 //! retries, back-off gaps and fan-out concurrency show at a glance.
 
-use super::{junit::place, CheckResult, Report, Status};
+use super::{CheckResult, Report, Status};
 use crate::catalog::Level;
 use crate::journal::{Journal, Request};
 use std::collections::{BTreeMap, BTreeSet};
@@ -104,7 +104,7 @@ pub fn render(report: &Report, journal: Option<&Journal>) -> String {
     h.push_str("<th>expected</th><th>found</th></tr>\n");
     let mut anchored = BTreeSet::new();
     for f in &report.findings {
-        let (check, lv, msg, at) = (f.check, f.level, esc(&f.message), esc(&place(f).join(", ")));
+        let (check, lv, msg, at) = (f.check, f.level, esc(&f.message), esc(&f.place().join(", ")));
         let anchor = match anchored.insert(check) {
             true => format!(" id='f-{check}'"),
             false => String::new(),

@@ -82,7 +82,7 @@ fn case(report: &Report, c: &CheckResult) -> TestCase {
 /// One finding on one line: check, level, message, where, expected, found.
 fn line(f: &Finding) -> String {
     let mut parts = vec![format!("{} {}: {}", f.check, f.level, f.message)];
-    parts.extend(place(f));
+    parts.extend(f.place());
     if let Some(e) = &f.expected {
         parts.push(format!("expected {e}"));
     }
@@ -95,7 +95,7 @@ fn line(f: &Finding) -> String {
 /// One finding over several lines, as the text report writes it.
 fn block(f: &Finding) -> String {
     let mut out = format!("{} {}: {}", f.check, f.level, f.message);
-    let at = place(f);
+    let at = f.place();
     if !at.is_empty() {
         out.push_str(&format!("\n    {}", at.join(", ")));
     }
@@ -106,26 +106,4 @@ fn block(f: &Finding) -> String {
         out.push_str(&format!("\n    found:    {x}"));
     }
     out
-}
-
-/// Where a finding is: source, URL, event, pointer.
-pub(super) fn place(f: &Finding) -> Vec<String> {
-    let mut at = Vec::new();
-    if let Some(s) = &f.source {
-        at.push(s.clone());
-    }
-    if let Some(u) = &f.url {
-        at.push(format!("url {u}"));
-    }
-    if let Some(e) = &f.event {
-        at.push(format!("event {e}"));
-    }
-    if let Some(p) = &f.pointer {
-        at.push(if p.is_empty() {
-            "at the body".into()
-        } else {
-            format!("at {p}")
-        });
-    }
-    at
 }

@@ -68,6 +68,28 @@ impl Finding {
         self.expected = Some(e.into());
         self
     }
+    /// Where the finding is, for people: source, URL, event, pointer.
+    pub fn place(&self) -> Vec<String> {
+        let mut at = Vec::new();
+        if let Some(s) = &self.source {
+            at.push(s.clone());
+        }
+        if let Some(u) = &self.url {
+            at.push(format!("url {u}"));
+        }
+        if let Some(e) = &self.event {
+            at.push(format!("event {e}"));
+        }
+        if let Some(p) = &self.pointer {
+            at.push(if p.is_empty() {
+                "at the body".into()
+            } else {
+                format!("at {p}")
+            });
+        }
+        at
+    }
+
     pub fn found(mut self, f: impl Into<String>) -> Self {
         self.found = Some(f.into());
         self

@@ -60,23 +60,7 @@ pub fn render(r: &Report, color: bool) -> String {
                 Level::Warn => paint("33", "warn"),
                 Level::Info => paint("36", "info"),
             };
-            let mut at = Vec::new();
-            if let Some(s) = &f.source {
-                at.push(s.clone());
-            }
-            if let Some(u) = &f.url {
-                at.push(format!("url {u}"));
-            }
-            if let Some(e) = &f.event {
-                at.push(format!("event {e}"));
-            }
-            if let Some(p) = &f.pointer {
-                at.push(if p.is_empty() {
-                    "at the body".to_string()
-                } else {
-                    format!("at {p}")
-                });
-            }
+            let at = f.place();
             let _ = writeln!(out, "  {} {lvl}: {}", f.check, f.message);
             if !at.is_empty() {
                 let _ = writeln!(out, "       {}", at.join(", "));

@@ -6,7 +6,7 @@
 
 use crate::gen::{self, EventKind, File, Room, Time, V2x, TICKS_PER_SECOND};
 use crate::sender::{realistic_scenario, scenario::china, Step};
-use chrono::{FixedOffset, Timelike};
+use chrono::FixedOffset;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -74,16 +74,6 @@ impl Case {
     }
 }
 
-/// `t` with exactly 7 fraction digits when formatted (the last tick digit non-zero).
-fn seven_digits(t: Time) -> Time {
-    let ticks = (t.nanosecond() % 1_000_000_000) / 100;
-    if ticks % 10 == 0 {
-        gen::add_ticks(t, 1)
-    } else {
-        t
-    }
-}
-
 /// `t + seconds + ticks`.
 fn at(t: Time, seconds: i64, ticks: i64) -> Time {
     gen::add_ticks(t, seconds * TICKS_PER_SECOND + ticks)
@@ -107,9 +97,9 @@ enum Form {
 impl Form {
     fn apply(self, t: Time) -> Time {
         match self {
-            Form::Real => seven_digits(t),
+            Form::Real => crate::sender::scenario::seven_digits(t),
             Form::NoFraction => gen::truncate_fraction(t, 0),
-            Form::Offset(m) => seven_digits(t.with_timezone(&offset(m))),
+            Form::Offset(m) => crate::sender::scenario::seven_digits(t.with_timezone(&offset(m))),
         }
     }
 }

@@ -49,7 +49,7 @@ pub fn china() -> FixedOffset {
 }
 
 /// `t` with exactly 7 fraction digits when formatted (the last tick digit made non-zero).
-fn seven_digits(t: Time) -> Time {
+pub(crate) fn seven_digits(t: Time) -> Time {
     let ticks = (t.nanosecond() % 1_000_000_000) / 100;
     if ticks % 10 == 0 {
         gen::add_ticks(t, 1)
