@@ -856,14 +856,7 @@ fn s3_unknown_event_type_is_info() {
 
 #[test]
 fn s3_quiet_on_known_types() {
-    for t in [
-        "SessionStarted",
-        "FileOpening",
-        "FileClosed",
-        "SessionEnded",
-        "StreamStarted",
-        "StreamEnded",
-    ] {
+    for t in brhook::schema::V2_TYPES {
         let b = judge(&compact(&event(t)));
         quiet(&b.findings, "S3");
     }

@@ -97,14 +97,7 @@ impl Receiver {
     }
 }
 
-const KNOWN: [&str; 6] = [
-    "SessionStarted",
-    "FileOpening",
-    "FileClosed",
-    "SessionEnded",
-    "StreamStarted",
-    "StreamEnded",
-];
+const KNOWN: &[&str] = brhook::schema::V2_TYPES;
 const TOP: [&str; 4] = ["EventType", "EventTimestamp", "EventId", "EventData"];
 const DATA: [&str; 15] = [
     "SessionId",
