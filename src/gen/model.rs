@@ -1,0 +1,235 @@
+//! The model a scenario is written in: [`Room`], [`File`], [`EventKind`], [`State`] and
+//! [`V2x`] (whether an event carries the 2.x booleans), plus [`Time`] and the helpers
+//! that write and step it the way the real sender does ([`format_date_time`],
+//! [`format_guid`], [`add_ticks`], [`later`], ...). Plain data and deterministic
+//! functions with no proptest in sight, so that the builders, the strategies and the
+//! stream generator can all share one vocabulary.
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Timelike};
+use uuid::Uuid;
+
+/// A date-time as the sender holds it: a local time with its UTC offset.
+pub type Time = DateTime<FixedOffset>;
+
+/// .NET's `DateTime` resolution: one tick is 100 ns, so 7 fraction digits at most.
+pub const TICKS_PER_SECOND: i64 = 10_000_000;
+
+/// The room fields every v2 `EventData` carries (and the v1 record's `RoomId`, `Name`,
+/// `Title`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Room {
+    pub room_id: i32,
+    /// 0 when the room has no short id.
+    pub short_id: i32,
+    pub name: String,
+    pub title: String,
+    pub area_parent: String,
+    pub area_child: String,
+}
+
+impl Room {
+    /// The room of the documentation's v2 examples (23058, 3号直播间).
+    pub fn doc_example() -> Room {
+        Room {
+            room_id: 23058,
+            short_id: 3,
+            name: "3号直播间".into(),
+            title: "哔哩哔哩音悦台".into(),
+            area_parent: "生活".into(),
+            area_child: "影音馆".into(),
+        }
+    }
+}
+
+/// One recorded file: what `FileOpening`, `FileClosed` and the v1 record say of it.
+/// `FileOpening` uses only `relative_path` and `open_time`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    pub relative_path: String,
+    pub open_time: Time,
+    pub close_time: Time,
+    /// Bytes; int64, may exceed 2^32.
+    pub size: i64,
+    /// Seconds of media; written as a JSON number (`4.992`, `5.0`, `0.0`).
+    pub duration: f64,
+}
+
+impl File {
+    /// The file of the documentation's `FileOpening`/`FileClosed` examples.
+    pub fn doc_example() -> File {
+        File {
+            relative_path: "23058-3号直播间/录制-23058-20210514-175250-哔哩哔哩音悦台.flv".into(),
+            open_time: parse_time("2021-05-14T17:52:50.5246401+08:00"),
+            close_time: parse_time("2021-05-14T17:52:54.9461101+08:00"),
+            size: 816412,
+            duration: 4.992,
+        }
+    }
+}
+
+/// The six v2 event types the real sender sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    SessionStarted,
+    FileOpening,
+    FileClosed,
+    SessionEnded,
+    StreamStarted,
+    StreamEnded,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 6] = [
+        EventKind::SessionStarted,
+        EventKind::FileOpening,
+        EventKind::FileClosed,
+        EventKind::SessionEnded,
+        EventKind::StreamStarted,
+        EventKind::StreamEnded,
+    ];
+
+    /// The `EventType` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SessionStarted => "SessionStarted",
+            EventKind::FileOpening => "FileOpening",
+            EventKind::FileClosed => "FileClosed",
+            EventKind::SessionEnded => "SessionEnded",
+            EventKind::StreamStarted => "StreamStarted",
+            EventKind::StreamEnded => "StreamEnded",
+        }
+    }
+
+    pub fn parse(event_type: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == event_type)
+    }
+
+    /// Whether `EventData` carries a `SessionId` (all but the 2.x stream events).
+    pub fn has_session(self) -> bool {
+        !matches!(self, EventKind::StreamStarted | EventKind::StreamEnded)
+    }
+}
+
+/// The room's state when an event was built: the 2.x booleans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct State {
+    pub recording: bool,
+    pub streaming: bool,
+    pub danmaku_connected: bool,
+}
+
+impl State {
+    /// A plausible state for an event of this kind (the 2.x corpus shows
+    /// `StreamStarted` as recording=false, streaming=true, danmaku=false).
+    pub fn typical(kind: EventKind) -> State {
+        let (recording, streaming, danmaku_connected) = match kind {
+            EventKind::SessionStarted | EventKind::FileOpening | EventKind::FileClosed => (true, true, true),
+            EventKind::SessionEnded => (false, false, true),
+            EventKind::StreamStarted => (false, true, false),
+            EventKind::StreamEnded => (false, false, false),
+        };
+        State {
+            recording,
+            streaming,
+            danmaku_connected,
+        }
+    }
+}
+
+/// Whether (and how) an event carries the 2.x booleans. `true.into()` is
+/// [`V2x::Typical`], `false.into()` is [`V2x::Absent`], a [`State`] is itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum V2x {
+    /// A pre-2.0 sender: no `Recording`, `Streaming`, `DanmakuConnected`.
+    Absent,
+    /// 2.x, with [`State::typical`] of the event's kind.
+    Typical,
+    /// 2.x, with this state.
+    State(State),
+}
+
+impl From<bool> for V2x {
+    fn from(v2x: bool) -> V2x {
+        if v2x {
+            V2x::Typical
+        } else {
+            V2x::Absent
+        }
+    }
+}
+
+impl From<State> for V2x {
+    fn from(s: State) -> V2x {
+        V2x::State(s)
+    }
+}
+
+impl From<Option<State>> for V2x {
+    fn from(s: Option<State>) -> V2x {
+        s.map_or(V2x::Absent, V2x::State)
+    }
+}
+
+impl V2x {
+    /// The booleans this event carries, if any.
+    pub fn state(self, kind: EventKind) -> Option<State> {
+        match self {
+            V2x::Absent => None,
+            V2x::Typical => Some(State::typical(kind)),
+            V2x::State(s) => Some(s),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Value forms
+// ---------------------------------------------------------------------------------------
+
+/// Newtonsoft.Json's default date-time form: `YYYY-MM-DDTHH:MM:SS[.fffffff]±HH:MM`, the
+/// fraction in ticks with trailing zeros trimmed (none at all when zero), `+00:00` for
+/// UTC (never `Z`). Nanoseconds below a tick are dropped, as .NET cannot hold them.
+pub fn format_date_time(t: &Time) -> String {
+    let ticks = (t.nanosecond() % 1_000_000_000) / 100;
+    let mut s = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    if ticks != 0 {
+        let f = format!("{ticks:07}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s.push_str(&t.format("%:z").to_string());
+    s
+}
+
+/// Parses an RFC 3339 date-time (for fixed scenarios); panics on a bad literal.
+pub fn parse_time(s: &str) -> Time {
+    DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("bad date-time literal {s:?}: {e}"))
+}
+
+/// The sender's GUID form: 36 characters, lowercase, hyphenated.
+pub fn format_guid(u: Uuid) -> String {
+    u.hyphenated().to_string()
+}
+
+/// `t` plus `ticks` (100 ns each).
+pub fn add_ticks(t: Time, ticks: i64) -> Time {
+    t + TimeDelta::nanoseconds(ticks.saturating_mul(100))
+}
+
+/// `t` with its fraction cut to `digits` (0..=7) decimal digits.
+pub fn truncate_fraction(t: Time, digits: u32) -> Time {
+    let ticks = i64::from((t.nanosecond() % 1_000_000_000) / 100);
+    let unit = 10_i64.pow(7 - digits.min(7));
+    add_ticks(t, -(ticks % unit))
+}
+
+/// A time `ticks` after `start`, its fraction cut to `digits` digits, but never before
+/// `start` (then it is `start` itself). For `FileCloseTime >= FileOpenTime` and event
+/// timestamps after the fact, with the varied fraction lengths of real output.
+pub fn later(start: Time, ticks: i64, digits: u32) -> Time {
+    let t = truncate_fraction(add_ticks(start, ticks.max(0)), digits);
+    if t < start {
+        start
+    } else {
+        t
+    }
+}
