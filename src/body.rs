@@ -260,7 +260,7 @@ fn extra_fields(obj: &Value, at: &str, fields: &Fields, out: &mut Vec<Finding>) 
         if !fields.contains_key(k) {
             out.push(
                 Finding::new("S4", format!("field {k:?} is beyond the schema"))
-                    .pointer(format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")))
+                    .pointer(format!("{at}/{}", lexical::escape_token(k)))
                     .found(schema::short(&obj[k])),
             );
         }

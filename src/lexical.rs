@@ -29,7 +29,8 @@ enum Frame {
     Array { index: usize },
 }
 
-fn escape_token(s: &str) -> String {
+/// One JSON-pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`.
+pub fn escape_token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 

@@ -200,11 +200,7 @@ fn violations(validator: &jsonschema::Validator, instance: &Value) -> Vec<Violat
                 jsonschema::error::ValidationErrorKind::Required { property } => Violation {
                     pointer: format!(
                         "{at}/{}",
-                        property
-                            .as_str()
-                            .unwrap_or_default()
-                            .replace('~', "~0")
-                            .replace('/', "~1")
+                        crate::lexical::escape_token(property.as_str().unwrap_or_default())
                     ),
                     expected: format!("required property {property}"),
                     found: "nothing".into(),

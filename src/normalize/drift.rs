@@ -77,7 +77,7 @@ fn flatten(v: &Value, path: String, out: &mut BTreeMap<String, BTreeSet<String>>
         Value::Object(m) => {
             out.entry(path.clone()).or_default().insert("<object>".into());
             for (k, x) in m {
-                let k = k.replace('~', "~0").replace('/', "~1");
+                let k = crate::lexical::escape_token(k);
                 flatten(x, format!("{path}/{k}"), out);
             }
         }
