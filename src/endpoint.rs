@@ -172,6 +172,8 @@ impl State {
         } else {
             path.strip_prefix(&self.prefix)?.strip_prefix('/')?
         };
+        // A trailing slash pasted into the sender's settings still reaches the URL.
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
         self.urls.iter().find(|u| u.name == rest)
     }
     fn record(&self, r: Request) {
