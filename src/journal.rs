@@ -120,30 +120,28 @@ impl Journal {
         let mut meta = None;
         let mut requests = Vec::new();
         let (mut closed_ms, mut quiet_ms) = (None, None);
-        let lines: Vec<String> = std::io::BufReader::new(f)
-            .lines()
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-        let last = lines.len().saturating_sub(1);
-        for (i, line) in lines.iter().enumerate() {
+        // Line by line: a journal of a million requests is near a gigabyte on disk.
+        // A bad line is an error unless it is the last (torn by a kill mid-write).
+        let mut torn: Option<(usize, String)> = None;
+        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
             if line.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Line>(line) {
+            if let Some((n, e)) = torn.take() {
+                return Err(format!(
+                    "{} line {n}: not a brhook journal line: {e}",
+                    path.display()
+                ));
+            }
+            match serde_json::from_str::<Line>(&line) {
                 Ok(Line::Meta(m)) => meta = Some(m),
                 Ok(Line::Request(r)) => requests.push(*r),
                 Ok(Line::Close { at_ms, quiet_ms: q }) => {
                     closed_ms = Some(at_ms);
                     quiet_ms = Some(q);
                 }
-                Err(_) if i == last => {} // torn by a kill mid-write
-                Err(e) => {
-                    return Err(format!(
-                        "{} line {}: not a brhook journal line: {e}",
-                        path.display(),
-                        i + 1
-                    ))
-                }
+                Err(e) => torn = Some((i + 1, e.to_string())),
             }
         }
         let meta =
@@ -217,5 +215,59 @@ mod b64 {
         base64::engine::general_purpose::STANDARD
             .decode(s)
             .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(seq: u64) -> Request {
+        Request {
+            seq,
+            conn: 1,
+            at_ms: seq as f64,
+            method: "POST".into(),
+            target: "/a".into(),
+            url: Some("a".into()),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: b"{\"x\":\"\xE7\x9B\xB4\"}\xFF".to_vec(),
+            body_error: None,
+            response: Response {
+                status: Some(204),
+                at_ms: seq as f64 + 0.5,
+            },
+        }
+    }
+
+    #[test]
+    fn round_trips_raw_bytes_and_survives_a_torn_last_line() {
+        let dir = std::env::temp_dir().join(format!("brhook-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("j.jsonl");
+        let mut j = Journal::new(
+            vec![UrlSpec {
+                name: "a".into(),
+                fault: Fault::ok(),
+            }],
+            String::new(),
+        );
+        j.requests = vec![request(1), request(2)];
+        j.write(&path).unwrap();
+        let back = Journal::read(&path).unwrap();
+        assert_eq!(
+            back.requests, j.requests,
+            "bytes, invalid UTF-8 included, come back exactly"
+        );
+        // A kill mid-write tears the last line: what was written before is kept.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"type\":\"request\",\"seq\":3,");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(Journal::read(&path).unwrap().requests.len(), 2);
+        // A bad line in the middle is an error that names the line.
+        text.push_str("\n{\"type\":\"close\",\"at_ms\":1.0,\"quiet_ms\":1.0}\n");
+        std::fs::write(&path, &text).unwrap();
+        let e = Journal::read(&path).unwrap_err();
+        assert!(e.contains("line 4"), "{e}");
     }
 }

@@ -172,7 +172,8 @@ fn class_of(b: &Body, bytes: &[u8]) -> Arc<str> {
         (Kind::V1, Some(v)) => v.clone(),
         _ => return body::hash(bytes).into(),
     };
-    canonical(&v).into()
+    // A hash, not the text: one per distinct body is held while judging.
+    body::hash(canonical(&v).as_bytes()).into()
 }
 
 fn canonical(v: &serde_json::Value) -> String {
