@@ -19,6 +19,29 @@ pub enum Kind {
     Other,
 }
 
+impl Kind {
+    /// Classifies a JSON object by its keys: any v2 envelope key makes a v2 event,
+    /// else any v1-only key a v1 record.
+    pub fn of(obj: &serde_json::Map<String, Value>) -> Kind {
+        let has = |keys: &[&str]| keys.iter().any(|k| obj.contains_key(*k));
+        if has(&["EventType", "EventTimestamp", "EventId", "EventData"]) {
+            Kind::V2
+        } else if has(&["EventRandomId", "StartRecordTime", "EndRecordTime"]) {
+            Kind::V1
+        } else {
+            Kind::Other
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::V2 => "v2",
+            Kind::V1 => "v1",
+            Kind::Other => "other",
+        }
+    }
+}
+
 /// One judged body.
 #[derive(Debug, Clone)]
 pub struct Body {
@@ -139,28 +162,20 @@ pub fn judge(bytes: &[u8]) -> Body {
         );
         return other(findings, hash(bytes));
     };
-    let is_v2 = ["EventType", "EventTimestamp", "EventId", "EventData"]
-        .iter()
-        .any(|k| obj.contains_key(*k));
-    let is_v1 = !is_v2
-        && ["EventRandomId", "StartRecordTime", "EndRecordTime"]
-            .iter()
-            .any(|k| obj.contains_key(*k));
     let lex = lexical::scan(text);
-    let body = if is_v2 {
-        judge_v2(&value, &lex, bytes, findings)
-    } else if is_v1 {
-        judge_v1(&value, &lex, bytes, findings)
-    } else {
-        findings.push(
+    let mut body = match Kind::of(obj) {
+        Kind::V2 => judge_v2(&value, &lex, bytes, findings),
+        Kind::V1 => judge_v1(&value, &lex, bytes, findings),
+        Kind::Other => {
+            findings.push(
             Finding::new("S1", "body is neither a v2 event nor a v1 record")
                 .pointer("")
                 .expected("a v2 envelope (EventType, EventTimestamp, EventId, EventData) or a v1 record (EventRandomId, ...)")
                 .found(format!("an object with keys {}", keys(obj))),
         );
-        return other(findings, hash(bytes));
+            return other(findings, hash(bytes));
+        }
     };
-    let mut body = body;
     body.value = Some(value);
     forms_of_text(&lex, &mut body.findings);
     let id = body.id.clone();

@@ -64,18 +64,11 @@ pub fn judge(journal: &Journal, opts: &Options) -> Report {
     for req in &journal.requests {
         let Some(url) = req.url.as_deref() else { continue };
         let src = format!("request #{}", req.seq);
-        findings.extend(
-            body::judge_request(&req.method, &req.headers)
-                .into_iter()
-                .map(|f| {
-                    let f = f.url(url).source(src.clone());
-                    match body::identity(&req.body) {
-                        id if !req.body.is_empty() => f.event(id),
-                        _ => f,
-                    }
-                }),
-        );
+        let headers = body::judge_request(&req.method, &req.headers);
+        let headers = headers.into_iter().map(|f| f.url(url).source(src.clone()));
         if let Some(err) = &req.body_error {
+            // The endpoint keeps no bytes of a body it could not read: no event to name.
+            findings.extend(headers);
             findings.push(
                 Finding::new("T4", format!("body not judged: {err}"))
                     .url(url)
@@ -93,6 +86,9 @@ pub fn judge(journal: &Journal, opts: &Options) -> Report {
                 (Arc::new(b), class)
             })
             .clone();
+        // The judged body's id is `body::identity` of these bytes: no second parse.
+        let named = !req.body.is_empty();
+        findings.extend(headers.map(|f| if named { f.event(b.id.clone()) } else { f }));
         findings.extend(b.findings.iter().cloned().map(|f| f.url(url).source(src.clone())));
         seen.push(Seen {
             req,

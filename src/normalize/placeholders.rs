@@ -72,22 +72,9 @@ pub(super) fn parse(j: &Journal) -> Vec<Parsed<'_>> {
 
 /// v2 or v1 by the same rule as the body judge; anything else is `other`.
 fn kind_of(value: Option<&Value>) -> &'static str {
-    let Some(obj) = value.and_then(Value::as_object) else {
-        return "other";
-    };
-    if ["EventType", "EventTimestamp", "EventId", "EventData"]
-        .iter()
-        .any(|k| obj.contains_key(*k))
-    {
-        "v2"
-    } else if ["EventRandomId", "StartRecordTime", "EndRecordTime"]
-        .iter()
-        .any(|k| obj.contains_key(*k))
-    {
-        "v1"
-    } else {
-        "other"
-    }
+    value
+        .and_then(Value::as_object)
+        .map_or("other", |obj| crate::body::Kind::of(obj).as_str())
 }
 
 fn event_type<'a>(value: Option<&'a Value>, kind: &str) -> Option<&'a str> {
