@@ -1,7 +1,7 @@
 //! Judging one request: its headers (T1–T3, T5) and its body (T4, S1–S7).
 //! Works on the raw bytes as they arrived; nothing is re-serialised before judging.
 
-use crate::catalog::Level;
+use crate::catalog::{Check, Level};
 use crate::lexical;
 use crate::report::Finding;
 use crate::schema::{self, Fields};
@@ -105,7 +105,7 @@ pub fn judge(bytes: &[u8]) -> Body {
     let mut b = bytes;
     if let Some(rest) = b.strip_prefix(b"\xEF\xBB\xBF") {
         findings.push(
-            Finding::new("T4", "body starts with a UTF-8 byte-order mark (EF BB BF)")
+            Finding::new(Check::T4, "body starts with a UTF-8 byte-order mark (EF BB BF)")
                 .expected("UTF-8 without BOM")
                 .found("BOM, then the body (judged without it)"),
         );
@@ -116,7 +116,7 @@ pub fn judge(bytes: &[u8]) -> Body {
         Err(e) => {
             findings.push(
                 Finding::new(
-                    "T4",
+                    Check::T4,
                     format!(
                         "body is not valid UTF-8 (first bad byte at offset {})",
                         e.valid_up_to()
@@ -130,7 +130,7 @@ pub fn judge(bytes: &[u8]) -> Body {
     };
     if text.trim().is_empty() {
         findings.push(
-            Finding::new("T4", "body is empty")
+            Finding::new(Check::T4, "body is empty")
                 .expected("one JSON object")
                 .found("no bytes"),
         );
@@ -147,7 +147,7 @@ pub fn judge(bytes: &[u8]) -> Body {
                 "body is not JSON"
             };
             findings.push(
-                Finding::new("T4", what)
+                Finding::new(Check::T4, what)
                     .expected("one JSON object")
                     .found(e.to_string()),
             );
@@ -156,7 +156,7 @@ pub fn judge(bytes: &[u8]) -> Body {
     };
     let Some(obj) = value.as_object() else {
         findings.push(
-            Finding::new("T4", "body is JSON but not an object")
+            Finding::new(Check::T4, "body is JSON but not an object")
                 .expected("one JSON object")
                 .found(schema::short(&value)),
         );
@@ -168,7 +168,7 @@ pub fn judge(bytes: &[u8]) -> Body {
         Kind::V1 => judge_v1(&value, &lex, bytes, findings),
         Kind::Other => {
             findings.push(
-            Finding::new("S1", "body is neither a v2 event nor a v1 record")
+            Finding::new(Check::S1, "body is neither a v2 event nor a v1 record")
                 .pointer("")
                 .expected("a v2 envelope (EventType, EventTimestamp, EventId, EventData) or a v1 record (EventRandomId, ...)")
                 .found(format!("an object with keys {}", keys(obj))),
@@ -190,7 +190,7 @@ fn keys(obj: &serde_json::Map<String, Value>) -> String {
     format!("[{}]", k.join(", "))
 }
 
-fn violations(check: &'static str, vs: Vec<schema::Violation>, out: &mut Vec<Finding>) {
+fn violations(check: Check, vs: Vec<schema::Violation>, out: &mut Vec<Finding>) {
     for v in vs {
         let at = if v.pointer.is_empty() { "/" } else { &v.pointer };
         let message = if v.found == "nothing" {
@@ -210,7 +210,7 @@ fn violations(check: &'static str, vs: Vec<schema::Violation>, out: &mut Vec<Fin
 }
 
 fn judge_v2(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: Vec<Finding>) -> Body {
-    violations("S1", schema::check_envelope(value), &mut findings);
+    violations(Check::S1, schema::check_envelope(value), &mut findings);
     let event_type = value.get("EventType").and_then(Value::as_str).map(str::to_string);
     let id = identity(bytes);
     let top = schema::envelope_fields();
@@ -219,20 +219,20 @@ fn judge_v2(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: V
         match schema::check_event(t, value) {
             None => findings.push(
                 Finding::new(
-                    "S3",
+                    Check::S3,
                     format!("unknown EventType {t:?}: only the envelope was checked"),
                 )
                 .pointer("/EventType")
                 .found(t.clone()),
             ),
             Some(vs) => {
-                violations("S2", vs, &mut findings);
+                violations(Check::S2, vs, &mut findings);
                 let (top, data_fields) = schema::type_fields(t).expect("known type has fields");
                 extra_fields(value, "", top, &mut findings);
                 if let Some(data) = value.get("EventData") {
                     extra_fields(data, "/EventData", data_fields, &mut findings);
                     value_forms(data, "/EventData", data_fields, &mut findings);
-                    integer_spelling("S2", lex, "/EventData", data_fields, &mut findings);
+                    integer_spelling(Check::S2, lex, "/EventData", data_fields, &mut findings);
                     absent_booleans(data, &mut findings);
                 }
             }
@@ -254,11 +254,11 @@ fn judge_v2(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: V
 }
 
 fn judge_v1(value: &Value, lex: &lexical::Lexical, bytes: &[u8], mut findings: Vec<Finding>) -> Body {
-    violations("S5", schema::check_v1(value), &mut findings);
+    violations(Check::S5, schema::check_v1(value), &mut findings);
     let fields = schema::v1_fields();
     extra_fields(value, "", fields, &mut findings);
     value_forms(value, "", fields, &mut findings);
-    integer_spelling("S5", lex, "", fields, &mut findings);
+    integer_spelling(Check::S5, lex, "", fields, &mut findings);
     let id = identity(bytes);
     Body {
         kind: Kind::V1,
@@ -274,7 +274,7 @@ fn extra_fields(obj: &Value, at: &str, fields: &Fields, out: &mut Vec<Finding>) 
     for k in obj.as_object().into_iter().flat_map(|o| o.keys()) {
         if !fields.contains_key(k) {
             out.push(
-                Finding::new("S4", format!("field {k:?} is beyond the schema"))
+                Finding::new(Check::S4, format!("field {k:?} is beyond the schema"))
                     .pointer(format!("{at}/{}", lexical::escape_token(k)))
                     .found(schema::short(&obj[k])),
             );
@@ -285,13 +285,7 @@ fn extra_fields(obj: &Value, at: &str, fields: &Fields, out: &mut Vec<Finding>) 
 /// S2/S5: a field the schema types as integer, spelled with a fraction or exponent.
 /// JSON Schema's data model cannot see this (23058.0 == 23058); .NET, Go and Rust
 /// receivers that parse into an integer type reject it.
-fn integer_spelling(
-    check: &'static str,
-    lex: &lexical::Lexical,
-    at: &str,
-    fields: &Fields,
-    out: &mut Vec<Finding>,
-) {
+fn integer_spelling(check: Check, lex: &lexical::Lexical, at: &str, fields: &Fields, out: &mut Vec<Finding>) {
     for n in &lex.non_integer_numbers {
         let Some(name) = n.pointer.strip_prefix(at).and_then(|p| p.strip_prefix('/')) else {
             continue;
@@ -319,7 +313,7 @@ fn absent_booleans(data: &Value, out: &mut Vec<Finding>) {
     if !absent.is_empty() {
         out.push(
             Finding::new(
-                "S7",
+                Check::S7,
                 format!("EventData has no {} (a pre-2.0 sender)", absent.join(", ")),
             )
             .pointer("/EventData")
@@ -342,10 +336,14 @@ fn value_forms(obj: &Value, at: &str, fields: &Fields, out: &mut Vec<Finding>) {
         };
         if let Some((expected, what)) = problem {
             out.push(
-                Finding::at("S6", Level::Warn, format!("{name} {what}, unlike {SENDER_FORMS}"))
-                    .pointer(format!("{at}/{name}"))
-                    .expected(expected)
-                    .found(s.to_string()),
+                Finding::at(
+                    Check::S6,
+                    Level::Warn,
+                    format!("{name} {what}, unlike {SENDER_FORMS}"),
+                )
+                .pointer(format!("{at}/{name}"))
+                .expected(expected)
+                .found(s.to_string()),
             );
         }
     }
@@ -383,7 +381,7 @@ fn forms_of_text(lex: &lexical::Lexical, out: &mut Vec<Finding>) {
     for p in &lex.escaped_non_ascii {
         out.push(
             Finding::at(
-                "S6",
+                Check::S6,
                 Level::Warn,
                 format!("non-ASCII written as a \\u escape, unlike {SENDER_FORMS}"),
             )
@@ -395,7 +393,7 @@ fn forms_of_text(lex: &lexical::Lexical, out: &mut Vec<Finding>) {
     if lex.whitespace {
         out.push(
             Finding::at(
-                "S6",
+                Check::S6,
                 Level::Warn,
                 format!("body has whitespace between tokens (pretty-printed), unlike {SENDER_FORMS}"),
             )
@@ -422,14 +420,14 @@ pub fn judge_request(method: &str, headers: &[Header]) -> Vec<Finding> {
     let mut out = Vec::new();
     if method != "POST" {
         out.push(
-            Finding::new("T1", format!("method is {method}"))
+            Finding::new(Check::T1, format!("method is {method}"))
                 .expected("POST")
                 .found(method),
         );
     }
     match header(headers, "content-type").as_slice() {
         [] => out.push(
-            Finding::new("T2", "no Content-Type header")
+            Finding::new(Check::T2, "no Content-Type header")
                 .expected("application/json")
                 .found("nothing"),
         ),
@@ -437,14 +435,14 @@ pub fn judge_request(method: &str, headers: &[Header]) -> Vec<Finding> {
             let (media, params) = ct.split_once(';').unwrap_or((ct, ""));
             if !media.trim().eq_ignore_ascii_case("application/json") {
                 out.push(
-                    Finding::new("T2", "Content-Type is not application/json")
+                    Finding::new(Check::T2, "Content-Type is not application/json")
                         .expected("application/json")
                         .found(*ct),
                 );
             } else if !params.trim().is_empty() || media != "application/json" {
                 out.push(
                     Finding::at(
-                        "T2",
+                        Check::T2,
                         Level::Warn,
                         "Content-Type differs from the real sender's exact header",
                     )
@@ -454,7 +452,7 @@ pub fn judge_request(method: &str, headers: &[Header]) -> Vec<Finding> {
             }
         }
         many => out.push(
-            Finding::new("T2", "more than one Content-Type header")
+            Finding::new(Check::T2, "more than one Content-Type header")
                 .expected("application/json")
                 .found(many.join(" | ")),
         ),
@@ -462,12 +460,12 @@ pub fn judge_request(method: &str, headers: &[Header]) -> Vec<Finding> {
     match header(headers, "user-agent").as_slice() {
         [ua] if is_recorder_agent(ua) => {}
         [] => out.push(
-            Finding::new("T3", "no User-Agent header")
+            Finding::new(Check::T3, "no User-Agent header")
                 .expected("BililiveRecorder/<semver>, e.g. BililiveRecorder/2.17.3")
                 .found("nothing"),
         ),
         uas => out.push(
-            Finding::new("T3", "User-Agent is not BililiveRecorder/<semver>")
+            Finding::new(Check::T3, "User-Agent is not BililiveRecorder/<semver>")
                 .expected("BililiveRecorder/<semver>, e.g. BililiveRecorder/2.17.3")
                 .found(uas.join(" | ")),
         ),
@@ -478,7 +476,7 @@ pub fn judge_request(method: &str, headers: &[Header]) -> Vec<Finding> {
     if header(headers, "content-length").is_empty() {
         out.push(
             Finding::new(
-                "T5",
+                Check::T5,
                 if chunked {
                     "body sent chunked, without Content-Length"
                 } else {

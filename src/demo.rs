@@ -4,7 +4,7 @@
 
 use crate::endpoint::Endpoint;
 use crate::journal::{Journal, Request, UrlSpec};
-use crate::judge::{self, Options};
+use crate::judge::{Options, Pushed};
 use crate::report::Report;
 use crate::sender::{play, realistic_scenario, Mutant, Sender, SenderConfig};
 use std::path::PathBuf;
@@ -75,8 +75,11 @@ impl Demo {
     }
 
     /// Runs the scenario; `live` sees each request as its answer is released.
-    pub async fn run(&self, live: impl Fn(&Request) + Send + 'static) -> std::io::Result<(Report, Journal)> {
-        let mut b = Endpoint::builder().options(self.options());
+    pub async fn run(
+        &self,
+        live: impl FnMut(&Request, &Pushed) + Send + 'static,
+    ) -> std::io::Result<(Report, Journal)> {
+        let mut b = Endpoint::builder().options(self.options()).on_request(live);
         for u in self.v2.iter().chain(&self.v1) {
             b = b.url_spec(u.clone());
         }
@@ -84,12 +87,6 @@ impl Demo {
             b = b.journal(j);
         }
         let ep = b.start().await?;
-        let mut rx = ep.subscribe();
-        let printer = tokio::spawn(async move {
-            while let Ok(r) = rx.recv().await {
-                live(&r);
-            }
-        });
         let config = SenderConfig::new(
             self.v2.iter().map(|u| ep.url(&u.name)).collect(),
             self.v1.iter().map(|u| ep.url(&u.name)).collect(),
@@ -99,11 +96,6 @@ impl Demo {
         let sender = Sender::new(config);
         let steps = realistic_scenario(&crate::gen::Room::doc_example(), self.v2x, self.mutant);
         play(&sender, &steps, self.pace).await;
-        let journal = ep.close(self.quiet).await;
-        // Let the printer drain what was already released.
-        tokio::task::yield_now().await;
-        printer.abort();
-        let report = judge::judge(&journal, &self.options());
-        Ok((report, journal))
+        Ok(ep.finish_with_journal(self.quiet).await)
     }
 }

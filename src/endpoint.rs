@@ -4,7 +4,7 @@
 use crate::body;
 use crate::fault::{Answer, Fault};
 use crate::journal::{Journal, Request, Response, UrlSpec, Writer};
-use crate::judge::{self, Options};
+use crate::judge::{self, JournalFile, Judge, Options, Pushed};
 use crate::report::Report;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Default largest body read; a larger one is answered 413 and recorded.
 pub const DEFAULT_MAX_BODY: usize = crate::validate::DEFAULT_MAX_BODY;
@@ -34,7 +34,15 @@ pub struct Builder {
     header_timeout: Duration,
     prefix: String,
     options: Options,
+    sink: Option<Sink>,
 }
+
+/// Sees each request with what the judge made of it, in the order answers are released
+/// (the live lines of `listen` and `demo`). Runs on the judge's thread.
+pub type Sink = Box<dyn FnMut(&Request, &Pushed) + Send>;
+
+/// Requests waiting for the judge; a sender faster than the judge waits for it here.
+const JUDGE_QUEUE: usize = 4096;
 
 impl Builder {
     /// Adds a URL `/NAME` answering by `fault` (see [`Fault`]'s grammar).
@@ -91,6 +99,11 @@ impl Builder {
         self.options = o;
         self
     }
+    /// Calls `sink` with each request and its own findings as the judge takes it.
+    pub fn on_request(mut self, sink: impl FnMut(&Request, &Pushed) + Send + 'static) -> Self {
+        self.sink = Some(Box::new(sink));
+        self
+    }
 
     pub async fn start(self) -> std::io::Result<Endpoint> {
         let listener = TcpListener::bind(self.bind).await?;
@@ -101,7 +114,21 @@ impl Builder {
             None => None,
         };
         let close_connections = self.urls.iter().any(|u| u.fault.reset.is_some_and(|n| n > 0));
-        let (events, _) = broadcast::channel(1024);
+        // The judge takes requests on its own thread, as their answers are released.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Request>(JUDGE_QUEUE);
+        let mut judge = Judge::new(&journal.meta, &self.options);
+        let mut sink = self.sink;
+        let judging = std::thread::Builder::new()
+            .name("brhook-judge".into())
+            .spawn(move || {
+                for r in rx {
+                    let pushed = judge.push(&r);
+                    if let Some(s) = sink.as_mut() {
+                        s(&r, &pushed);
+                    }
+                }
+                judge
+            })?;
         let state = Arc::new(State {
             start: Instant::now(),
             journal: Mutex::new(journal),
@@ -117,7 +144,7 @@ impl Builder {
             prefix: self.prefix,
             max_body: self.max_body,
             close_connections,
-            events,
+            judge: Mutex::new(Some(tx)),
         });
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -130,6 +157,8 @@ impl Builder {
             state,
             accept,
             journal_path: self.journal,
+            judging: Mutex::new(Some(judging)),
+            closed: Mutex::new(None),
             options: self.options,
         })
     }
@@ -155,7 +184,8 @@ struct State {
     /// closed without an answer, which would add an attempt the sender never made.
     /// On fresh connections a reset reaches the sender as the failure it is.
     close_connections: bool,
-    events: broadcast::Sender<Arc<Request>>,
+    /// To the judge's thread; `None` once the capture closed.
+    judge: Mutex<Option<std::sync::mpsc::SyncSender<Request>>>,
 }
 
 impl State {
@@ -177,17 +207,19 @@ impl State {
         self.urls.iter().find(|u| u.name == rest)
     }
     fn record(&self, r: Request) {
-        let r = Arc::new(r);
         if let Some(w) = self.writer.lock().expect("lock").as_mut() {
             if let Err(e) = w.request(&r) {
                 eprintln!("brhook: {e}");
             }
         }
         if self.keep {
-            self.journal.lock().expect("lock").requests.push((*r).clone());
+            self.journal.lock().expect("lock").requests.push(r.clone());
         }
         self.seen.fetch_add(1, Ordering::SeqCst);
-        let _ = self.events.send(r);
+        if let Some(tx) = self.judge.lock().expect("lock").as_ref() {
+            // Blocks while the judge is a full queue behind: memory stays bounded.
+            let _ = tx.send(r);
+        }
         self.touch();
     }
 }
@@ -198,6 +230,9 @@ pub struct Endpoint {
     state: Arc<State>,
     accept: tokio::task::JoinHandle<()>,
     journal_path: Option<PathBuf>,
+    judging: Mutex<Option<std::thread::JoinHandle<Judge>>>,
+    /// When the capture closed and its quiet window, once it has.
+    closed: Mutex<Option<(f64, f64)>>,
     options: Options,
 }
 
@@ -213,6 +248,7 @@ impl Endpoint {
             header_timeout: Duration::from_secs(10),
             prefix: String::new(),
             options: Options::default(),
+            sink: None,
         }
     }
 
@@ -255,11 +291,6 @@ impl Endpoint {
         self.state.seen.load(Ordering::SeqCst)
     }
 
-    /// Every answered request, as it is released (for live output).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Request>> {
-        self.state.events.subscribe()
-    }
-
     /// What has been captured so far (in memory only; see `keep_in_memory`).
     pub fn journal(&self) -> Journal {
         let mut j = self.state.journal.lock().expect("lock").clone();
@@ -276,14 +307,33 @@ impl Endpoint {
     }
 
     /// Waits until nothing has arrived for `quiet` and nothing is in flight (at most
-    /// `options.max_wait`), stops listening, closes the journal, and judges it.
+    /// `options.max_wait`), stops listening, closes the journal, and returns the report
+    /// of the judge that took every request as it was answered.
     pub async fn finish(self, quiet: Duration) -> Report {
-        let journal = self.close(quiet).await;
-        judge::judge(&journal, &self.options)
+        self.stop(quiet).await;
+        self.judgement().await
     }
 
-    /// As [`finish`](Self::finish), returning the closed journal instead of judging.
+    /// As [`finish`](Self::finish), with the capture too (in memory unless the endpoint
+    /// was built with a journal file and `keep_in_memory(false)`, then read back).
+    pub async fn finish_with_journal(self, quiet: Duration) -> (Report, Journal) {
+        self.stop(quiet).await;
+        let journal = self.captured();
+        (self.judgement().await, journal)
+    }
+
+    /// Stops as [`finish`](Self::finish) does and returns the closed journal without
+    /// judging it.
     pub async fn close(&self, quiet: Duration) -> Journal {
+        self.stop(quiet).await;
+        self.captured()
+    }
+
+    /// Waits for the quiet window, stops listening and writes the journal's close line.
+    async fn stop(&self, quiet: Duration) {
+        if self.closed.lock().expect("lock").is_some() {
+            return;
+        }
         let deadline = Instant::now() + self.options.max_wait;
         loop {
             let (idle, in_flight) = self.idle();
@@ -308,6 +358,11 @@ impl Endpoint {
                 eprintln!("brhook: {e}");
             }
         }
+        *self.closed.lock().expect("lock") = Some((closed, quiet_ms));
+    }
+
+    /// The closed capture: in memory, or read back from the journal file.
+    fn captured(&self) -> Journal {
         let mut j = match (&self.journal_path, self.state.keep) {
             (Some(p), false) => Journal::read(p).unwrap_or_else(|e| {
                 eprintln!("brhook: {e}");
@@ -316,9 +371,34 @@ impl Endpoint {
             _ => self.journal(),
         };
         j.requests.sort_by_key(|r| r.seq);
-        j.closed_ms = Some(closed);
-        j.quiet_ms = Some(quiet_ms);
+        if let Some((c, q)) = *self.closed.lock().expect("lock") {
+            j.closed_ms = Some(c);
+            j.quiet_ms = Some(q);
+        }
         j
+    }
+
+    /// Ends the judge's intake and takes its report.
+    async fn judgement(&self) -> Report {
+        // Dropping the sender ends the judge's loop once it has taken what was queued.
+        drop(self.state.judge.lock().expect("lock").take());
+        let handle = self.judging.lock().expect("lock").take();
+        let judge = match handle {
+            Some(h) => tokio::task::spawn_blocking(move || h.join())
+                .await
+                .ok()
+                .and_then(Result::ok),
+            None => None,
+        };
+        let (closed, quiet) = self.closed.lock().expect("lock").unzip();
+        match judge {
+            Some(j) => match (&self.journal_path, self.state.keep) {
+                (Some(p), false) => j.finish(closed, quiet, &mut JournalFile(p.clone())),
+                _ => j.finish(closed, quiet, &mut self.journal()),
+            },
+            // The judge's thread died: judge the capture as it was recorded instead.
+            None => judge::judge(&self.captured(), &self.options),
+        }
     }
 }
 

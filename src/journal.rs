@@ -113,45 +113,20 @@ impl Journal {
         self.meta.urls.iter().find(|u| u.name == url).map(|u| &u.fault)
     }
 
-    /// Reads a JSON Lines journal. A torn last line (a kill mid-write) is ignored.
+    /// Reads a JSON Lines journal into memory. A torn last line (a kill mid-write) is
+    /// ignored. For large journals, [`Reader`] streams it instead.
     pub fn read(path: &Path) -> Result<Journal, String> {
-        let f =
-            std::fs::File::open(path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-        let mut meta = None;
+        let mut r = Reader::open(path)?;
         let mut requests = Vec::new();
-        let (mut closed_ms, mut quiet_ms) = (None, None);
-        // Line by line: a journal of a million requests is near a gigabyte on disk.
-        // A bad line is an error unless it is the last (torn by a kill mid-write).
-        let mut torn: Option<(usize, String)> = None;
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            if let Some((n, e)) = torn.take() {
-                return Err(format!(
-                    "{} line {n}: not a brhook journal line: {e}",
-                    path.display()
-                ));
-            }
-            match serde_json::from_str::<Line>(&line) {
-                Ok(Line::Meta(m)) => meta = Some(m),
-                Ok(Line::Request(r)) => requests.push(*r),
-                Ok(Line::Close { at_ms, quiet_ms: q }) => {
-                    closed_ms = Some(at_ms);
-                    quiet_ms = Some(q);
-                }
-                Err(e) => torn = Some((i + 1, e.to_string())),
-            }
+        while let Some(req) = r.next_request()? {
+            requests.push(req);
         }
-        let meta =
-            meta.ok_or_else(|| format!("{}: no meta line; is this a brhook journal?", path.display()))?;
         requests.sort_by_key(|r| r.seq);
         Ok(Journal {
-            meta,
+            meta: r.meta,
             requests,
-            closed_ms,
-            quiet_ms,
+            closed_ms: r.closed_ms,
+            quiet_ms: r.quiet_ms,
         })
     }
 
@@ -165,6 +140,87 @@ impl Journal {
             w.close(c, q)?;
         }
         Ok(())
+    }
+}
+
+/// Reads a journal line by line: the meta line first, then one request at a time, so a
+/// journal of any size is judged in constant memory. A bad line is an error unless it
+/// is the last (torn by a kill mid-write).
+pub struct Reader {
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    path: String,
+    line_no: usize,
+    torn: Option<(usize, String)>,
+    pub meta: Meta,
+    /// Set once the close line has been read (at the end).
+    pub closed_ms: Option<f64>,
+    pub quiet_ms: Option<f64>,
+}
+
+impl Reader {
+    pub fn open(path: &Path) -> Result<Reader, String> {
+        let f =
+            std::fs::File::open(path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+        let mut lines = std::io::BufReader::new(f).lines();
+        let shown = path.display().to_string();
+        let mut line_no = 0;
+        let meta = loop {
+            let Some(line) = lines.next() else {
+                return Err(format!(
+                    "{shown}: empty, or no meta line; is this a brhook journal?"
+                ));
+            };
+            line_no += 1;
+            let line = line.map_err(|e| format!("cannot read journal {shown}: {e}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Line>(&line) {
+                Ok(Line::Meta(m)) => break m,
+                _ => return Err(format!("{shown}: no meta line; is this a brhook journal?")),
+            }
+        };
+        Ok(Reader {
+            lines,
+            path: shown,
+            line_no,
+            torn: None,
+            meta,
+            closed_ms: None,
+            quiet_ms: None,
+        })
+    }
+
+    /// The next request line, in file order (the order answers were released).
+    pub fn next_request(&mut self) -> Result<Option<Request>, String> {
+        for line in self.lines.by_ref() {
+            self.line_no += 1;
+            let line = line.map_err(|e| format!("cannot read journal {}: {e}", self.path))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            if let Some((n, e)) = self.torn.take() {
+                return Err(format!("{} line {n}: not a brhook journal line: {e}", self.path));
+            }
+            match serde_json::from_str::<Line>(&line) {
+                Ok(Line::Request(r)) => return Ok(Some(*r)),
+                Ok(Line::Close { at_ms, quiet_ms }) => {
+                    self.closed_ms = Some(at_ms);
+                    self.quiet_ms = Some(quiet_ms);
+                }
+                Ok(Line::Meta(_)) => {}
+                Err(e) => self.torn = Some((self.line_no, e.to_string())),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// One request line of a journal, parsed; `None` when the line is not one.
+pub fn request_line(line: &str) -> Option<Request> {
+    match serde_json::from_str::<Line>(line) {
+        Ok(Line::Request(r)) => Some(*r),
+        _ => None,
     }
 }
 

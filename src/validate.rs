@@ -1,7 +1,8 @@
 //! `brhook validate`: judge bodies on their own, without a request around them.
 
 use crate::body::{self, Kind};
-use crate::report::{Coverage, Report};
+use crate::catalog::Check;
+use crate::report::{Coverage, Findings, Report, Skip};
 
 /// Bodies brhook judges at most; the real sender's are under 2 KiB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
@@ -16,13 +17,18 @@ pub struct Input {
 
 /// Judges each body on its own (T4, S1–S7) and builds the report.
 pub fn validate(inputs: &[Input], strict: bool) -> Report {
-    let mut findings = Vec::new();
+    validate_with(inputs, strict, crate::report::DEFAULT_EXAMPLES)
+}
+
+/// As [`validate`], keeping `examples` examples per group of findings.
+pub fn validate_with(inputs: &[Input], strict: bool, examples: usize) -> Report {
+    let mut findings = Findings::new(examples);
     let mut cov = Coverage::default();
-    let (mut v2, mut v1, mut known) = (0, 0, 0);
+    let (mut v2, mut v1, mut known) = (0u64, 0u64, 0u64);
     for input in inputs {
         if let Some(limit) = input.truncated_at {
             findings.push(
-                crate::report::Finding::new("T4", format!("body is larger than {limit} bytes; not judged"))
+                crate::report::Finding::new(Check::T4, "body is larger than the size limit; not judged")
                     .source(input.source.clone())
                     .expected(format!("a webhook body (at most {limit} bytes; see --max-body)"))
                     .found(format!("more than {limit} bytes")),
@@ -45,13 +51,9 @@ pub fn validate(inputs: &[Input], strict: bool) -> Report {
         }
         findings.extend(b.findings.into_iter().map(|f| f.source(input.source.clone())));
     }
-    body_coverage(&mut cov, inputs.len(), v2, known, v1);
-    for id in ["T1", "T2", "T3", "T5"] {
-        cov.skip(
-            id,
-            "headers are judged on live requests (listen, check), not on files",
-        );
-    }
+    body_coverage(&mut cov, inputs.len() as u64, v2, known, v1);
+    let headers = [Check::T1, Check::T2, Check::T3, Check::T5];
+    cov.family(&headers, false, Skip::HeadersNotInFiles);
     let n = inputs.len();
     Report::build(
         format!("{n} bod{}", if n == 1 { "y" } else { "ies" }),
@@ -62,30 +64,14 @@ pub fn validate(inputs: &[Input], strict: bool) -> Report {
 }
 
 /// Which body checks a set of bodies exercised, with the reason for each that it did not.
-pub fn body_coverage(cov: &mut Coverage, bodies: usize, v2: usize, known_v2: usize, v1: usize) {
+pub fn body_coverage(cov: &mut Coverage, bodies: u64, v2: u64, known_v2: u64, v1: u64) {
+    use Check::*;
     if bodies == 0 {
-        for id in ["T4", "S1", "S2", "S3", "S4", "S5", "S6", "S7"] {
-            cov.skip(id, "no body was judged");
-        }
+        cov.family(&[T4, S1, S2, S3, S4, S5, S6, S7], false, Skip::NoBody);
         return;
     }
-    for id in ["T4", "S4", "S6"] {
-        cov.ran(id);
-    }
-    let mut ran_if = |seen: usize, ids: &[&'static str], reason: &str| {
-        for &id in ids {
-            if seen > 0 {
-                cov.ran(id);
-            } else {
-                cov.skip(id, reason);
-            }
-        }
-    };
-    ran_if(v2, &["S1", "S3"], "no v2 event among the bodies");
-    ran_if(
-        known_v2,
-        &["S2", "S7"],
-        "no v2 event of a known type among the bodies",
-    );
-    ran_if(v1, &["S5"], "no v1 record among the bodies");
+    cov.family(&[T4, S4, S6], true, Skip::NoBody);
+    cov.family(&[S1, S3], v2 > 0, Skip::NoV2);
+    cov.family(&[S2, S7], known_v2 > 0, Skip::NoKnownV2);
+    cov.family(&[S5], v1 > 0, Skip::NoV1);
 }

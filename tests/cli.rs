@@ -104,7 +104,7 @@ fn checks_lists_the_whole_catalogue() {
     let (code, out, _) = brhook(&["checks"]);
     assert_eq!(code, 0);
     for c in brhook::catalog::CHECKS {
-        assert!(out.lines().any(|l| l.starts_with(c.id)), "{} missing", c.id);
+        assert!(out.lines().any(|l| l.starts_with(c.id.id())), "{} missing", c.id);
     }
 }
 

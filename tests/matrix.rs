@@ -19,12 +19,12 @@ fn fast(mut d: Demo) -> Demo {
 }
 
 async fn run(d: Demo) -> Report {
-    let (report, _) = d.run(|_| {}).await.expect("endpoint starts");
+    let (report, _) = d.run(|_, _| {}).await.expect("endpoint starts");
     report
 }
 
 fn fails(r: &Report) -> Vec<&'static str> {
-    r.tripped(Level::Fail)
+    r.tripped(Level::Fail).into_iter().map(|c| c.id()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,7 +44,7 @@ async fn every_mutant_trips_exactly_its_check() {
             problems.push(format!(
                 "mutant {} should trip {check} ({level}) and no other fail; tripped {check}: {tripped}, other fails: {others:?}\n{}",
                 m.name(),
-                brhook::report::text::render(&report, false)
+                brhook::report::text::render(&report, &brhook::report::text::Style::plain())
             ));
         }
     }
@@ -96,7 +96,7 @@ async fn faithful_sender_passes_under_every_fault_plan() {
         if !report.passed() || !loud.is_empty() {
             problems.push(format!(
                 "plan {label}: {loud:?}\n{}",
-                brhook::report::text::render(&report, false)
+                brhook::report::text::render(&report, &brhook::report::text::Style::plain())
             ));
         }
     }
@@ -109,7 +109,7 @@ async fn the_default_demo_exercises_every_sender_check() {
     report.assert_pass();
     for c in catalog::CHECKS
         .iter()
-        .filter(|c| c.id.starts_with(['T', 'D', 'F', 'C']))
+        .filter(|c| c.id.id().starts_with(['T', 'D', 'F', 'C']))
     {
         assert_eq!(
             report.status(c.id),
@@ -125,7 +125,7 @@ async fn the_default_demo_exercises_every_sender_check() {
 async fn a_lone_url_skips_the_fan_out_checks_with_a_reason() {
     let report = run(plan(&[("only", "ok")])).await;
     for id in ["F1", "F2", "F3", "F4", "D2"] {
-        assert_eq!(report.status(id), Some(Status::Skipped), "{id}");
+        assert_eq!(report.status(id.parse().unwrap()), Some(Status::Skipped), "{id}");
         assert!(report
             .checks
             .iter()

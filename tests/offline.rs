@@ -44,7 +44,7 @@ fn fixed(mutant: Option<Mutant>, journal: Option<PathBuf>) -> Demo {
 }
 
 async fn run(d: Demo) -> (Report, Journal) {
-    d.run(|_| {}).await.expect("endpoint starts")
+    d.run(|_, _| {}).await.expect("endpoint starts")
 }
 
 fn json(report: &Report) -> Value {

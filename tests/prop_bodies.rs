@@ -431,7 +431,8 @@ fn raw_number_mutations_reach_the_bytes() {
         .find(|m| m.pointer == "/EventData/RoomId" && matches!(&m.edit, gen::Edit::Raw(r) if r.contains('e')))
         .unwrap();
     assert_eq!(sci.edit, gen::Edit::Raw("2.3058e4".into()));
-    let (bytes, check, what): (Vec<u8>, &str, String) = gen::mutate(v.clone(), 0).unwrap().into();
+    let (bytes, check, what): (Vec<u8>, brhook::catalog::Check, String) =
+        gen::mutate(v.clone(), 0).unwrap().into();
     assert_eq!(check, "S1");
     assert!(what.starts_with("/EventType"), "{what}");
     assert!(!bytes.is_empty());

@@ -108,7 +108,7 @@ async fn exchange(
 
 /// The (check, level) pairs a report has findings for.
 fn findings(r: &Report) -> BTreeSet<(&'static str, Level)> {
-    r.findings.iter().map(|f| (f.check, f.level)).collect()
+    r.findings.iter().map(|f| (f.check.id(), f.level)).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ proptest! {
             loud,
             plan,
             stream.summary(),
-            text::render(&report, false)
+            text::render(&report, &brhook::report::text::Style::plain())
         );
     }
 }
@@ -216,8 +216,8 @@ fn same_judgement(what: &str, a: &Report, b: &Report, j: &Journal) -> Result<(),
         what,
         fa.difference(&fb).collect::<Vec<_>>(),
         fb.difference(&fa).collect::<Vec<_>>(),
-        text::render(a, false),
-        text::render(b, false),
+        text::render(a, &brhook::report::text::Style::plain()),
+        text::render(b, &brhook::report::text::Style::plain()),
         j.requests.len()
     );
     Ok(())
@@ -439,7 +439,7 @@ async fn mutant_exchange(steps: Vec<Step>, m: Mutant, pace_ms: u64) -> Result<()
          tripped {check}: {tripped}, other fails: {others:?}\nsteps:\n{}\n{}",
         m.description(),
         Stream { steps }.summary(),
-        text::render(&report, false)
+        text::render(&report, &brhook::report::text::Style::plain())
     ))
 }
 

@@ -234,7 +234,8 @@ async fn answer(
 fn r_checks(r: &Report) -> Vec<&'static str> {
     r.tripped(Level::Warn)
         .into_iter()
-        .filter(|c| c.starts_with('R'))
+        .filter(|c| c.family() == 'R')
+        .map(|c| c.id())
         .collect()
 }
 
@@ -248,9 +249,13 @@ async fn a_correct_receiver_passes_every_r_check() {
     let rx = Receiver::start(Bug::Correct).await;
     let run = rx.probe().run_detailed(Scenario::Probe).await.unwrap();
     let r = &run.report;
-    assert!(r.passed(), "{}", brhook::report::text::render(r, false));
+    assert!(
+        r.passed(),
+        "{}",
+        brhook::report::text::render(r, &brhook::report::text::Style::plain())
+    );
     for id in ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"] {
-        assert_eq!(r.status(id), Some(Status::Passed), "{id}");
+        assert_eq!(r.status(id.parse().unwrap()), Some(Status::Passed), "{id}");
     }
     assert!(
         r.findings.iter().all(|f| f.level == Level::Info),
@@ -259,7 +264,7 @@ async fn a_correct_receiver_passes_every_r_check() {
     );
     // R2's latency summary is there as info.
     assert!(r
-        .findings_of("R2")
+        .findings_of(brhook::catalog::Check::R2)
         .any(|f| f.message.contains("p50") && f.message.contains("p99")));
     // Every body reached the receiver exactly once (nothing failed, nothing retried) and
     // the retry case really sent the same bytes twice.
@@ -294,7 +299,7 @@ async fn each_bug_trips_its_check() {
             r_checks(&r),
             [id],
             "{bug:?}: {}",
-            brhook::report::text::render(&r, false)
+            brhook::report::text::render(&r, &brhook::report::text::Style::plain())
         );
         assert!(!r.passed(), "{bug:?}");
     }
@@ -310,9 +315,15 @@ async fn each_bug_trips_its_check() {
 async fn findings_name_case_answer_body_and_curl() {
     let rx = Receiver::start(Bug::ClosedEnum).await;
     let r = rx.probe().run(Scenario::Probe).await.unwrap();
-    let f = r.findings_of("R3").next().expect("an R3 finding");
-    assert_eq!(f.source.as_deref(), Some("r3-unknown-event-type"));
-    assert_eq!(f.url.as_deref(), Some(rx.url("/v2").as_str()));
+    let f = r
+        .findings_of(brhook::catalog::Check::R3)
+        .next()
+        .expect("an R3 finding");
+    assert_eq!(
+        f.sources.first().map(ToString::to_string).as_deref(),
+        Some("r3-unknown-event-type")
+    );
+    assert_eq!(f.urls.first().map(String::as_str), Some(rx.url("/v2").as_str()));
     assert!(f.message.contains("422 Unprocessable Entity"), "{}", f.message);
     assert!(f.message.contains("3 attempts"), "{}", f.message);
     assert!(f
@@ -333,8 +344,15 @@ async fn findings_name_case_answer_body_and_curl() {
         .run_detailed(Scenario::Probe)
         .await
         .unwrap();
-    let f = run.report.findings_of("R6").next().expect("an R6 finding");
-    assert_eq!(f.source.as_deref(), Some("r6-file-closed-before-file-opening"));
+    let f = run
+        .report
+        .findings_of(brhook::catalog::Check::R6)
+        .next()
+        .expect("an R6 finding");
+    assert_eq!(
+        f.sources.first().map(ToString::to_string).as_deref(),
+        Some("r6-file-closed-before-file-opening")
+    );
     assert!(f.message.contains("409 Conflict"), "{}", f.message);
     let file = dir.join("r6-file-closed-before-file-opening-001-FileClosed-before-its-FileOpening.json");
     assert!(file.exists());
@@ -357,9 +375,12 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
         .await
         .unwrap();
     assert_eq!(r_checks(&r), ["R2"]);
-    assert_eq!(r.status("R2"), Some(Status::Warned));
+    assert_eq!(r.status(brhook::catalog::Check::R2), Some(Status::Warned));
     assert!(r.passed(), "a warning does not fail the verdict");
-    let warn = r.findings_of("R2").find(|f| f.level == Level::Warn).unwrap();
+    let warn = r
+        .findings_of(brhook::catalog::Check::R2)
+        .find(|f| f.level == Level::Warn)
+        .unwrap();
     assert!(
         warn.message.contains("took longer than 15.0 ms"),
         "{}",
@@ -369,7 +390,7 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
 
     // The default threshold (5 s) is not crossed; strict turns the warning into a failure.
     let quiet = rx.probe().run(Scenario::Probe).await.unwrap();
-    assert_eq!(quiet.status("R2"), Some(Status::Passed));
+    assert_eq!(quiet.status(brhook::catalog::Check::R2), Some(Status::Passed));
     let strict = rx
         .probe()
         .slow_after(Duration::from_millis(15))
@@ -390,7 +411,7 @@ async fn a_timeout_is_an_r2_failure() {
         .await
         .unwrap();
     assert!(r
-        .findings_of("R2")
+        .findings_of(brhook::catalog::Check::R2)
         .any(|f| f.level == Level::Fail && f.message.contains("no answer within")));
     assert!(!r.passed());
 }
@@ -404,19 +425,20 @@ async fn skips_say_why() {
         .await
         .unwrap();
     assert!(r.passed());
-    assert_eq!(r.status("R1"), Some(Status::Passed));
+    assert_eq!(r.status(brhook::catalog::Check::R1), Some(Status::Passed));
     let reason = |id: &str| {
         r.checks
             .iter()
             .find(|c| c.id == id)
             .unwrap()
             .reason
-            .clone()
+            .as_ref()
+            .map(ToString::to_string)
             .unwrap_or_default()
     };
-    assert_eq!(r.status("R9"), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::catalog::Check::R9), Some(Status::Skipped));
     assert!(reason("R9").contains("--v1-to"));
-    assert_eq!(r.status("R3"), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::catalog::Check::R3), Some(Status::Skipped));
     assert!(reason("R3").contains("probe"));
     // The realistic scenario is 2.x then 1.3 shape: 10 v2 events each, no v1 records.
     assert_eq!(rx.bodies().len(), 20);
@@ -454,7 +476,7 @@ async fn random_replays_its_seed() {
         assert!(
             run.report.passed(),
             "{}",
-            brhook::report::text::render(&run.report, false)
+            brhook::report::text::render(&run.report, &brhook::report::text::Style::plain())
         );
         assert!(run.report.subject.contains(&format!("seed {seed}")));
         assert_eq!(run.sent.len(), 25);
@@ -493,14 +515,11 @@ async fn load_reports_throughput_and_percentiles() {
     assert_eq!(rx.bodies().len(), 300);
     let info = run
         .report
-        .findings_of("R2")
-        .find(|f| f.message.starts_with("load:"))
+        .findings_of(brhook::catalog::Check::R2)
+        .find(|f| f.message == "load measured")
         .unwrap();
-    assert!(
-        info.message.contains("answers/s") && info.message.contains("p99"),
-        "{}",
-        info.message
-    );
+    let found = info.found.as_deref().unwrap();
+    assert!(found.contains("answers/s") && found.contains("p99"), "{found}");
 }
 
 /// The command line: exit 0 on a good receiver, 1 on a bad one, 2 and one line when

@@ -77,12 +77,12 @@ pub fn run(args: Args) -> Result<i32, String> {
         !text || args.quiet_output,
     )));
     let printer = live.clone();
-    let (report, journal) = rt
-        .block_on(demo.run(move |r| printer.lock().expect("live lock").request(r)))
+    let (report, _journal) = rt
+        .block_on(demo.run(move |r, p| printer.lock().expect("live lock").request(r, p)))
         .map_err(|e| format!("cannot start the endpoint: {e}"))?;
     live.lock().expect("live lock").finish();
     if text {
         say!();
     }
-    emit(&report, &args.report, Some(&journal))
+    emit(&report, &args.report)
 }

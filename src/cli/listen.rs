@@ -104,6 +104,7 @@ async fn listen(args: Args) -> Result<i32, String> {
     let options = Options {
         strict: args.report.strict,
         min_retry_gap: Duration::from_millis(args.min_retry_gap),
+        examples: args.report.examples,
         ..Options::default()
     };
     let header_timeout = Duration::try_from_secs_f64(args.header_timeout)
@@ -126,12 +127,28 @@ async fn listen(args: Args) -> Result<i32, String> {
         let token = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
         b = b.prefix(&token);
     }
+    let specs = urls.clone();
     for u in urls {
         b = b.url_spec(u);
     }
-    if let Some(j) = &args.journal {
-        b = b.journal(j);
-    }
+    // The journal is the record, on disk: without --journal it is a temporary file,
+    // so memory stays flat however long the capture runs.
+    let temp = args.journal.is_none().then(|| {
+        std::env::temp_dir().join(format!(
+            "brhook-listen-{}-{}.jsonl",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ))
+    });
+    let journal_path = args
+        .journal
+        .clone()
+        .or_else(|| temp.clone())
+        .expect("a journal path");
+    b = b.journal(&journal_path).keep_in_memory(false);
+    let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
+    let printer = live.clone();
+    b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
     let ep = b.start().await.map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => {
             format!("cannot listen on {}: the port is taken; choose another with --bind, or port 0 for a free one", args.bind)
@@ -147,7 +164,7 @@ async fn listen(args: Args) -> Result<i32, String> {
     banner(format!("brhook listening on http://{}", ep.addr()));
     banner("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):".into());
     for (name, url) in ep.urls() {
-        let fault = ep_fault(&ep, &name);
+        let fault = ep_fault(&specs, &name);
         banner(format!("  {url}    ({name}: {fault})"));
     }
     banner(format!(
@@ -159,40 +176,23 @@ async fn listen(args: Args) -> Result<i32, String> {
         }
     ));
     let quiet = Duration::from_secs_f64(args.quiet.max(0.0));
-    let mut rx = ep.subscribe();
-    let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
-    let printer = {
-        let live = live.clone();
-        tokio::spawn(async move {
-            while let Ok(r) = rx.recv().await {
-                live.lock().expect("live lock").request(&r);
-            }
-        })
-    };
     wait_for_stop(&ep, quiet, args.until_quiet).await;
-    let journal = ep.close(quiet).await;
-    printer.abort();
+    let report = ep.finish(quiet).await;
     live.lock().expect("live lock").finish();
-    let report = brhook::judge::judge(&journal, &ep_options(&args));
+    if let Some(t) = &temp {
+        let _ = std::fs::remove_file(t);
+    }
     if text {
         say!();
     }
-    emit(&report, &args.report, Some(&journal))
+    emit(&report, &args.report)
 }
 
-fn ep_fault(ep: &Endpoint, name: &str) -> String {
-    ep.journal()
-        .fault(name)
-        .map(|f| f.to_string())
+fn ep_fault(args: &[UrlSpec], name: &str) -> String {
+    args.iter()
+        .find(|u| u.name == name)
+        .map(|u| u.fault.to_string())
         .unwrap_or_default()
-}
-
-fn ep_options(args: &Args) -> Options {
-    Options {
-        strict: args.report.strict,
-        min_retry_gap: Duration::from_millis(args.min_retry_gap),
-        ..Options::default()
-    }
 }
 
 async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool) {

@@ -2,19 +2,19 @@
 //! a terminal a status line with running counts. Judges only what one request shows
 //! (T and S checks); delivery, fan-out and stream checks come with the final report.
 
-use brhook::body;
+use brhook::body::Kind;
 use brhook::catalog::Level;
 use brhook::journal::Request;
-use std::collections::HashMap;
+use brhook::judge::Pushed;
 use std::io::{IsTerminal, Write};
 
 pub struct Live {
     color: bool,
     tty: bool,
     quiet: bool,
-    attempts: HashMap<(String, String), u32>,
     requests: usize,
-    events: std::collections::HashSet<String>,
+    /// First attempts seen (an estimate of events: counts stay bounded).
+    events: usize,
     fails: usize,
     warns: usize,
 }
@@ -26,9 +26,8 @@ impl Live {
             color: super::output::color(),
             tty: std::io::stdout().is_terminal(),
             quiet,
-            attempts: HashMap::new(),
             requests: 0,
-            events: Default::default(),
+            events: 0,
             fails: 0,
             warns: 0,
         }
@@ -43,8 +42,8 @@ impl Live {
     }
 
     /// Prints the line for one answered request (and refreshes the status line).
-    pub fn request(&mut self, r: &Request) {
-        let line = self.line(r);
+    pub fn request(&mut self, r: &Request, p: &Pushed) {
+        let line = self.line(r, p);
         if self.quiet {
             return;
         }
@@ -70,22 +69,20 @@ impl Live {
     fn status(&self) -> String {
         format!(
             "  {} requests · {} events · {} fail · {} warn (request checks so far)",
-            self.requests,
-            self.events.len(),
-            self.fails,
-            self.warns
+            self.requests, self.events, self.fails, self.warns
         )
     }
 
-    /// time, URL, event type, room, attempt k/3, answer, findings of this request.
-    pub fn line(&mut self, r: &Request) -> String {
+    /// time, URL, event type, room, attempt k/3, answer, findings of this request (as
+    /// the judge found them: the live line never judges on its own).
+    pub fn line(&mut self, r: &Request, p: &Pushed) -> String {
         self.requests += 1;
         let answer = match r.response.status {
             Some(s) if (200..300).contains(&s) => self.paint("32", &s.to_string()),
             Some(s) => self.paint("31", &s.to_string()),
             None => self.paint("31", "reset"),
         };
-        let Some(url) = r.url.clone() else {
+        let Some(url) = &p.url else {
             return format!(
                 "  {:>8.3}s {:<8} {} {} -> {answer} (stray: unknown path, not judged)",
                 r.at_ms / 1000.0,
@@ -94,26 +91,17 @@ impl Live {
                 r.target
             );
         };
-        let b = body::judge(&r.body);
-        let k = self.attempts.entry((url.clone(), b.id.clone())).or_insert(0);
-        *k += 1;
-        let attempt = *k;
-        self.events.insert(b.id.clone());
-        let kind = match (&b.kind, &b.event_type) {
-            (body::Kind::V1, _) => "v1 record".to_string(),
+        if p.attempt == 1 {
+            self.events += 1;
+        }
+        let kind = match (&p.kind, &p.event_type) {
+            (Kind::V1, _) => "v1 record".to_string(),
             (_, Some(t)) => t.clone(),
             _ => "?".to_string(),
         };
-        let room = b
-            .value
-            .as_ref()
-            .and_then(|v| v.get("EventData").unwrap_or(v).get("RoomId"))
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "-".into());
-        let mut findings = body::judge_request(&r.method, &r.headers);
-        findings.extend(b.findings);
+        let room = p.room.clone().unwrap_or_else(|| "-".into());
         let mut loud: Vec<String> = Vec::new();
-        for f in findings.iter().filter(|f| f.level >= Level::Warn) {
+        for f in p.findings.iter().filter(|f| f.level >= Level::Warn) {
             if f.level == Level::Fail {
                 self.fails += 1;
             } else {
@@ -129,6 +117,7 @@ impl Live {
         } else {
             format!("  {}", self.paint("33", &format!("[{}]", loud.join(", "))))
         };
+        let attempt = p.attempt;
         format!(
             "  {:>8.3}s {:<8} {:<15} room {:<9} attempt {attempt}/3 -> {answer}{loud}",
             r.at_ms / 1000.0,

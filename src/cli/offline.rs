@@ -2,8 +2,8 @@
 //! network. A journal judged offline gives the report the live capture gave.
 
 use super::output::{emit, ReportArgs};
-use brhook::journal::Journal;
-use brhook::judge::Options;
+use brhook::journal::{Journal, Reader};
+use brhook::judge::{JournalFile, Judge, Options};
 use brhook::normalize::{self, FORMAT};
 use clap::Args as ClapArgs;
 use serde_json::Value;
@@ -25,20 +25,27 @@ pub struct CheckArgs {
 }
 
 pub fn check(args: CheckArgs) -> Result<i32, String> {
-    let journal = Journal::read(&args.journal)?;
-    if journal.closed_ms.is_none() {
+    let mut reader = Reader::open(&args.journal)?;
+    let options = Options {
+        strict: args.report.strict,
+        min_retry_gap: Duration::from_millis(args.min_retry_gap),
+        examples: args.report.examples,
+        ..Options::default()
+    };
+    // Line by line into the judge: a journal of any size is judged in bounded memory.
+    let mut judge = Judge::new(&reader.meta, &options);
+    while let Some(r) = reader.next_request()? {
+        judge.push(&r);
+    }
+    if reader.closed_ms.is_none() {
         eprintln!(
             "brhook: note: {} has no close line (the capture was cut short); judging what it holds",
             args.journal.display()
         );
     }
-    let options = Options {
-        strict: args.report.strict,
-        min_retry_gap: Duration::from_millis(args.min_retry_gap),
-        ..Options::default()
-    };
-    let report = brhook::judge::judge(&journal, &options);
-    emit(&report, &args.report, Some(&journal))
+    let lookup = &mut JournalFile(args.journal.clone());
+    let report = judge.finish(reader.closed_ms, reader.quiet_ms, lookup);
+    emit(&report, &args.report)
 }
 
 #[derive(ClapArgs)]

@@ -32,6 +32,24 @@ pub struct ReportArgs {
     /// Treat warnings as failures (verdict and exit code).
     #[arg(long)]
     pub strict: bool,
+    /// Examples kept per group of findings (findings that share a cause are one group
+    /// with a count); the JSON report says how many were left out.
+    #[arg(long, default_value_t = brhook::report::DEFAULT_EXAMPLES, value_name = "N")]
+    pub examples: usize,
+    /// Show info groups in full (by default each is one line).
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+impl ReportArgs {
+    /// The text report's style for stdout.
+    pub fn style(&self) -> text::Style {
+        text::Style {
+            color: color(),
+            examples: self.examples,
+            verbose: self.verbose,
+        }
+    }
 }
 
 /// True when stdout is a terminal and NO_COLOR is unset.
@@ -40,12 +58,7 @@ pub fn color() -> bool {
 }
 
 /// Writes the report where the options say; returns the exit code (0 pass, 1 fail).
-/// `journal` (the captured traffic, when there is one) feeds the HTML timeline.
-pub fn emit(
-    report: &Report,
-    args: &ReportArgs,
-    journal: Option<&brhook::journal::Journal>,
-) -> Result<i32, String> {
+pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
     if let Some(path) = &args.report_json {
         std::fs::write(path, report.to_json() + "\n")
             .map_err(|e| format!("cannot write the JSON report to {}: {e}", path.display()))?;
@@ -55,11 +68,11 @@ pub fn emit(
             .map_err(|e| format!("cannot write the JUnit report to {}: {e}", path.display()))?;
     }
     if let Some(path) = &args.html {
-        std::fs::write(path, html::render(report, journal))
+        std::fs::write(path, html::render(report))
             .map_err(|e| format!("cannot write the HTML report to {}: {e}", path.display()))?;
     }
     match args.format {
-        Format::Text => say!("{}", text::render(report, color()).trim_end()),
+        Format::Text => say!("{}", text::render(report, &args.style()).trim_end()),
         Format::Json => say!("{}", report.to_json()),
     }
     Ok(if report.passed() { 0 } else { 1 })

@@ -181,5 +181,5 @@ pub fn run(args: Args) -> Result<i32, String> {
         }
         say!();
     }
-    emit(&run.report, &args.report, None)
+    emit(&run.report, &args.report)
 }

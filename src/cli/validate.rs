@@ -1,7 +1,7 @@
 //! `brhook validate FILE...`
 
 use super::output::{emit, ReportArgs};
-use brhook::validate::{validate, Input, DEFAULT_MAX_BODY};
+use brhook::validate::{validate_with, Input, DEFAULT_MAX_BODY};
 use clap::Args as ClapArgs;
 use std::io::Read;
 use std::path::PathBuf;
@@ -46,5 +46,8 @@ pub fn run(args: Args) -> Result<i32, String> {
         .iter()
         .map(|p| read(p, args.max_body))
         .collect::<Result<Vec<_>, _>>()?;
-    emit(&validate(&inputs, args.report.strict), &args.report, None)
+    emit(
+        &validate_with(&inputs, args.report.strict, args.report.examples),
+        &args.report,
+    )
 }

@@ -5,6 +5,7 @@
 //! field table, the edits per kind of field and the raw-number splicing only make sense
 //! together.
 
+use crate::catalog::Check;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value};
@@ -33,7 +34,7 @@ pub struct Mutation {
     pub edit: Edit,
     /// The check that must fail: S1 (v2 envelope field), S2 (`EventData` field of a
     /// known type), S5 (v1 field).
-    pub check: &'static str,
+    pub check: Check,
     /// What was done, e.g. `/EventData/RoomId: integer written as a float (23058.0)`.
     pub description: String,
 }
@@ -48,7 +49,7 @@ pub struct Mutated {
     pub bytes: Vec<u8>,
 }
 
-impl From<Mutated> for (Vec<u8>, &'static str, String) {
+impl From<Mutated> for (Vec<u8>, Check, String) {
     fn from(m: Mutated) -> Self {
         (m.bytes, m.mutation.check, m.mutation.description)
     }
@@ -256,7 +257,7 @@ pub fn mutations(body: &Value) -> Vec<Mutation> {
         .iter()
         .any(|k| obj.contains_key(*k));
     let mut out = Vec::new();
-    let fields = |m: &Map<String, Value>, at: &str, check: &'static str, out: &mut Vec<Mutation>| {
+    let fields = |m: &Map<String, Value>, at: &str, check: Check, out: &mut Vec<Mutation>| {
         for (name, value) in m {
             let Some(kind) = field_kind(name) else { continue };
             let pointer = format!("{at}/{name}");
@@ -271,17 +272,17 @@ pub fn mutations(body: &Value) -> Vec<Mutation> {
         }
     };
     if v2 {
-        fields(obj, "", "S1", &mut out);
+        fields(obj, "", Check::S1, &mut out);
         let known = obj
             .get("EventType")
             .and_then(Value::as_str)
             .and_then(EventKind::parse)
             .is_some();
         if let (true, Some(data)) = (known, obj.get("EventData").and_then(Value::as_object)) {
-            fields(data, "/EventData", "S2", &mut out);
+            fields(data, "/EventData", Check::S2, &mut out);
         }
     } else {
-        fields(obj, "", "S5", &mut out);
+        fields(obj, "", Check::S5, &mut out);
     }
     out
 }
@@ -349,6 +350,6 @@ pub fn mutated_event() -> impl Strategy<Value = Mutated> {
 }
 
 /// [`mutated_event`] as `(bytes, expected check, description)`.
-pub fn mutated_event_bytes() -> impl Strategy<Value = (Vec<u8>, &'static str, String)> {
+pub fn mutated_event_bytes() -> impl Strategy<Value = (Vec<u8>, Check, String)> {
     mutated_event().prop_map(Into::into)
 }

@@ -1,246 +1,178 @@
 //! D1–D6: the attempts of one event at one URL (and F4, which explains an extra
 //! attempt at one URL by a failure at another).
 
-use super::{Options, Seen};
-use crate::catalog::Level;
-use crate::journal::{Journal, Request};
-use crate::report::{Coverage, Finding};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-fn answer(r: &Request) -> String {
-    match r.response.status {
-        Some(s) => s.to_string(),
-        None => "no response (reset)".into(),
-    }
-}
+use super::record::Rec;
+use super::{Cx, Detail};
+use crate::catalog::{Check, Level};
+use crate::report::{Coverage, Finding, Findings, Skip, Source};
+use std::collections::BTreeMap;
 
 /// Seconds with one decimal, for people.
 fn secs(ms: f64) -> String {
     format!("{:.1} s", ms / 1000.0)
 }
 
-pub(super) fn judge(seen: &[Seen], j: &Journal, opts: &Options, out: &mut Vec<Finding>, cov: &mut Coverage) {
-    // A delivery: one event (id and content) at one URL, attempts in arrival order.
-    let mut deliveries: BTreeMap<(&str, &str, &str), Vec<&Seen>> = BTreeMap::new();
-    for s in seen {
-        deliveries.entry((s.url, s.id(), &s.class)).or_default().push(s);
-    }
-    for attempts in deliveries.values_mut() {
-        attempts.sort_by(|a, b| {
-            a.req
-                .at_ms
-                .total_cmp(&b.req.at_ms)
-                .then(a.req.seq.cmp(&b.req.seq))
-        });
-    }
-    let closed = j.closed_ms;
-    // Indexes by event id, so that no check scans the whole capture per event.
-    let mut by_id: HashMap<&str, Vec<&Seen>> = HashMap::new();
-    for s in seen {
-        by_id.entry(s.id()).or_default().push(s);
-    }
+/// Per retry position (2, 3, …): how many, and the shortest and longest gap.
+type Gaps = BTreeMap<usize, (usize, f64, f64)>;
+
+pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
     let (mut any_failed, mut any_success, mut any_retry) = (false, false, false);
-    let mut gaps: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for ((url, id, _), attempts) in &deliveries {
-        let n = attempts.len();
-        let ev = |f: Finding| f.url(*url).event(*id);
-        any_failed |= attempts.iter().any(|a| !a.req.succeeded());
-        any_success |= attempts.iter().any(|a| a.req.succeeded());
-        any_retry |= n > 1;
-        if n > 3 {
-            out.push(ev(Finding::new(
-                "D1",
-                format!("{n} attempts of one event at one URL"),
-            )
-            .source(attempts[3].source())
-            .expected("at most 3 attempts")
-            .found(format!("{n} attempts"))));
+    let mut gaps = Gaps::new();
+    for event in cx.recs.chunk_by(|a, b| a.id == b.id) {
+        for attempts in event.chunk_by(|a, b| (a.class, a.url) == (b.class, b.url)) {
+            any_failed |= attempts.iter().any(|a| !a.succeeded());
+            any_success |= attempts.iter().any(Rec::succeeded);
+            any_retry |= attempts.len() > 1;
+            delivery(cx, event, attempts, &mut gaps, out);
         }
-        let first = attempts[0];
-        for a in &attempts[1..] {
-            let body_differs = a.req.body != first.req.body;
-            for (what, differs) in [
-                ("body", body_differs),
-                (
-                    "Content-Type",
-                    a.req.header("content-type") != first.req.header("content-type"),
-                ),
-                (
-                    "User-Agent",
-                    a.req.header("user-agent") != first.req.header("user-agent"),
-                ),
-            ] {
-                if differs {
-                    let found = if what == "body" {
-                        first_difference(&first.req.body, &a.req.body)
-                    } else {
-                        format!(
-                            "{:?} then {:?}",
-                            first.req.header(what).unwrap_or("nothing"),
-                            a.req.header(what).unwrap_or("nothing")
-                        )
-                    };
-                    out.push(ev(Finding::new("D3", format!("a retry changed the {what}"))
-                        .source(a.source())
-                        .expected(format!("the {what} of attempt 1, unchanged"))
-                        .found(found)));
-                }
-            }
-        }
-        // D4 / F4: an attempt after one answered 2xx.
-        if let Some(ok) = attempts.iter().position(|a| a.req.succeeded()) {
-            if let Some(extra) = attempts.get(ok + 1) {
-                let failed_elsewhere = by_id[*id].iter().any(|o| {
-                    o.url != *url
-                        && o.id() == *id
-                        && !o.req.succeeded()
-                        && o.req.response.at_ms <= extra.req.at_ms
-                });
-                let f = if failed_elsewhere {
-                    Finding::new("F4", "a failure at another URL caused an extra attempt here")
-                        .expected("one attempt here: this URL answered 2xx")
-                        .found(format!("attempt {} after the 2xx of attempt {}", ok + 2, ok + 1))
-                } else {
-                    Finding::new("D4", "an attempt arrived after one answered 2xx")
-                        .expected(format!(
-                            "no attempt after attempt {} (answered {})",
-                            ok + 1,
-                            answer(attempts[ok].req)
-                        ))
-                        .found(format!("attempt {}", ok + 2))
-                };
-                out.push(ev(f.source(extra.source())));
-            }
-        }
-        let last = attempts[n - 1];
-        if !last.req.succeeded() && n < 3 {
-            let waited = closed.map(|c| c - last.req.response.at_ms);
-            let waited_text = waited
-                .map(|w| format!("in the {} until the capture closed", secs(w)))
-                .unwrap_or_else(|| "while the capture was open (judged before it closed)".into());
-            out.push(ev(Finding::new(
-                "D2",
-                format!(
-                    "the sender gave up after {n} attempt{}: no retry {waited_text}",
-                    if n == 1 { "" } else { "s" }
-                ),
-            )
-            .source(last.source())
-            .expected("another attempt after a failure (up to 3 in all; the real sender waits 1 s, then 2 s)")
-            .found(format!("attempt {n} answered {}, then nothing", answer(last.req)))));
-        }
-        for (i, pair) in attempts.windows(2).enumerate() {
-            let gap = pair[1].req.at_ms - pair[0].req.response.at_ms;
-            gaps.entry(i + 2).or_default().push(gap);
-            let min = opts.min_retry_gap.as_secs_f64() * 1000.0;
-            if gap < min {
-                out.push(ev(Finding::at(
-                    "D6",
-                    Level::Warn,
-                    format!("attempt {} came {gap:.0} ms after the previous answer", i + 2),
-                )
-                .source(pair[1].source())
-                .expected(format!(
-                    "a back-off of at least {min:.0} ms (the real sender waits 1 s, then 2 s)"
-                ))
-                .found(format!("{gap:.1} ms"))));
-            }
+        // D5: one identity, two different events.
+        let classes: Vec<&[Rec]> = event.chunk_by(|a, b| a.class == b.class).collect();
+        if classes.len() > 1 {
+            let (a, b) = (&classes[0][0], &classes[1][0]);
+            out.push(
+                Finding::new(Check::D5, "one id carries different events")
+                    .event(cx.event(a))
+                    .source(Source::Request(u64::from(a.seq)))
+                    .source(Source::Request(u64::from(b.seq)))
+                    .expected(format!(
+                        "one event per EventId / EventRandomId (receivers de-duplicate by it); here {} different events",
+                        classes.len()
+                    ))
+                    .detail(Detail::TwoEvents {
+                        a: u64::from(a.seq),
+                        b: u64::from(b.seq),
+                    }),
+            );
         }
     }
     if !gaps.is_empty() {
         let parts: Vec<_> = gaps
             .iter()
-            .map(|(k, g)| {
-                let (lo, hi) = g
-                    .iter()
-                    .fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
+            .map(|(k, (n, lo, hi))| {
                 format!(
-                    "attempt {k}: {}, {lo:.0}–{hi:.0} ms after the previous answer",
-                    plural_n(g.len(), "retry")
+                    "attempt {k}: {n} retr{}, {lo:.0}–{hi:.0} ms after the previous answer",
+                    if *n == 1 { "y" } else { "ies" }
                 )
             })
             .collect();
-        out.push(Finding::at(
-            "D6",
-            Level::Info,
-            format!("retry gaps measured: {}", parts.join("; ")),
-        ));
+        out.push(Finding::at(Check::D6, Level::Info, "retry gaps measured").measured(parts.join("; ")));
     }
-    let ids: BTreeSet<_> = seen.iter().map(|s| s.id()).collect();
-    if seen.is_empty() {
-        for id in ["D1", "D2", "D3", "D4", "D5", "D6"] {
-            cov.skip(id, "no event was captured");
-        }
+    const ALL: [Check; 6] = [Check::D1, Check::D2, Check::D3, Check::D4, Check::D5, Check::D6];
+    if cx.recs.is_empty() {
+        cov.family(&ALL, false, Skip::NoEvent);
         return;
     }
-    for id in ["D1", "D3", "D5"] {
-        cov.ran(id);
-    }
-    if any_failed {
-        cov.ran("D2");
-    } else {
-        cov.skip(
-            "D2",
-            "no attempt failed: add a URL with a failing fault (fail:N, reset:N or status:CODE)",
+    cov.family(&[Check::D1, Check::D3, Check::D5], true, Skip::NoEvent);
+    cov.family(&[Check::D2], any_failed, Skip::NoFailedAttempt);
+    cov.family(&[Check::D4], any_success, Skip::NoSuccess);
+    cov.family(&[Check::D6], any_retry, Skip::NoRetry);
+}
+
+/// One event's attempts at one URL, in arrival order.
+fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut Findings) {
+    let n = attempts.len();
+    let first = &attempts[0];
+    let seq = |r: &Rec| u64::from(r.seq);
+    if n > 3 {
+        out.push(
+            cx.at(
+                Finding::new(Check::D1, "more than 3 attempts of one event at one URL"),
+                &attempts[3],
+            )
+            .expected("at most 3 attempts")
+            .found(format!("{n} attempts")),
         );
     }
-    if any_success {
-        cov.ran("D4");
-    } else {
-        cov.skip("D4", "no attempt was answered 2xx");
+    for a in &attempts[1..] {
+        let changed = |what: &str, detail: Detail| {
+            cx.at(Finding::new(Check::D3, format!("a retry changed the {what}")), a)
+                .expected(format!("the {what} of attempt 1, unchanged"))
+                .detail(detail)
+        };
+        let (f, r) = (seq(first), seq(a));
+        if a.body != first.body {
+            out.push(changed("body", Detail::BodyDiff { first: f, retry: r }));
+        }
+        if a.content_type != first.content_type {
+            let d = Detail::Header {
+                name: "content-type",
+                first: f,
+                retry: r,
+            };
+            out.push(changed("Content-Type", d));
+        }
+        if a.user_agent != first.user_agent {
+            let d = Detail::Header {
+                name: "user-agent",
+                first: f,
+                retry: r,
+            };
+            out.push(changed("User-Agent", d));
+        }
     }
-    if any_retry {
-        cov.ran("D6");
-    } else {
-        cov.skip(
-            "D6",
-            "no retry was observed: add a URL with fail:N to measure back-off",
+    // D4 / F4: an attempt after one answered 2xx.
+    if let Some(ok) = attempts.iter().position(Rec::succeeded) {
+        if let Some(extra) = attempts.get(ok + 1) {
+            let failed_elsewhere = event
+                .iter()
+                .any(|o| o.url != first.url && !o.succeeded() && o.answered() <= extra.at);
+            let f = if failed_elsewhere {
+                Finding::new(Check::F4, "a failure at another URL caused an extra attempt here")
+                    .expected("one attempt here: this URL answered 2xx")
+                    .found(format!("attempt {} after the 2xx of attempt {}", ok + 2, ok + 1))
+            } else {
+                Finding::new(Check::D4, "an attempt arrived after one answered 2xx")
+                    .expected(format!(
+                        "no attempt after attempt {} (answered {})",
+                        ok + 1,
+                        attempts[ok].answer()
+                    ))
+                    .found(format!("attempt {}", ok + 2))
+            };
+            out.push(cx.at(f, extra));
+        }
+    }
+    let last = &attempts[n - 1];
+    if !last.succeeded() && n < 3 {
+        let waited = cx.closed_ms.map(|c| c - last.answered());
+        let waited_text = waited
+            .map(|w| format!("nothing in the {} until the capture closed", secs(w)))
+            .unwrap_or_else(|| "nothing while the capture was open (judged before it closed)".into());
+        out.push(
+            cx.at(
+                Finding::new(Check::D2, "the sender gave up: no retry after a failed attempt"),
+                last,
+            )
+            .expected("another attempt after a failure (up to 3 in all; the real sender waits 1 s, then 2 s)")
+            .measured(format!(
+                "attempt {n} answered {}, then {waited_text}",
+                last.answer()
+            )),
         );
     }
-    // D5: one identity, two different events.
-    for id in ids {
-        let classes: BTreeMap<&str, &Seen> = by_id[id].iter().map(|s| (&*s.class, *s)).collect();
-        if classes.len() > 1 {
-            let mut it = classes.values();
-            let (a, b) = (it.next().expect("two"), it.next().expect("two"));
+    let min = cx.opts.min_retry_gap.as_secs_f64() * 1000.0;
+    for (i, pair) in attempts.windows(2).enumerate() {
+        let gap = pair[1].at - pair[0].answered();
+        let g = gaps.entry(i + 2).or_insert((0, f64::MAX, f64::MIN));
+        *g = (g.0 + 1, g.1.min(gap), g.2.max(gap));
+        if gap < min {
             out.push(
-                Finding::new("D5", format!("one id carries {} different events", classes.len()))
-                    .event(id)
-                    .source(format!("{} and {}", a.source(), b.source()))
-                    .expected("one event per EventId / EventRandomId (receivers de-duplicate by it)")
-                    .found(format!("{} vs {}", describe(a), describe(b))),
+                cx.at(
+                    Finding::at(
+                        Check::D6,
+                        Level::Warn,
+                        "a retry came sooner than the minimum back-off",
+                    ),
+                    &pair[1],
+                )
+                .expected(format!(
+                    "a back-off of at least {min:.0} ms (the real sender waits 1 s, then 2 s)"
+                ))
+                .measured(format!(
+                    "attempt {}: {gap:.1} ms after the previous answer",
+                    i + 2
+                )),
             );
         }
     }
-}
-
-fn plural_n(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {}", word.replace('y', "ies"))
-    }
-}
-
-fn describe(s: &Seen) -> String {
-    let t = s.body.event_type.as_deref().unwrap_or("record");
-    let data = s
-        .body
-        .value
-        .as_ref()
-        .and_then(|v| v.get("EventData").or(Some(v)))
-        .map(crate::schema::short);
-    format!("{t} {}", data.unwrap_or_default())
-}
-
-/// Where two bodies first differ, as a short excerpt of each.
-fn first_difference(a: &[u8], b: &[u8]) -> String {
-    let i = a
-        .iter()
-        .zip(b)
-        .position(|(x, y)| x != y)
-        .unwrap_or(a.len().min(b.len()));
-    let cut =
-        |s: &[u8]| String::from_utf8_lossy(&s[i.saturating_sub(10)..(i + 30).min(s.len())]).into_owned();
-    format!("bodies differ from byte {i}: {:?} vs {:?}", cut(a), cut(b))
 }

@@ -2,35 +2,36 @@
 //! that received v1 records another. (F4 findings are made in `delivery`, where the
 //! extra attempt is seen; its coverage is decided here.)
 
-use super::Seen;
+use super::record::Rec;
+use super::Cx;
 use crate::body::Kind;
-use crate::catalog::Level;
-use crate::journal::Journal;
-use crate::report::{Coverage, Finding};
+use crate::catalog::{Check, Level};
+use crate::report::{Coverage, Finding, Findings, Skip};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mut Coverage) {
+const ALL: [Check; 4] = [Check::F1, Check::F2, Check::F3, Check::F4];
+
+pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Coverage) {
     let urls_of =
-        |k: Kind| -> BTreeSet<&str> { seen.iter().filter(|s| s.body.kind == k).map(|s| s.url).collect() };
+        |k: Kind| -> BTreeSet<u16> { cx.recs.iter().filter(|r| r.kind == k).map(|r| r.url).collect() };
     let (v2, v1) = (urls_of(Kind::V2), urls_of(Kind::V1));
     for url in v2.intersection(&v1) {
         out.push(
             Finding::at(
-                "F1",
+                Check::F1,
                 Level::Warn,
                 "one URL received both v2 events and v1 records",
             )
-            .url(*url)
+            .url(cx.url(*url))
             .expected("v2 and v1 URLs kept apart (WebHookUrlsV2 and WebHookUrls are separate settings)")
             .found("both"),
         );
     }
-    let reached: BTreeSet<&str> = j.requests.iter().filter_map(|r| r.url.as_deref()).collect();
-    if !reached.is_empty() {
-        for u in j.meta.urls.iter().filter(|u| !reached.contains(u.name.as_str())) {
+    if reached.iter().any(|r| *r) {
+        for (i, _) in reached.iter().enumerate().filter(|(_, r)| !**r) {
             out.push(
-                Finding::at("F1", Level::Warn, "a configured URL received no request")
-                    .url(u.name.clone())
+                Finding::at(Check::F1, Level::Warn, "a configured URL received no request")
+                    .url(cx.url(i as u16))
                     .expected("every URL in the sender's settings receives every event")
                     .found("nothing (if this URL is in the sender's settings, the sender skipped it)"),
             );
@@ -43,103 +44,81 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
             continue;
         }
         multi = true;
-        let fault = |u: &str| j.fault(u).cloned().unwrap_or_default();
-        delay_pair |= group.iter().any(|u| fault(u).delay_ms > 0);
-        fault_pair |= group.iter().any(|u| fault(u).can_fail());
-        // Per event: the URLs it reached, with their bodies and first attempts.
-        let mut events: BTreeMap<&str, BTreeMap<&str, Vec<&Seen>>> = BTreeMap::new();
-        for s in seen
-            .iter()
-            .filter(|s| s.body.kind == kind && group.contains(s.url))
-        {
-            events
-                .entry(s.id())
-                .or_default()
-                .entry(s.url)
-                .or_default()
-                .push(s);
-        }
-        for (id, at) in &events {
+        let fault = |u: u16| cx.urls[usize::from(u)].fault.clone();
+        delay_pair |= group.iter().any(|u| fault(*u).delay_ms > 0);
+        fault_pair |= group.iter().any(|u| fault(*u).can_fail());
+        for event in cx.recs.chunk_by(|a, b| a.id == b.id) {
+            // The URLs the event reached, with their attempts.
+            let mut at: BTreeMap<u16, Vec<&Rec>> = BTreeMap::new();
+            for r in event.iter().filter(|r| r.kind == kind && group.contains(&r.url)) {
+                at.entry(r.url).or_default().push(r);
+            }
+            if at.is_empty() {
+                continue;
+            }
+            let any = at.values().next().expect("one URL")[0];
             for missing in group.iter().filter(|u| !at.contains_key(*u)) {
                 out.push(
-                    Finding::new("F1", "an event did not reach every URL of its setting")
-                        .url(*missing)
-                        .event(*id)
+                    Finding::new(Check::F1, "an event did not reach every URL of its setting")
+                        .url(cx.url(*missing))
+                        .event(cx.event(any))
                         .expected(format!("the event at all {} URLs", group.len()))
                         .found(format!(
                             "only at {}",
-                            at.keys().copied().collect::<Vec<_>>().join(", ")
+                            at.keys().map(|u| cx.url(*u)).collect::<Vec<_>>().join(", ")
                         )),
                 );
             }
-            // The first attempt of each delivery: a retry that changed the body is D3's.
-            let bodies: BTreeMap<&str, BTreeSet<&[u8]>> = at
-                .iter()
-                .map(|(u, ss)| {
-                    let mut firsts: BTreeMap<&str, &Seen> = BTreeMap::new();
-                    for s in ss {
-                        let f = firsts.entry(&s.class).or_insert(s);
-                        if s.req.at_ms < f.req.at_ms {
-                            *f = s;
-                        }
-                    }
-                    (*u, firsts.values().map(|s| s.req.body.as_slice()).collect())
-                })
-                .collect();
-            let mut distinct = bodies.values().collect::<Vec<_>>();
-            distinct.dedup();
-            if distinct.len() > 1 {
-                let (u0, b0) = bodies.iter().next().expect("one");
-                let (u1, b1) = bodies.iter().find(|(_, b)| *b != b0).expect("two");
-                out.push(
-                    Finding::new(
-                        "F2",
-                        "the same event arrived as different bytes at different URLs",
-                    )
-                    .event(*id)
-                    .url(format!("{u0}, {u1}"))
-                    .expected("one byte array sent to every URL")
-                    .found(format!(
-                        "{} byte(s) at {u0}, {} at {u1}",
-                        b0.iter().next().map_or(0, |b| b.len()),
-                        b1.iter().next().map_or(0, |b| b.len())
-                    )),
-                );
-            }
-            concurrency(id, at, j, out);
+            bytes_everywhere(cx, &at, out);
+            concurrency(cx, &at, out);
         }
     }
-    if seen.is_empty() {
-        for id in ["F1", "F2", "F3", "F4"] {
-            cov.skip(id, "no event was captured");
-        }
+    if cx.recs.is_empty() {
+        cov.family(&ALL, false, Skip::NoEvent);
         return;
     }
     if !multi {
-        for id in ["F1", "F2", "F3", "F4"] {
-            cov.skip(
-                id,
-                "only one URL per setting received traffic: configure two or more URLs",
-            );
-        }
+        cov.family(&ALL, false, Skip::OneUrlPerSetting);
         return;
     }
-    cov.ran("F1");
-    cov.ran("F2");
-    if delay_pair {
-        cov.ran("F3");
-    } else {
-        cov.skip(
-            "F3",
-            "needs a URL with delay:MS and one other URL in the same setting",
-        );
-    }
-    if fault_pair {
-        cov.ran("F4");
-    } else {
-        cov.skip(
-            "F4",
-            "needs a URL with a failing fault (fail:N, reset:N, status:CODE) and one other URL",
+    cov.family(&[Check::F1, Check::F2], true, Skip::OneUrlPerSetting);
+    cov.family(&[Check::F3], delay_pair, Skip::NoDelayUrl);
+    cov.family(&[Check::F4], fault_pair, Skip::NoFailingUrl);
+}
+
+/// F2: the first attempt of each content class at each URL carries the same bytes
+/// everywhere (a retry that changed the body is D3's).
+fn bytes_everywhere(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
+    let bodies: BTreeMap<u16, BTreeSet<(u32, u32)>> = at
+        .iter()
+        .map(|(u, rs)| {
+            let mut firsts: BTreeMap<u64, &Rec> = BTreeMap::new();
+            for r in rs {
+                let f = firsts.entry(r.class).or_insert(r);
+                if r.at < f.at {
+                    *f = r;
+                }
+            }
+            (*u, firsts.values().map(|r| (r.body, r.len)).collect())
+        })
+        .collect();
+    let mut distinct = bodies.values().collect::<Vec<_>>();
+    distinct.dedup();
+    if distinct.len() > 1 {
+        let (u0, b0) = bodies.iter().next().expect("one");
+        let (u1, b1) = bodies.iter().find(|(_, b)| *b != b0).expect("two");
+        let len = |b: &BTreeSet<(u32, u32)>| b.iter().next().map_or(0, |x| x.1);
+        let (n0, n1) = (cx.url(*u0), cx.url(*u1));
+        out.push(
+            Finding::new(
+                Check::F2,
+                "the same event arrived as different bytes at different URLs",
+            )
+            .event(cx.event(at[u0][0]))
+            .url(n0)
+            .url(n1)
+            .expected("one byte array sent to every URL")
+            .found(format!("{} byte(s) at {n0}, {} at {n1}", len(b0), len(b1))),
         );
     }
 }
@@ -147,31 +126,33 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
 /// F3: while a `delay` URL holds its answer to an event's first attempt, the event
 /// must already have reached the other URLs. (A sequential sender that happens to
 /// post to the delay URL last escapes; two delay URLs close that gap.)
-fn concurrency(id: &str, at: &BTreeMap<&str, Vec<&Seen>>, j: &Journal, out: &mut Vec<Finding>) {
-    fn first<'a>(ss: &[&'a Seen<'a>]) -> Option<&'a crate::journal::Request> {
-        ss.iter()
-            .min_by(|a, b| a.req.at_ms.total_cmp(&b.req.at_ms))
-            .map(|s| s.req)
-    }
-    for (d, ss) in at {
-        let Some(delay) = j.fault(d).map(|f| f.delay_ms).filter(|ms| *ms > 0) else {
+fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
+    let first = |rs: &[&Rec]| -> Option<Rec> { rs.iter().min_by(|a, b| a.at.total_cmp(&b.at)).map(|r| **r) };
+    for (d, rs) in at {
+        let delay = cx.urls[usize::from(*d)].fault.delay_ms;
+        if delay == 0 {
             continue;
-        };
-        let Some(held) = first(ss) else { continue };
+        }
+        let Some(held) = first(rs) else { continue };
         for (o, os) in at.iter().filter(|(o, _)| *o != d) {
             let Some(other) = first(os) else { continue };
-            if other.at_ms > held.response.at_ms {
+            if other.at > held.answered() {
                 out.push(
-                    Finding::new("F3", "the event reached this URL only after another URL's answer")
-                        .url(*o)
-                        .event(id)
-                        .expected(format!(
-                            "sent to all URLs at once, while {d} held its answer for {delay} ms"
-                        ))
-                        .found(format!(
-                            "arrived {:.0} ms after {d} answered (URLs one after another)",
-                            other.at_ms - held.response.at_ms
-                        )),
+                    Finding::new(
+                        Check::F3,
+                        "the event reached this URL only after another URL's answer",
+                    )
+                    .url(cx.url(*o))
+                    .event(cx.event(&other))
+                    .expected(format!(
+                        "sent to all URLs at once, while {} held its answer for {delay} ms",
+                        cx.url(*d)
+                    ))
+                    .measured(format!(
+                        "arrived {:.0} ms after {} answered (URLs one after another)",
+                        other.at - held.answered(),
+                        cx.url(*d)
+                    )),
                 );
             }
         }

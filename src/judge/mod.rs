@@ -1,15 +1,27 @@
-//! The judges: journal in, report out. Per request (T, S), per event per URL (D),
-//! across URLs (F), over the stream (C). Order-insensitive except where a check is
-//! about the sequence of one event's attempts at one URL.
+//! The judges: requests in, one at a time, report out. Per request (T, S, and the
+//! single-event C4, C7, C8) as each arrives; per event per URL (D), across URLs (F) and
+//! over the stream (C) at [`Judge::finish`], from a fixed-size record per request.
+//! Order-insensitive except where a check is about the sequence of one event's attempts
+//! at one URL, which the records' arrival times give whatever order they were pushed in.
+//!
+//! The live endpoint and `brhook check` feed the same [`Judge`], so a journal judged
+//! offline gets the report the live capture got.
 
 mod delivery;
 mod fanout;
+mod lookup;
+mod record;
 mod stream;
+mod timeline;
 
-use crate::body::{self, Body, Kind};
-use crate::journal::{Journal, Request};
-use crate::report::{Coverage, Finding, Report};
-use std::collections::{BTreeMap, HashMap};
+pub use lookup::{Detail, JournalFile, Lookup, Nowhere};
+
+use crate::body::{self, Kind};
+use crate::catalog::Check;
+use crate::journal::{Journal, Meta, Request, UrlSpec};
+use crate::report::{Coverage, Finding, Findings, Report, Skip, Source};
+use record::{Interner, Judged, Key, Rec, Recent};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +35,8 @@ pub struct Options {
     pub min_retry_gap: Duration,
     /// `finish` never waits longer than this for the sender to go quiet.
     pub max_wait: Duration,
+    /// Examples kept per group of findings.
+    pub examples: usize,
 }
 
 impl Default for Options {
@@ -31,121 +45,292 @@ impl Default for Options {
             strict: false,
             min_retry_gap: Duration::from_millis(100),
             max_wait: Duration::from_secs(600),
+            examples: crate::report::DEFAULT_EXAMPLES,
         }
     }
 }
 
-/// One request to a configured URL, with its judged body.
-pub(crate) struct Seen<'a> {
-    pub req: &'a Request,
-    pub url: &'a str,
-    pub body: Arc<Body>,
-    /// Identity of the event's content (type and data, key order ignored), so that a
-    /// re-serialised retry (D3) is told apart from another event reusing an id (D5).
-    pub class: Arc<str>,
+/// Distinct bodies whose judgement is remembered (retries and fan-out copies hit).
+const BODY_CACHE: usize = 2048;
+/// (URL, event) pairs whose attempt count the live line shows.
+const ATTEMPT_CACHE: usize = 65536;
+
+/// What one pushed request showed: for the live line of `listen` and `demo`.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    /// The URL name, `None` for a stray request (unknown path).
+    pub url: Option<String>,
+    pub kind: Kind,
+    pub event_type: Option<String>,
+    /// `RoomId` as written, when the body has one.
+    pub room: Option<String>,
+    /// Attempt number of this event at this URL, from 1.
+    pub attempt: u32,
+    /// This request's own findings (headers, body, single-event checks).
+    pub findings: Vec<Finding>,
 }
 
-impl Seen<'_> {
-    pub fn id(&self) -> &str {
-        &self.body.id
-    }
-    pub fn source(&self) -> String {
-        format!("request #{}", self.req.seq)
-    }
+/// The incremental judge.
+pub struct Judge {
+    opts: Options,
+    meta: Meta,
+    names: HashMap<String, u16>,
+    recs: Vec<Rec>,
+    ids: Interner,
+    cache: Recent<u64, Arc<Judged>>,
+    attempts: Recent<(u16, Key), u32>,
+    findings: Findings,
+    stats: Stats,
 }
 
-/// Judges a closed (or still open) capture.
-pub fn judge(journal: &Journal, opts: &Options) -> Report {
-    let mut findings = Vec::new();
-    let mut cov = Coverage::default();
-    let mut cache: HashMap<&[u8], (Arc<Body>, Arc<str>)> = HashMap::new();
-    let mut seen = Vec::new();
-    let stray = journal.requests.iter().filter(|r| r.url.is_none()).count();
-    for req in &journal.requests {
-        let Some(url) = req.url.as_deref() else { continue };
-        let src = format!("request #{}", req.seq);
-        let headers = body::judge_request(&req.method, &req.headers);
-        let headers = headers.into_iter().map(|f| f.url(url).source(src.clone()));
-        if let Some(err) = &req.body_error {
+#[derive(Default)]
+struct Stats {
+    requests: u64,
+    stray: u64,
+    v2: u64,
+    known: u64,
+    v1: u64,
+    paths: u64,
+    /// URL indexes that received anything, v2 events, v1 records.
+    reached: Vec<bool>,
+}
+
+impl Judge {
+    pub fn new(meta: &Meta, opts: &Options) -> Judge {
+        let names = meta
+            .urls
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.name.clone(), i as u16))
+            .collect();
+        Judge {
+            findings: Findings::new(opts.examples),
+            opts: opts.clone(),
+            meta: meta.clone(),
+            names,
+            recs: Vec::new(),
+            ids: Interner::default(),
+            cache: Recent::new(BODY_CACHE),
+            attempts: Recent::new(ATTEMPT_CACHE),
+            stats: Stats {
+                reached: vec![false; meta.urls.len()],
+                ..Stats::default()
+            },
+        }
+    }
+
+    /// Judges one request. Requests may come in any order.
+    pub fn push(&mut self, r: &Request) -> Pushed {
+        self.stats.requests += 1;
+        let stray = Pushed {
+            url: None,
+            kind: Kind::Other,
+            event_type: None,
+            room: None,
+            attempt: 0,
+            findings: Vec::new(),
+        };
+        let Some((name, url)) = r
+            .url
+            .as_deref()
+            .and_then(|n| self.names.get(n).map(|i| (n.to_string(), *i)))
+        else {
+            self.stats.stray += 1;
+            return stray;
+        };
+        self.stats.reached[usize::from(url)] = true;
+        let src = Source::Request(r.seq);
+        let headers = body::judge_request(&r.method, &r.headers);
+        let mut mine: Vec<Finding> = Vec::new();
+        if let Some(err) = &r.body_error {
             // The endpoint keeps no bytes of a body it could not read: no event to name.
-            findings.extend(headers);
-            findings.push(
-                Finding::new("T4", format!("body not judged: {err}"))
-                    .url(url)
+            mine.extend(headers.into_iter().map(|f| f.url(&name).source(src.clone())));
+            let why = if err.contains("limit") {
+                "body not judged: over the size limit (answered 413)"
+            } else {
+                "body not judged: it could not be read whole"
+            };
+            mine.push(
+                Finding::new(Check::T4, why)
+                    .url(&name)
                     .source(src)
                     .expected("a complete webhook body")
                     .found(err.clone()),
             );
-            continue;
+            self.findings.extend(mine.iter().cloned());
+            return Pushed {
+                url: Some(name),
+                findings: mine,
+                ..stray
+            };
         }
-        let (b, class) = cache
-            .entry(req.body.as_slice())
-            .or_insert_with(|| {
-                let b = body::judge(&req.body);
-                let class = class_of(&b, &req.body);
-                (Arc::new(b), class)
-            })
-            .clone();
-        // The judged body's id is `body::identity` of these bytes: no second parse.
-        let named = !req.body.is_empty();
-        findings.extend(headers.map(|f| if named { f.event(b.id.clone()) } else { f }));
-        findings.extend(b.findings.iter().cloned().map(|f| f.url(url).source(src.clone())));
-        seen.push(Seen {
-            req,
-            url,
-            body: b,
-            class,
-        });
-    }
-    let requests = journal.requests.len() - stray;
-    let (v2, known, v1) = seen.iter().fold((0, 0, 0), |(a, k, c), s| match s.body.kind {
-        Kind::V2 => (
-            a + 1,
-            k + usize::from(s.body.event_type.as_deref().is_some_and(known_type)),
-            c,
-        ),
-        Kind::V1 => (a, k, c + 1),
-        Kind::Other => (a, k, c),
-    });
-    crate::validate::body_coverage(&mut cov, seen.len(), v2, known, v1);
-    if requests == 0 {
-        for id in ["T1", "T2", "T3", "T5"] {
-            cov.skip(id, "no request reached a configured URL");
-        }
-    } else {
-        for id in ["T1", "T2", "T3", "T5"] {
-            cov.ran(id);
-        }
-    }
-    delivery::judge(&seen, journal, opts, &mut findings, &mut cov);
-    fanout::judge(&seen, journal, &mut findings, &mut cov);
-    stream::judge(&seen, &mut findings, &mut cov);
-    let events = seen
-        .iter()
-        .map(|s| (s.id(), &s.class))
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let urls = seen
-        .iter()
-        .map(|s| s.url)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let mut subject = format!(
-        "{requests} request{} carrying {events} event{} to {urls} URL{}",
-        plural(requests),
-        plural(events),
-        plural(urls)
-    );
-    if stray > 0 {
-        subject.push_str(&format!(", {stray} stray (unknown path, not judged)"));
-    }
-    let mut report = Report::build(subject, merge(findings), &cov, opts.strict);
-    if requests == 0 {
-        report.fail_on_nothing(
-            "no request reached a configured URL: point the sender at the URLs brhook printed",
+        let hash = record::hash64(&r.body);
+        let j = match self.cache.get(&hash) {
+            Some(j) => j,
+            None => {
+                let j = Arc::new(Judged::of(&r.body));
+                self.cache.insert(hash, j.clone());
+                j
+            }
+        };
+        let named = !r.body.is_empty();
+        mine.extend(headers.into_iter().map(|f| {
+            let f = f.url(&name).source(src.clone());
+            if named {
+                f.event(j.id.clone())
+            } else {
+                f
+            }
+        }));
+        mine.extend(
+            j.findings
+                .iter()
+                .cloned()
+                .map(|f| f.url(&name).source(src.clone())),
         );
+        self.findings.extend(mine.iter().cloned());
+        match j.kind {
+            Kind::V2 => {
+                self.stats.v2 += 1;
+                self.stats.known += u64::from(j.ty < record::UNKNOWN);
+            }
+            Kind::V1 => self.stats.v1 += 1,
+            Kind::Other => {}
+        }
+        self.stats.paths += u64::from(j.has_path);
+        let id = self.ids.key(&j.id);
+        let session = j.session.as_deref().map_or(Key::default(), |s| self.ids.key(s));
+        let h32 = |s: Option<&str>| record::hash64(s) as u32;
+        self.recs.push(Rec {
+            id,
+            session,
+            class: j.class,
+            file: j.file,
+            v1_pair: j.v1_pair,
+            at: r.at_ms,
+            held: (r.response.at_ms - r.at_ms) as f32,
+            seq: r.seq as u32,
+            body: hash as u32,
+            content_type: h32(r.header("content-type")),
+            user_agent: h32(r.header("user-agent")),
+            room: j.room,
+            path: j.path,
+            url,
+            status: r.response.status.unwrap_or(0),
+            kind: j.kind,
+            ty: j.ty,
+            len: r.body.len() as u32,
+        });
+        let n = self.attempts.get(&(url, id)).unwrap_or(0) + 1;
+        self.attempts.insert((url, id), n);
+        Pushed {
+            url: Some(name),
+            kind: j.kind,
+            event_type: j.event_type.clone(),
+            room: j.room_text.clone(),
+            attempt: n,
+            findings: mine,
+        }
     }
-    report
+
+    /// Judges what was pushed. `closed_ms` is when the capture closed (D2 says how long
+    /// it waited); `lookup` reads back the few requests the examples quote.
+    pub fn finish(
+        mut self,
+        closed_ms: Option<f64>,
+        quiet_ms: Option<f64>,
+        lookup: &mut dyn Lookup,
+    ) -> Report {
+        let mut cov = Coverage::default();
+        let s = &self.stats;
+        let requests = s.requests - s.stray;
+        let bodies = self.recs.len() as u64;
+        crate::validate::body_coverage(&mut cov, bodies, s.v2, s.known, s.v1);
+        let (t_checks, skip) = ([Check::T1, Check::T2, Check::T3, Check::T5], Skip::NoRequest);
+        cov.family(&t_checks, requests > 0, skip);
+        // One order serves every family: an event's records together, each delivery
+        // (class, URL) together inside it, attempts by arrival.
+        self.recs.sort_unstable_by(|a, b| {
+            (a.id, a.class, a.url, a.at, a.seq)
+                .partial_cmp(&(b.id, b.class, b.url, b.at, b.seq))
+                .expect("times are finite")
+        });
+        let cx = Cx {
+            recs: &self.recs,
+            ids: &self.ids,
+            urls: &self.meta.urls,
+            opts: &self.opts,
+            closed_ms,
+            paths: self.stats.paths,
+        };
+        let mut out = std::mem::take(&mut self.findings);
+        delivery::judge(&cx, &mut out, &mut cov);
+        fanout::judge(&cx, &self.stats.reached, &mut out, &mut cov);
+        stream::judge(&cx, &mut out, &mut cov);
+        let events = self
+            .recs
+            .chunk_by(|a, b| (a.id, a.class) == (b.id, b.class))
+            .count();
+        let urls = self.stats.reached.iter().filter(|r| **r).count();
+        let mut subject = format!(
+            "{requests} request{} carrying {events} event{} to {urls} URL{}",
+            plural(requests as usize),
+            plural(events),
+            plural(urls)
+        );
+        if self.stats.stray > 0 {
+            subject.push_str(&format!(
+                ", {} stray (unknown path, not judged)",
+                self.stats.stray
+            ));
+        }
+        lookup::fill(out.examples_mut(), lookup);
+        let timeline = timeline::build(&cx, &self.meta, closed_ms, quiet_ms, self.stats.requests);
+        let mut report = Report::build(subject, out, &cov, self.opts.strict);
+        report.timeline = Some(timeline);
+        if requests == 0 {
+            report.fail_on_nothing(
+                "no request reached a configured URL: point the sender at the URLs brhook printed",
+            );
+        }
+        report
+    }
+}
+
+/// What the family judges read at finish.
+pub(crate) struct Cx<'a> {
+    /// Sorted by event, content class, URL, arrival.
+    pub recs: &'a [Rec],
+    pub ids: &'a Interner,
+    pub urls: &'a [UrlSpec],
+    pub opts: &'a Options,
+    pub closed_ms: Option<f64>,
+    /// Bodies with a RelativePath (C7 ran on them).
+    pub paths: u64,
+}
+
+impl Cx<'_> {
+    pub fn url(&self, i: u16) -> &str {
+        &self.urls[usize::from(i)].name
+    }
+    pub fn event(&self, r: &Rec) -> String {
+        self.ids.text(r.id)
+    }
+    /// A finding about one request: its event, URL and source.
+    pub fn at(&self, f: Finding, r: &Rec) -> Finding {
+        f.event(self.event(r))
+            .url(self.url(r.url))
+            .source(Source::Request(u64::from(r.seq)))
+    }
+}
+
+/// Judges a whole journal in memory (the library's and the tests' entry point).
+pub fn judge(journal: &Journal, opts: &Options) -> Report {
+    let mut j = Judge::new(&journal.meta, opts);
+    for r in &journal.requests {
+        j.push(r);
+    }
+    j.finish(journal.closed_ms, journal.quiet_ms, &mut &*journal)
 }
 
 fn plural(n: usize) -> &'static str {
@@ -153,74 +338,5 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-pub(crate) fn known_type(t: &str) -> bool {
-    crate::schema::V2_TYPES.contains(&t)
-}
-
-/// Content identity: for a v2 event its EventType and EventData, for a v1 record the
-/// record, canonicalised (keys sorted); for anything else the bytes.
-fn class_of(b: &Body, bytes: &[u8]) -> Arc<str> {
-    let v = match (&b.kind, &b.value) {
-        (Kind::V2, Some(v)) => serde_json::json!([v.get("EventType"), v.get("EventData")]),
-        (Kind::V1, Some(v)) => v.clone(),
-        _ => return body::hash(bytes).into(),
-    };
-    // A hash, not the text: one per distinct body is held while judging.
-    body::hash(canonical(&v).as_bytes()).into()
-}
-
-fn canonical(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Object(m) => {
-            let sorted: BTreeMap<_, _> = m.iter().collect();
-            let parts: Vec<_> = sorted
-                .into_iter()
-                .map(|(k, v)| format!("{}:{}", serde_json::Value::String(k.clone()), canonical(v)))
-                .collect();
-            format!("{{{}}}", parts.join(","))
-        }
-        serde_json::Value::Array(a) => format!("[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
-    }
-}
-
-/// Findings that differ only in URL and source are one finding: a body judged at
-/// three URLs and three attempts says its problem once, naming where it was seen.
-fn merge(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for f in findings {
-        let key = format!(
-            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
-            f.check, f.level, f.message, f.pointer, f.event, f.expected, f.found
-        );
-        match index.get(&key) {
-            Some(&i) => {
-                let g = &mut out[i];
-                join(&mut g.url, f.url);
-                join(&mut g.source, f.source);
-            }
-            None => {
-                index.insert(key, out.len());
-                out.push(f);
-            }
-        }
-    }
-    out
-}
-
-fn join(into: &mut Option<String>, more: Option<String>) {
-    if let Some(m) = more {
-        match into {
-            Some(s) if s.split(", ").any(|x| x == m) => {}
-            Some(s) => {
-                s.push_str(", ");
-                s.push_str(&m);
-            }
-            None => *into = Some(m),
-        }
     }
 }

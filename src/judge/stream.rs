@@ -1,264 +1,64 @@
 //! C1–C8: the captured stream as a whole. Order-insensitive: arrival order and
 //! EventTimestamp order are never judged (the doc guarantees neither).
+//!
+//! C4, C7 and C8 are about one event's values and are judged with its body
+//! ([`single_event`]); the others compare events, from their records at finish.
 
-use super::Seen;
-use crate::body::Kind;
-use crate::catalog::Level;
-use crate::report::{Coverage, Finding};
+use super::record::{self, Key, Rec};
+use super::{Cx, Detail};
+use crate::body::{Body, Kind};
+use crate::catalog::{Check, Level};
+use crate::report::{Coverage, Finding, Findings, Skip, Source};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashSet};
 
-/// One distinct event: its first capture.
-struct Ev<'a> {
-    seen: &'a Seen<'a>,
-    v: &'a Value,
-}
-
-impl Ev<'_> {
-    fn ty(&self) -> &str {
-        self.seen.body.event_type.as_deref().unwrap_or("")
-    }
-    fn data(&self, k: &str) -> Option<&Value> {
-        self.v.get("EventData").and_then(|d| d.get(k))
-    }
-    fn str(&self, k: &str) -> Option<&str> {
-        self.data(k).and_then(Value::as_str)
-    }
-    fn session(&self) -> Option<&str> {
-        self.str("SessionId")
-    }
-    fn finding(&self, check: &'static str, msg: impl Into<String>) -> Finding {
-        Finding::new(check, msg)
-            .event(self.seen.id())
-            .url(self.seen.url)
-            .source(self.seen.source())
-    }
-}
-
-fn instant(s: Option<&str>) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    s.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-}
-
-pub(super) fn judge(seen: &[Seen], out: &mut Vec<Finding>, cov: &mut Coverage) {
-    let mut firsts: BTreeMap<(&str, &str), &Seen> = BTreeMap::new();
-    for s in seen {
-        let e = firsts.entry((s.id(), &s.class)).or_insert(s);
-        if s.req.at_ms < e.req.at_ms {
-            *e = s;
-        }
-    }
-    let mut v2 = Vec::new();
-    let mut v1 = Vec::new();
-    for s in firsts.values() {
-        match (s.body.kind, &s.body.value) {
-            (Kind::V2, Some(v)) => v2.push(Ev { seen: s, v }),
-            (Kind::V1, Some(v)) => v1.push(Ev { seen: s, v }),
-            _ => {}
-        }
-    }
-    v2.sort_by(|a, b| a.seen.req.at_ms.total_cmp(&b.seen.req.at_ms));
-    sessions(&v2, out, cov);
-    files(&v2, out, cov);
-    paths(&v2, &v1, out, cov);
-    v1_pairs(&v2, &v1, out, cov);
-    stream_flags(&v2, out, cov);
-}
-
-/// C1, C2, C5.
-fn sessions(v2: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
-    let mut by: BTreeMap<&str, Vec<&Ev>> = BTreeMap::new();
-    for e in v2 {
-        if let Some(s) = e.session() {
-            by.entry(s).or_default().push(e);
-        }
-    }
-    if by.is_empty() {
-        for id in ["C1", "C2", "C5"] {
-            cov.skip(id, "no event with a SessionId was captured");
-        }
-        return;
-    }
-    for id in ["C1", "C2", "C5"] {
-        cov.ran(id);
-    }
-    // The capture's first event (by arrival): a session it belongs to began before.
-    let first_session = v2.first().and_then(|e| e.session());
-    for (sid, evs) in &by {
-        for ty in ["SessionStarted", "SessionEnded"] {
-            let n: BTreeSet<_> = evs.iter().filter(|e| e.ty() == ty).map(|e| e.seen.id()).collect();
-            if n.len() > 1 {
-                out.push(
-                    evs[0]
-                        .finding("C1", format!("session has {} {ty} events", n.len()))
-                        .expected(format!("at most one {ty} per SessionId"))
-                        .found(n.into_iter().collect::<Vec<_>>().join(", ")),
-                );
-            }
-        }
-        let started = evs.iter().any(|e| e.ty() == "SessionStarted");
-        if !started {
-            let mid = first_session == Some(*sid);
-            let f = Finding::at(
-                "C2",
-                if mid { Level::Info } else { Level::Warn },
-                if mid {
-                    "capture began mid-session: no SessionStarted for the first event's session"
-                } else {
-                    "a session was seen without its SessionStarted"
-                },
-            );
-            out.push(
-                f.event(evs[0].seen.id())
-                    .url(evs[0].seen.url)
-                    .source(format!("SessionId {sid}"))
-                    .expected("a SessionStarted for every session")
-                    .found(format!(
-                        "{} event(s) of the session, no SessionStarted",
-                        evs.len()
-                    )),
-            );
-        }
-        if !evs.iter().any(|e| e.ty() == "SessionEnded") {
-            out.push(
-                Finding::at(
-                    "C2",
-                    Level::Info,
-                    "session still open at capture close (no SessionEnded)",
+/// C4, C7, C8: what one event's own values show.
+pub(crate) fn single_event(b: &Body, v: &Value, out: &mut Vec<Finding>) {
+    let ev = |f: Finding| f.event(b.id.clone());
+    let data = v.get("EventData");
+    let get = |k: &str| data.and_then(|d| d.get(k));
+    let ty = b.event_type.as_deref();
+    if b.kind == Kind::V2 && ty == Some("FileClosed") {
+        let s = |k: &str| get(k).and_then(Value::as_str);
+        let (open, close) = (
+            record::instant(s("FileOpenTime")),
+            record::instant(s("FileCloseTime")),
+        );
+        if let (Some(o), Some(c)) = (open, close) {
+            if c < o {
+                out.push(ev(Finding::new(
+                    Check::C4,
+                    "FileCloseTime is before FileOpenTime",
                 )
-                .source(format!("SessionId {sid}")),
-            );
-        }
-        let rooms: BTreeSet<String> = evs
-            .iter()
-            .map(|e| {
-                format!(
-                    "RoomId {} ShortId {}",
-                    fmt(e.data("RoomId")),
-                    fmt(e.data("ShortId"))
-                )
-            })
-            .collect();
-        if rooms.len() > 1 {
-            out.push(
-                evs[0]
-                    .finding("C5", "RoomId/ShortId changed inside one session")
-                    .source(format!("SessionId {sid}"))
-                    .expected("one room per SessionId")
-                    .found(rooms.into_iter().collect::<Vec<_>>().join(" vs ")),
-            );
-        }
-    }
-}
-
-fn fmt(v: Option<&Value>) -> String {
-    v.map(Value::to_string).unwrap_or_else(|| "absent".into())
-}
-
-/// C3, C4.
-fn files(v2: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
-    let key = |e: &Ev| {
-        (
-            e.session().map(str::to_string),
-            e.str("RelativePath").map(str::to_string),
-            instant(e.str("FileOpenTime")),
-        )
-    };
-    let opened: Vec<_> = v2.iter().filter(|e| e.ty() == "FileOpening").collect();
-    let closed: Vec<_> = v2.iter().filter(|e| e.ty() == "FileClosed").collect();
-    if opened.is_empty() && closed.is_empty() {
-        cov.skip("C3", "no FileOpening or FileClosed was captured");
-    } else {
-        cov.ran("C3");
-    }
-    if closed.is_empty() {
-        cov.skip("C4", "no FileClosed was captured");
-    } else {
-        cov.ran("C4");
-    }
-    let started: BTreeSet<_> = v2
-        .iter()
-        .filter(|e| e.ty() == "SessionStarted")
-        .filter_map(|e| e.session())
-        .collect();
-    let first_session = v2.first().and_then(|e| e.session());
-    // Keys computed once and looked up, not compared pairwise: judging stays linear.
-    let opened_keys: BTreeSet<_> = opened.iter().map(|o| key(o)).collect();
-    let closed_keys: BTreeSet<_> = closed.iter().map(|c| key(c)).collect();
-    for c in &closed {
-        if !opened_keys.contains(&key(c)) {
-            // A file opened before a mid-session capture began is no fault of the sender.
-            let mid = c
-                .session()
-                .is_some_and(|s| !started.contains(s) && first_session == Some(s));
-            let f = if mid {
-                Finding::at(
-                    "C3",
-                    Level::Info,
-                    "FileClosed of a file opened before the capture began",
-                )
-            } else {
-                c.finding("C3", "FileClosed without a matching FileOpening")
-            };
-            out.push(
-                f.event(c.seen.id())
-                    .expected("a FileOpening with the same SessionId, RelativePath and FileOpenTime")
-                    .found(format!(
-                        "{} opened {}",
-                        c.str("RelativePath").unwrap_or("?"),
-                        c.str("FileOpenTime").unwrap_or("?")
-                    )),
-            );
-        }
-        let (open, close) = (instant(c.str("FileOpenTime")), instant(c.str("FileCloseTime")));
-        if let (Some(o), Some(cl)) = (open, close) {
-            if cl < o {
-                out.push(
-                    c.finding("C4", "FileCloseTime is before FileOpenTime")
-                        .pointer("/EventData/FileCloseTime")
-                        .expected(format!(">= {}", c.str("FileOpenTime").unwrap_or("")))
-                        .found(c.str("FileCloseTime").unwrap_or("").to_string()),
-                );
+                .pointer("/EventData/FileCloseTime")
+                .expected(format!(">= {}", s("FileOpenTime").unwrap_or("")))
+                .found(s("FileCloseTime").unwrap_or("").to_string())));
             }
         }
         for field in ["FileSize", "Duration"] {
-            if c.data(field).and_then(Value::as_f64).is_some_and(|x| x < 0.0) {
-                out.push(
-                    c.finding("C4", format!("{field} is negative"))
-                        .pointer(format!("/EventData/{field}"))
-                        .expected(">= 0")
-                        .found(fmt(c.data(field))),
-                );
+            if get(field).and_then(Value::as_f64).is_some_and(|x| x < 0.0) {
+                out.push(ev(Finding::new(Check::C4, format!("{field} is negative"))
+                    .pointer(format!("/EventData/{field}"))
+                    .expected(">= 0")
+                    .found(get(field).map(Value::to_string).unwrap_or_default())));
             }
         }
     }
-    for o in opened {
-        if !closed_keys.contains(&key(o)) {
-            out.push(
-                Finding::at("C3", Level::Info, "FileOpening never closed by capture end")
-                    .event(o.seen.id())
-                    .found(o.str("RelativePath").unwrap_or("?").to_string()),
-            );
-        }
-    }
-}
-
-/// C7: RelativePath is relative.
-fn paths(v2: &[Ev], v1: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
-    let mut any = false;
-    let v2_paths = v2
-        .iter()
-        .filter_map(|e| e.str("RelativePath").map(|p| (e, p, "/EventData/RelativePath")));
-    let v1_paths = v1.iter().filter_map(|e| {
-        e.v.get("RelativePath")
+    let path = match b.kind {
+        Kind::V2 => get("RelativePath")
             .and_then(Value::as_str)
-            .map(|p| (e, p, "/RelativePath"))
-    });
-    for (e, p, ptr) in v2_paths.chain(v1_paths) {
-        any = true;
-        let b = p.as_bytes();
+            .map(|p| (p, "/EventData/RelativePath")),
+        Kind::V1 => v
+            .get("RelativePath")
+            .and_then(Value::as_str)
+            .map(|p| (p, "/RelativePath")),
+        Kind::Other => None,
+    };
+    if let Some((p, ptr)) = path {
+        let bytes = p.as_bytes();
         let problem = if p.starts_with('/') || p.starts_with('\\') {
             Some("is absolute")
-        } else if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+        } else if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
             Some("has a drive letter")
         } else if p.split(['/', '\\']).any(|seg| seg == "..") {
             Some("has a .. segment")
@@ -266,117 +66,250 @@ fn paths(v2: &[Ev], v1: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
             None
         };
         if let Some(what) = problem {
+            out.push(ev(Finding::new(Check::C7, format!("RelativePath {what}"))
+                .pointer(ptr)
+                .expected("a path relative to the recorder's work directory")
+                .found(p.to_string())));
+        }
+    }
+    let want = match ty {
+        Some("StreamStarted") => Some(true),
+        Some("StreamEnded") => Some(false),
+        _ => None,
+    };
+    if let (Some(want), Some(got)) = (want, get("Streaming").and_then(Value::as_bool)) {
+        if got != want {
+            out.push(ev(Finding::new(
+                Check::C8,
+                format!("{} has Streaming: {got}", ty.unwrap_or("")),
+            )
+            .pointer("/EventData/Streaming")
+            .expected(format!("Streaming: {want}"))
+            .found(got.to_string())));
+        }
+    }
+}
+
+pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
+    // One record per distinct event: its first capture.
+    let firsts: Vec<&Rec> = cx
+        .recs
+        .chunk_by(|a, b| (a.id, a.class) == (b.id, b.class))
+        .map(|rs| {
+            rs.iter()
+                .min_by(|a, b| (a.at, a.seq).partial_cmp(&(b.at, b.seq)).expect("finite"))
+                .expect("a chunk has records")
+        })
+        .collect();
+    let v2: Vec<&Rec> = firsts.iter().copied().filter(|r| r.kind == Kind::V2).collect();
+    let v1: Vec<&Rec> = firsts.iter().copied().filter(|r| r.kind == Kind::V1).collect();
+    // The capture's first event (by arrival): a session it belongs to began before.
+    let first_session = v2
+        .iter()
+        .min_by(|a, b| (a.at, a.seq).partial_cmp(&(b.at, b.seq)).expect("finite"))
+        .map(|r| r.session)
+        .filter(|s| s.is_some());
+    let of = |name: &'static str| v2.iter().copied().filter(move |r| record::is(r.ty, name));
+    sessions(cx, &v2, first_session, out, cov);
+    files(cx, &v2, first_session, out, cov);
+    v1_pairs(cx, &of("FileClosed").collect::<Vec<_>>(), &v1, out, cov);
+    cov.family(
+        &[Check::C4],
+        of("FileClosed").next().is_some(),
+        Skip::NoFileClosed,
+    );
+    cov.family(&[Check::C7], cx.paths > 0, Skip::NoRelativePath);
+    let streams = of("StreamStarted").chain(of("StreamEnded")).next().is_some();
+    cov.family(&[Check::C8], streams, Skip::NoStreamEvent);
+}
+
+fn seq(r: &Rec) -> u64 {
+    u64::from(r.seq)
+}
+
+/// C1, C2, C5.
+fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, cov: &mut Coverage) {
+    let mut by: Vec<&Rec> = v2.iter().copied().filter(|r| r.session.is_some()).collect();
+    cov.family(
+        &[Check::C1, Check::C2, Check::C5],
+        !by.is_empty(),
+        Skip::NoSession,
+    );
+    by.sort_by(|a, b| {
+        (a.session, a.at, a.seq)
+            .partial_cmp(&(b.session, b.at, b.seq))
+            .expect("finite")
+    });
+    for evs in by.chunk_by(|a, b| a.session == b.session) {
+        let sid = evs[0].session;
+        let session = Source::Session(cx.ids.text(sid));
+        let head = evs[0];
+        for ty in ["SessionStarted", "SessionEnded"] {
+            let ids: BTreeSet<Key> = evs
+                .iter()
+                .filter(|e| record::is(e.ty, ty))
+                .map(|e| e.id)
+                .collect();
+            if ids.len() > 1 {
+                let shown: Vec<String> = ids.iter().take(5).map(|k| cx.ids.text(*k)).collect();
+                out.push(
+                    cx.at(
+                        Finding::new(Check::C1, format!("a session has more than one {ty}")),
+                        head,
+                    )
+                    .expected(format!("at most one {ty} per SessionId"))
+                    .found(format!("{} {ty} events: {}", ids.len(), shown.join(", "))),
+                );
+            }
+        }
+        if !evs.iter().any(|e| record::is(e.ty, "SessionStarted")) {
+            let mid = first_session == Some(sid);
+            let f = if mid {
+                Finding::at(
+                    Check::C2,
+                    Level::Info,
+                    "capture began mid-session: no SessionStarted for the first event's session",
+                )
+            } else {
+                Finding::new(Check::C2, "a session was seen without its SessionStarted")
+            };
             out.push(
-                e.finding("C7", format!("RelativePath {what}"))
-                    .pointer(ptr)
-                    .expected("a path relative to the recorder's work directory")
-                    .found(p.to_string()),
+                cx.at(f, head)
+                    .source(session.clone())
+                    .expected("a SessionStarted for every session")
+                    .found(format!(
+                        "{} event(s) of the session, no SessionStarted",
+                        evs.len()
+                    )),
+            );
+        }
+        if !evs.iter().any(|e| record::is(e.ty, "SessionEnded")) {
+            out.push(
+                Finding::at(
+                    Check::C2,
+                    Level::Info,
+                    "session still open at capture close (no SessionEnded)",
+                )
+                .event(cx.event(head))
+                .source(session.clone()),
+            );
+        }
+        let mut rooms: Vec<&Rec> = Vec::new();
+        for e in evs {
+            if !rooms.iter().any(|r| r.room == e.room) {
+                rooms.push(e);
+            }
+        }
+        if rooms.len() > 1 {
+            out.push(
+                cx.at(
+                    Finding::new(Check::C5, "RoomId/ShortId changed inside one session"),
+                    head,
+                )
+                .source(session)
+                .expected("one room per SessionId")
+                .detail(Detail::Rooms(rooms.iter().take(3).map(|r| seq(r)).collect())),
             );
         }
     }
-    if any {
-        cov.ran("C7");
-    } else {
-        cov.skip("C7", "no RelativePath was captured");
+}
+
+/// C3: FileOpening and FileClosed pair up by SessionId, RelativePath and FileOpenTime.
+fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, cov: &mut Coverage) {
+    let opened: Vec<&Rec> = v2
+        .iter()
+        .copied()
+        .filter(|r| record::is(r.ty, "FileOpening"))
+        .collect();
+    let closed: Vec<&Rec> = v2
+        .iter()
+        .copied()
+        .filter(|r| record::is(r.ty, "FileClosed"))
+        .collect();
+    cov.family(
+        &[Check::C3],
+        !(opened.is_empty() && closed.is_empty()),
+        Skip::NoFileEvent,
+    );
+    let started: HashSet<Key> = v2
+        .iter()
+        .filter(|r| record::is(r.ty, "SessionStarted") && r.session.is_some())
+        .map(|r| r.session)
+        .collect();
+    // Keys looked up, not compared pairwise: judging stays linear.
+    let opened_keys: HashSet<u64> = opened.iter().map(|r| r.file).collect();
+    let closed_keys: HashSet<u64> = closed.iter().map(|r| r.file).collect();
+    for c in &closed {
+        if opened_keys.contains(&c.file) {
+            continue;
+        }
+        // A file opened before a mid-session capture began is no fault of the sender.
+        let mid = c.session.is_some() && !started.contains(&c.session) && first_session == Some(c.session);
+        let f = if mid {
+            Finding::at(
+                Check::C3,
+                Level::Info,
+                "FileClosed of a file opened before the capture began",
+            )
+            .event(cx.event(c))
+        } else {
+            cx.at(
+                Finding::new(Check::C3, "FileClosed without a matching FileOpening"),
+                c,
+            )
+        };
+        out.push(
+            f.expected("a FileOpening with the same SessionId, RelativePath and FileOpenTime")
+                .detail(Detail::FileOf(seq(c))),
+        );
+    }
+    for o in opened {
+        if !closed_keys.contains(&o.file) {
+            out.push(
+                Finding::at(Check::C3, Level::Info, "FileOpening never closed by capture end")
+                    .event(cx.event(o))
+                    .detail(Detail::PathOf(seq(o))),
+            );
+        }
     }
 }
 
 /// C6: v1 records against v2 FileClosed.
-fn v1_pairs(v2: &[Ev], v1: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
-    let closed: Vec<_> = v2.iter().filter(|e| e.ty() == "FileClosed").collect();
-    if v1.is_empty() || closed.is_empty() {
-        cov.skip(
-            "C6",
-            "needs both v1 records and v2 FileClosed events in one capture",
-        );
+fn v1_pairs(cx: &Cx, closed: &[&Rec], v1: &[&Rec], out: &mut Findings, cov: &mut Coverage) {
+    let both = !v1.is_empty() && !closed.is_empty();
+    cov.family(&[Check::C6], both, Skip::NoV1AndFileClosed);
+    if !both {
         return;
     }
-    cov.ran("C6");
-    // Values, not JSON types, are compared: a wrongly typed field is S2/S5's finding.
-    let loose = |v: Option<&Value>| match v {
-        Some(Value::String(s)) => Some(s.clone()),
-        other => other.map(Value::to_string),
-    };
-    let same = |r: &Ev, c: &Ev| {
-        let eq = |k| loose(r.v.get(k)) == loose(c.data(k));
-        eq("RelativePath")
-            && eq("FileSize")
-            && eq("RoomId")
-            && eq("Name")
-            && eq("Title")
-            && instant(r.v.get("StartRecordTime").and_then(Value::as_str)) == instant(c.str("FileOpenTime"))
-            && instant(r.v.get("EndRecordTime").and_then(Value::as_str)) == instant(c.str("FileCloseTime"))
-    };
-    // Pairs can only share a RelativePath: compare within those buckets (linear).
-    let mut closed_at: HashMap<Option<String>, Vec<&Ev>> = HashMap::new();
-    for c in &closed {
-        closed_at
-            .entry(loose(c.data("RelativePath")))
-            .or_default()
-            .push(c);
+    let closed_pairs: HashSet<u64> = closed.iter().map(|c| c.v1_pair).collect();
+    let v1_pairs: HashSet<u64> = v1.iter().map(|r| r.v1_pair).collect();
+    // The FileClosed of the same RelativePath, to show beside an unmatched record.
+    let mut by_path: std::collections::HashMap<u32, &Rec> = std::collections::HashMap::new();
+    for c in closed {
+        by_path.entry(c.path).or_insert(c);
     }
-    let mut v1_at: HashMap<Option<String>, Vec<&Ev>> = HashMap::new();
     for r in v1 {
-        v1_at.entry(loose(r.v.get("RelativePath"))).or_default().push(r);
-    }
-    let none = Vec::new();
-    for r in v1 {
-        let bucket = closed_at.get(&loose(r.v.get("RelativePath"))).unwrap_or(&none);
-        if !bucket.iter().any(|c| same(r, c)) {
-            let near = bucket.first();
+        if !closed_pairs.contains(&r.v1_pair) {
             out.push(
-                r.finding("C6", "v1 record matches no v2 FileClosed")
-                    .expected(match near {
-                        Some(c) => format!(
-                            "the FileClosed of the same file: {}",
-                            crate::schema::short(c.v.get("EventData").unwrap_or(&Value::Null))
-                        ),
-                        None => {
-                            "a FileClosed with the same RelativePath, FileSize, RoomId, Name, Title and times"
-                                .into()
-                        }
-                    })
-                    .found(crate::schema::short(r.v)),
+                cx.at(Finding::new(Check::C6, "v1 record matches no v2 FileClosed"), r)
+                    .expected(
+                        "a FileClosed with the same RelativePath, FileSize, RoomId, Name, Title and times",
+                    )
+                    .detail(Detail::V1Record {
+                        record: seq(r),
+                        near: by_path.get(&r.path).map(|c| seq(c)),
+                    }),
             );
         }
     }
     for c in closed {
-        let bucket = v1_at.get(&loose(c.data("RelativePath"))).unwrap_or(&none);
-        if !bucket.iter().any(|r| same(r, c)) {
+        if !v1_pairs.contains(&c.v1_pair) {
             out.push(
-                Finding::at("C6", Level::Warn, "FileClosed has no v1 record")
-                    .event(c.seen.id())
+                Finding::at(Check::C6, Level::Warn, "FileClosed has no v1 record")
+                    .event(cx.event(c))
                     .expected("one v1 record per closed file")
-                    .found(c.str("RelativePath").unwrap_or("?").to_string()),
+                    .detail(Detail::PathOf(seq(c))),
             );
         }
-    }
-}
-
-/// C8: stream events carry the matching Streaming flag (when they carry it at all).
-fn stream_flags(v2: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
-    let mut any = false;
-    for e in v2 {
-        let want = match e.ty() {
-            "StreamStarted" => true,
-            "StreamEnded" => false,
-            _ => continue,
-        };
-        any = true;
-        if let Some(got) = e.data("Streaming").and_then(Value::as_bool) {
-            if got != want {
-                out.push(
-                    e.finding("C8", format!("{} has Streaming: {got}", e.ty()))
-                        .pointer("/EventData/Streaming")
-                        .expected(format!("Streaming: {want}"))
-                        .found(got.to_string()),
-                );
-            }
-        }
-    }
-    if any {
-        cov.ran("C8");
-    } else {
-        cov.skip("C8", "no StreamStarted or StreamEnded was captured");
     }
 }

@@ -32,7 +32,7 @@
 //! Source layout: `mod.rs` holds [`normalize`]; `placeholders.rs` parses a capture and
 //! numbers its events and sessions ([`Names`], [`names`]); `shape.rs` redacts headers and
 //! bodies to their forms ([`is_guid`]); `drift.rs` holds [`Drift`] and [`diff`];
-//! `redact.rs` holds [`redact_report`] and [`redact_text`].
+//! `redact.rs` holds [`redact_report`].
 
 mod drift;
 mod placeholders;
@@ -41,7 +41,7 @@ mod shape;
 
 pub use drift::{diff, Drift};
 pub use placeholders::{names, Names};
-pub use redact::{redact_report, redact_text};
+pub use redact::redact_report;
 pub use shape::is_guid;
 
 use crate::journal::Journal;

@@ -1,17 +1,16 @@
 //! The HTML report: one self-contained file (inline CSS and SVG, no script, no external
 //! resource) for reading offline or attaching to a CI run. Summary first, then the
-//! check table, the findings, and with a journal a delivery timeline: one row per
-//! (event, URL), each attempt drawn from its arrival to the release of its answer, so
-//! retries, back-off gaps and fan-out concurrency show at a glance.
+//! check table, the findings (one row per group: cause, count, examples), and, when the
+//! report judged traffic (`report.timeline`), a delivery timeline: one row per (event,
+//! URL), each attempt drawn from its arrival to the release of its answer, so retries,
+//! back-off gaps and fan-out concurrency show at a glance. Above
+//! [`MAX_ROWS`](super::timeline::MAX_ROWS) rows the timeline is a sample, and says so.
 
-use super::{CheckResult, Report, Status};
+use super::timeline::{Mark, Timeline};
+use super::{CheckResult, Counts, Group, Report, Status};
 use crate::catalog::Level;
-use crate::journal::{Journal, Request};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write;
-
-/// Timeline rows beyond this are cut (with a note): the file stays readable.
-pub const MAX_ROWS: usize = 400;
 
 /// `write!` into a String cannot fail.
 macro_rules! w {
@@ -28,7 +27,7 @@ th{background:#f5f5f5}td,th{border-bottom:1px solid #eee;padding:2px 6px;text-al
 td.n{white-space:nowrap}code{font:12px ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
 .failed{color:#c62828;font-weight:600}.warned{color:#b26a00;font-weight:600}.passed{color:#2e7d32}
 .skipped,.not-implemented,.muted{color:#888}.lv-fail{color:#c62828}.lv-warn{color:#b26a00}
-.lv-info{color:#0277bd}svg{display:block;max-width:100%;height:auto;font:11px ui-monospace,monospace}";
+.lv-info{color:#0277bd}.ex+.ex{margin-top:4px;padding-top:4px;border-top:1px dotted #ddd}svg{display:block;max-width:100%;height:auto;font:11px ui-monospace,monospace}";
 
 /// Escapes text for HTML and SVG (element content and quoted attributes).
 pub fn esc(s: &str) -> String {
@@ -47,34 +46,107 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-fn plural(n: usize) -> &'static str {
+fn plural(n: u64) -> &'static str {
     ["s", ""][usize::from(n == 1)]
 }
 
-/// Renders the report (and, given the journal, its delivery timeline) as HTML.
-pub fn render(report: &Report, journal: Option<&Journal>) -> String {
+/// "1 fail (20 occurrences), 0 warn, 2 info": groups per level, and occurrences when
+/// they differ, as the text report writes it.
+fn counts(groups: Counts, occurrences: Counts) -> String {
+    let one = |g: u64, o: u64, level: &str| match g == o {
+        true => format!("{g} {level}"),
+        false => format!("{g} {level} ({o} occurrences)"),
+    };
+    [
+        one(groups.fail, occurrences.fail, "fail"),
+        one(groups.warn, occurrences.warn, "warn"),
+        one(groups.info, occurrences.info, "info"),
+    ]
+    .join(", ")
+}
+
+/// One findings row: a group with its count, URLs and examples. `anchor` marks the
+/// first row of its check (the summary links to it).
+fn group(h: &mut String, g: &Group, anchor: bool) {
+    let (check, lv, count, msg) = (g.check, g.level, g.count, esc(&g.message));
+    let id = if anchor {
+        format!(" id='f-{check}'")
+    } else {
+        String::new()
+    };
+    let at = match g.pointer.as_deref() {
+        Some("") => "<br><span class='muted'>at the body</span>".to_string(),
+        Some(p) => format!("<br><span class='muted'>at <code>{}</code></span>", esc(p)),
+        None => String::new(),
+    };
+    let urls = match g.urls.is_empty() {
+        true => String::new(),
+        false => format!("url {}", esc(&g.urls.join(", "))),
+    };
+    w!(
+        h,
+        "<tr{id}><td class='n'>{check}</td><td class='n lv-{lv}'>{lv}</td><td class='n'>×{count}</td>\
+         <td>{msg}{at}</td><td class='muted'>{urls}</td><td>"
+    );
+    for e in &g.examples {
+        // Where this example was seen (the pointer is the group's, shown beside it).
+        let place: Vec<String> = e
+            .place()
+            .into_iter()
+            .filter(|p| !p.starts_with("at /") && p != "at the body")
+            .collect();
+        let mut lines = Vec::new();
+        if !place.is_empty() {
+            lines.push(format!("<span class='muted'>{}</span>", esc(&place.join(", "))));
+        }
+        if let Some(x) = &e.expected {
+            lines.push(format!("expected <code>{}</code>", esc(x)));
+        }
+        if let Some(x) = &e.found {
+            lines.push(format!("found <code>{}</code>", esc(x)));
+        }
+        w!(h, "<div class='ex'>{}</div>", lines.join("<br>"));
+    }
+    if g.omitted > 0 {
+        let (n, these) = (g.omitted, ["these", "it"][usize::from(g.examples.len() == 1)]);
+        w!(
+            h,
+            "<div class='muted'>… and {n} more like {these}, left out of this report</div>"
+        );
+    }
+    h.push_str("</td></tr>\n");
+}
+
+/// Renders the report (with its delivery timeline when it judged traffic) as HTML.
+pub fn render(report: &Report) -> String {
     let mut h = String::new();
     let verdict = if report.passed() { "pass" } else { "fail" };
     let (up, subject) = (verdict.to_uppercase(), esc(&report.subject));
-    let (c, version) = (report.counts, report.version);
+    let version = report.version;
     let strict = ["", " (strict: warnings fail)"][usize::from(report.strict)];
     let note = report
         .note
         .as_ref()
         .map(|n| format!("<div class='failed'>{}</div>", esc(n)));
-    let (fail, warn, info, note) = (c.fail, c.warn, c.info, note.unwrap_or_default());
+    let (counts, note) = (
+        counts(report.group_counts, report.counts),
+        note.unwrap_or_default(),
+    );
     w!(
         h,
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>brhook {up}: {subject}</title>\
          <style>{CSS}</style></head><body>\n<div class='v {verdict}'><h1>brhook {version}: {up}</h1>\
-         <div>{fail} fail, {warn} warn, {info} info — {subject}{strict}</div>{note}<ul>"
+         <div>{counts} — {subject}{strict}</div>{note}<ul>"
     );
     let bad = |c: &&CheckResult| matches!(c.status, Status::Failed | Status::Warned);
     for c in report.checks.iter().filter(bad) {
-        let n = report
-            .findings_of(c.id)
-            .filter(|f| f.level >= Level::Warn)
-            .count();
+        // Occurrences, not groups: the number of things the sender got wrong.
+        let n: u64 = report
+            .groups
+            .iter()
+            .filter(|g| g.check == c.id && g.level >= Level::Warn)
+            .map(|g| g.count)
+            .sum();
         let (st, id, title, s) = (c.status.as_str(), c.id, esc(c.title), plural(n));
         let mark = if c.status == Status::Failed { "✗" } else { "!" };
         w!(
@@ -93,58 +165,35 @@ pub fn render(report: &Report, journal: Option<&Journal>) -> String {
     );
     for c in &report.checks {
         let (id, lv, st, title) = (c.id, c.level, c.status.as_str(), esc(c.title));
-        let reason = esc(c.reason.as_deref().unwrap_or(""));
+        let reason = esc(&c.reason.as_ref().map(ToString::to_string).unwrap_or_default());
         w!(
             h,
             "<tr><td class='n'>{id}</td><td class='n lv-{lv}'>{lv}</td><td class='n {st}'>{st}</td>\
              <td>{title}</td><td class='muted'>{reason}</td></tr>\n"
         );
     }
-    h.push_str("</table>\n<h2>Findings</h2>\n<table><tr><th>check</th><th>finding</th>");
-    h.push_str("<th>expected</th><th>found</th></tr>\n");
+    // One row per group (cause): its count, where it was seen, and the examples kept.
+    h.push_str("</table>\n<h2>Findings</h2>\n<table><tr><th>check</th><th>level</th><th>count</th>");
+    h.push_str("<th>finding</th><th>where</th><th>examples</th></tr>\n");
     let mut anchored = BTreeSet::new();
-    for f in &report.findings {
-        let (check, lv, msg, at) = (f.check, f.level, esc(&f.message), esc(&f.place().join(", ")));
-        let anchor = match anchored.insert(check) {
-            true => format!(" id='f-{check}'"),
-            false => String::new(),
-        };
-        let e = esc(f.expected.as_deref().unwrap_or(""));
-        let x = esc(f.found.as_deref().unwrap_or(""));
-        w!(
-            h,
-            "<tr{anchor}><td class='n'>{check} <span class='lv-{lv}'>{lv}</span></td><td>{msg}<br>\
-             <span class='muted'>{at}</span></td><td><code>{e}</code></td><td><code>{x}</code></td></tr>\n"
-        );
+    for g in &report.groups {
+        group(&mut h, g, anchored.insert(g.check));
     }
-    if report.findings.is_empty() {
-        h.push_str("<tr><td colspan='4' class='muted'>No findings.</td></tr>");
+    if report.groups.is_empty() {
+        h.push_str("<tr><td colspan='6' class='muted'>No findings.</td></tr>");
     }
     h.push_str("</table>\n");
-    if let Some(j) = journal {
+    if let Some(t) = &report.timeline {
         h.push_str("<h2 id='timeline'>Delivery timeline</h2>\n");
-        timeline(&mut h, j);
+        timeline(&mut h, t);
     }
     h.push_str("</body></html>\n");
     h
 }
 
-/// The label of an event: its type (or "v1 record") and a short id.
-fn event_label(r: &Request, id: &str) -> String {
-    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
-    let t = v.get("EventType").and_then(|t| t.as_str());
-    let kind = match (t, v.get("EventRandomId")) {
-        (Some(t), _) => t.chars().take(18).collect(),
-        (None, Some(_)) => "v1 record".to_string(),
-        _ => "?".to_string(),
-    };
-    let short: String = id.trim_start_matches("body:").chars().take(8).collect();
-    format!("{kind} {short}")
-}
-
 /// The colour and caption of an answer.
-fn answer(r: &Request) -> (&'static str, String) {
-    match r.response.status {
+fn answer(r: &Mark) -> (&'static str, String) {
+    match r.status {
         Some(s) if (200..300).contains(&s) => (GREEN, s.to_string()),
         Some(s) => (RED, s.to_string()),
         None => (GREY, "reset".into()),
@@ -190,31 +239,13 @@ fn rect(h: &mut String, (x, y): (f64, f64), (w, ht): (f64, f64), fill: &str) {
     );
 }
 
-fn timeline(h: &mut String, j: &Journal) {
-    // Rows: (event, URL); events by first arrival, URLs in configured order.
-    let mut rows: BTreeMap<(String, String), Vec<&Request>> = BTreeMap::new();
-    let mut first: BTreeMap<String, f64> = BTreeMap::new();
-    for r in &j.requests {
-        let Some(url) = &r.url else { continue }; // stray (404): not a delivery
-        let id = crate::body::identity(&r.body);
-        let t = first.entry(id.clone()).or_insert(r.at_ms);
-        *t = t.min(r.at_ms);
-        rows.entry((id, url.clone())).or_default().push(r);
-    }
+fn timeline(h: &mut String, tl: &Timeline) {
+    let rows = &tl.rows;
     if rows.is_empty() {
         h.push_str("<p class='muted'>No request reached a configured URL.</p>\n");
         return;
     }
-    let url_pos = |u: &str| j.meta.urls.iter().position(|s| s.name == u).unwrap_or(usize::MAX);
-    let mut rows: Vec<_> = rows.into_iter().collect();
-    rows.sort_by(|((ea, ua), _), ((eb, ub), _)| {
-        let (a, b) = ((first[ea], ea, url_pos(ua)), (first[eb], eb, url_pos(ub)));
-        a.partial_cmp(&b).expect("times are finite")
-    });
-    let total = rows.len();
-    rows.truncate(MAX_ROWS);
-    let last = j.requests.iter().map(|r| r.response.at_ms.max(r.at_ms));
-    let span = last.fold(j.closed_ms.unwrap_or(0.0), f64::max).max(1.0);
+    let span = tl.span_ms;
     let (label_w, plot_w, row_h, top) = (300.0, 840.0, 16.0, 62.0);
     let x = |ms: f64| label_w + ms / span * plot_w;
     let (width, bottom) = (label_w + plot_w + 20.0, top + rows.len() as f64 * row_h);
@@ -237,7 +268,7 @@ fn timeline(h: &mut String, j: &Journal) {
     rect(h, (lx + 200.0, 6.0), (22.0, 12.0), "#fff3cd");
     text(h, (lx + 228.0, 16.0), "", "quiet window before close");
     // Background first (event bands, quiet window, ticks), marks on top.
-    let new_event = |i: usize| i == 0 || rows[i - 1].0 .0 != rows[i].0 .0;
+    let new_event = |i: usize| i == 0 || rows[i - 1].event != rows[i].event;
     let mut band = false;
     for i in 0..rows.len() {
         band ^= new_event(i);
@@ -245,7 +276,7 @@ fn timeline(h: &mut String, j: &Journal) {
             rect(h, (0.0, top + i as f64 * row_h), (width, row_h), "#eef2f7");
         }
     }
-    if let (Some(c), Some(q)) = (j.closed_ms, j.quiet_ms) {
+    if let (Some(c), Some(q)) = (tl.closed_ms, tl.quiet_ms) {
         let a = x((c - q).max(0.0));
         rect(h, (a, top), (x(c) - a, bottom - top), "#fff3cd");
     }
@@ -262,7 +293,7 @@ fn timeline(h: &mut String, j: &Journal) {
         );
         t += step;
     }
-    if let Some(c) = j.closed_ms {
+    if let Some(c) = tl.closed_ms {
         line(
             h,
             (x(c), 22.0),
@@ -273,22 +304,23 @@ fn timeline(h: &mut String, j: &Journal) {
         text(h, (x(c) - 4.0, 32.0), " text-anchor='end'", &caption);
     }
     h.push('\n');
-    for (i, ((id, url), reqs)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
+        let reqs = &row.attempts;
         let mid = top + i as f64 * row_h + row_h / 2.0;
         let fill = [" fill='#999'", " fill='#222'"][usize::from(new_event(i))];
-        text(h, (4.0, mid + 4.0), fill, &esc(&event_label(reqs[0], id)));
-        let name = esc(&url.chars().take(14).collect::<String>());
+        text(h, (4.0, mid + 4.0), fill, &esc(&row.label));
+        let name = esc(&row.url.chars().take(14).collect::<String>());
         let tries = (reqs.len() > 1).then(|| format!("<tspan fill='#777'> ×{}</tspan>", reqs.len()));
         let label = format!("{name}{}", tries.unwrap_or_default());
         text(h, (label_w - 8.0, mid + 4.0), " text-anchor='end'", &label);
         for (n, r) in reqs.iter().enumerate() {
             let (color, caption) = answer(r);
-            let (a, b) = (x(r.at_ms), x(r.response.at_ms.max(r.at_ms)));
+            let (a, b) = (x(r.at_ms), x(r.answered_ms.max(r.at_ms)));
             let next = reqs.get(n + 1).map(|r| x(r.at_ms));
             if let Some(next) = next {
                 line(h, (b, mid), (next, mid), DOTS);
             }
-            let (seq, at, done) = (r.seq, r.at_ms / 1000.0, r.response.at_ms / 1000.0);
+            let (seq, at, done) = (r.seq, r.at_ms / 1000.0, r.answered_ms / 1000.0);
             w!(
                 h,
                 "<g><title>request #{seq} to {name}, attempt {}: arrived {at:.3} s, answered {caption} at \
@@ -305,13 +337,17 @@ fn timeline(h: &mut String, j: &Journal) {
         h.push('\n');
     }
     h.push_str("</svg>\n");
-    if total > MAX_ROWS {
+    if tl.stride > 1 {
         let _ = writeln!(
             h,
-            "<p class='failed'>Timeline cut: the first {MAX_ROWS} of {total} rows.</p>"
+            "<p class='warned'>Timeline sampled: showing {} of {} rows, one in {} (the capture is too large to draw whole; the findings above cover all of it).</p>",
+            rows.len(),
+            tl.total_rows,
+            tl.stride
         );
     }
-    let (n, s, started) = (j.requests.len(), plural(j.requests.len()), esc(&j.meta.started));
+    let (n, s, started) = (tl.requests, plural(tl.requests), esc(&tl.started));
+    let total = tl.total_rows;
     w!(
         h,
         "<p class='muted'>{n} request{s} in {total} rows; time since the capture started ({started}). \

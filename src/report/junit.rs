@@ -1,15 +1,19 @@
 //! The JUnit XML report: one testsuite `brhook`, one testcase per catalogue check, so
 //! CI dashboards show every check, including the ones that could not run.
 //!
-//! - failed → `<failure>` listing its findings (warn findings too under `--strict`);
-//! - warned → passed (`<failure>` under strict), the warnings in `<system-out>`;
+//! Findings are reported per group (per cause), with the group's count and the
+//! examples the report kept, never one block per occurrence:
+//!
+//! - failed → `<failure>` listing its groups (warn groups too under `--strict`), each
+//!   with its count, its examples (expected, found) and how many were left out;
+//! - warned → passed (`<failure>` under strict), the warning groups in `<system-out>`;
 //! - skipped, not-implemented → `<skipped>` with the reason;
-//! - info findings of any check go to its `<system-out>`.
+//! - info groups of any check go to its `<system-out>`, one block per group.
 //!
 //! A report that judged nothing (`note` set) gets one extra failing case `verdict`, so
 //! a CI that reads only the JUnit file cannot pass on nothing.
 
-use super::{CheckResult, Finding, Report, Status};
+use super::{CheckResult, Finding, Group, Report, Status};
 use crate::catalog::Level;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
@@ -27,16 +31,19 @@ pub fn render(report: &Report) -> String {
         suite.add_test_case(case);
     }
     suite.add_property(("subject", report.subject.as_str()));
-    suite.add_property(("verdict", report.verdict));
+    suite.add_property(("verdict", report.verdict.as_str()));
     suite.add_property(("strict", if report.strict { "true" } else { "false" }));
     let mut out = quick_junit::Report::new("brhook");
     out.add_test_suite(suite);
     out.to_string().expect("a JUnit report always serialises")
 }
 
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn case(report: &Report, c: &CheckResult) -> TestCase {
-    let findings: Vec<&Finding> = report.findings_of(c.id).collect();
-    let at = |min: Level| findings.iter().filter(move |f| f.level >= min).copied();
+    let groups: Vec<&Group> = report.groups.iter().filter(|g| g.check == c.id).collect();
     let failing = match c.status {
         Status::Failed => true,
         Status::Warned => report.strict,
@@ -44,34 +51,43 @@ fn case(report: &Report, c: &CheckResult) -> TestCase {
     };
     let status = match c.status {
         _ if failing => {
-            // Under --strict a warning fails, so warn findings count as the failure.
-            let shown: Vec<&Finding> = at(Level::Warn).collect();
+            // Under --strict a warning fails, so warn groups count as the failure.
+            let shown: Vec<&Group> = groups
+                .iter()
+                .copied()
+                .filter(|g| g.level >= Level::Warn)
+                .collect();
+            let n: u64 = shown.iter().map(|g| g.count).sum();
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(format!(
-                "{} finding{}: {}",
-                shown.len(),
-                if shown.len() == 1 { "" } else { "s" },
-                shown.iter().map(|f| line(f)).collect::<Vec<_>>().join(" | ")
+                "{}, {}: {}",
+                plural(shown.len() as u64, "group", "groups"),
+                plural(n, "occurrence", "occurrences"),
+                shown.iter().map(|g| line(g)).collect::<Vec<_>>().join("; ")
             ))
             .set_type(c.level.as_str())
-            .set_description(shown.iter().map(|f| block(f)).collect::<Vec<_>>().join("\n"));
+            .set_description(shown.iter().map(|g| block(g)).collect::<Vec<_>>().join("\n"));
             s
         }
         Status::Skipped | Status::NotImplemented => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(c.reason.as_deref().unwrap_or(c.status.as_str()))
-                .set_type(c.status.as_str());
+            s.set_message(
+                c.reason
+                    .as_ref()
+                    .map_or_else(|| c.status.as_str().to_string(), ToString::to_string),
+            )
+            .set_type(c.status.as_str());
             s
         }
         _ => TestCaseStatus::success(),
     };
     let mut case = TestCase::new(format!("{} {}", c.id, c.title), status);
-    case.set_classname(format!("brhook.{}", &c.id[..1]));
+    case.set_classname(format!("brhook.{}", c.id.family()));
     // What did not fail the case but is worth reading: warnings (non-strict) and info.
-    let quiet: Vec<String> = findings
+    let quiet: Vec<String> = groups
         .iter()
-        .filter(|f| !failing || f.level < Level::Warn)
-        .map(|f| block(f))
+        .filter(|g| !failing || g.level < Level::Warn)
+        .map(|g| block(g))
         .collect();
     if !quiet.is_empty() {
         case.set_system_out(quiet.join("\n"));
@@ -79,31 +95,81 @@ fn case(report: &Report, c: &CheckResult) -> TestCase {
     case
 }
 
-/// One finding on one line: check, level, message, where, expected, found.
-fn line(f: &Finding) -> String {
-    let mut parts = vec![format!("{} {}: {}", f.check, f.level, f.message)];
-    parts.extend(f.place());
-    if let Some(e) = &f.expected {
-        parts.push(format!("expected {e}"));
-    }
-    if let Some(x) = &f.found {
-        parts.push(format!("found {x}"));
-    }
-    parts.join("; ")
+/// "F3 fail ×20: message" (the count only when there is more than one occurrence).
+fn head(g: &Group) -> String {
+    let times = if g.count == 1 {
+        String::new()
+    } else {
+        format!(" ×{}", g.count)
+    };
+    format!("{} {}{times}: {}", g.check, g.level, g.message)
 }
 
-/// One finding over several lines, as the text report writes it.
-fn block(f: &Finding) -> String {
-    let mut out = format!("{} {}: {}", f.check, f.level, f.message);
-    let at = f.place();
-    if !at.is_empty() {
-        out.push_str(&format!("\n    {}", at.join(", ")));
+/// One group on one line: its head, pointer, URLs and what its first example showed.
+fn line(g: &Group) -> String {
+    let mut parts = vec![head(g)];
+    if let Some(p) = &g.pointer {
+        parts.push(if p.is_empty() {
+            "at the body".into()
+        } else {
+            format!("at {p}")
+        });
     }
-    if let Some(e) = &f.expected {
-        out.push_str(&format!("\n    expected: {e}"));
+    if !g.urls.is_empty() {
+        parts.push(format!("url {}", g.urls.join(", ")));
     }
-    if let Some(x) = &f.found {
-        out.push_str(&format!("\n    found:    {x}"));
+    if let Some(e) = g.examples.first() {
+        let lead = if g.count > 1 { "e.g. " } else { "" };
+        match (&e.expected, &e.found) {
+            (Some(x), Some(f)) => parts.push(format!("{lead}expected {x}, found {f}")),
+            (Some(x), None) => parts.push(format!("{lead}expected {x}")),
+            (None, Some(f)) => parts.push(format!("{lead}found {f}")),
+            (None, None) => {}
+        }
+    }
+    parts.join(" — ")
+}
+
+/// One group over several lines, as the text report writes it: head, URLs, every
+/// example the report kept (where, expected, found), and how many were left out.
+fn block(g: &Group) -> String {
+    let at = g
+        .pointer
+        .as_deref()
+        .map(|p| format!(" (at {p})"))
+        .unwrap_or_default();
+    let mut out = format!("{}{at}", head(g));
+    if g.urls.len() > 1 {
+        out.push_str(&format!("\n    urls: {}", g.urls.join(", ")));
+    }
+    for e in &g.examples {
+        example(&mut out, e, g.count > 1);
+    }
+    if g.omitted > 0 {
+        out.push_str(&format!(
+            "\n    … and {} more like {}, left out of this report (--examples N keeps more)",
+            g.omitted,
+            if g.examples.len() == 1 { "it" } else { "these" }
+        ));
     }
     out
+}
+
+fn example(out: &mut String, f: &Finding, several: bool) {
+    let at: Vec<String> = f
+        .place()
+        .into_iter()
+        .filter(|p| !p.starts_with("at /") && p != "at the body")
+        .collect();
+    let lead = if several { "e.g. " } else { "" };
+    if !at.is_empty() {
+        out.push_str(&format!("\n    {lead}{}", at.join(", ")));
+    }
+    let pad = if several && !at.is_empty() { "     " } else { "" };
+    if let Some(e) = &f.expected {
+        out.push_str(&format!("\n    {pad}expected: {e}"));
+    }
+    if let Some(x) = &f.found {
+        out.push_str(&format!("\n    {pad}found:    {x}"));
+    }
 }

@@ -1,50 +1,146 @@
 //! Findings → verdict. The report model is a contract (see the README): field names
 //! are fixed, more may be added. Renderers live beside it.
+//!
+//! Findings are grouped by cause as they are collected ([`Findings`]): findings that
+//! share check, level, message and pointer are one [`Group`] with a count and a few
+//! examples, so a report stays small however large the capture.
 
 pub mod html;
 pub mod junit;
 pub mod text;
+pub mod timeline;
 
-use crate::catalog::{self, Level, CHECKS};
-use serde::Serialize;
-use std::collections::BTreeMap;
+use crate::catalog::{Check, Level, CHECKS};
+use serde::{Serialize, Serializer};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+pub use timeline::Timeline;
+
+/// Where a finding was seen, besides its URL and event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// A captured request, by its journal sequence number.
+    Request(u64),
+    /// An input of `brhook validate` (a file name, or `stdin`).
+    Input(String),
+    /// A session, by its SessionId.
+    Session(String),
+    /// A case of `brhook send`.
+    Case(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Request(n) => write!(f, "request #{n}"),
+            Source::Input(s) | Source::Case(s) => f.write_str(s),
+            Source::Session(s) => write!(f, "SessionId {s}"),
+        }
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl From<&str> for Source {
+    fn from(s: &str) -> Source {
+        Source::Input(s.to_string())
+    }
+}
+impl From<String> for Source {
+    fn from(s: String) -> Source {
+        Source::Input(s)
+    }
+}
+impl From<&String> for Source {
+    fn from(s: &String) -> Source {
+        Source::Input(s.clone())
+    }
+}
 
 /// One thing a judge saw, keyed by its catalogue check.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
-    pub check: &'static str,
+    pub check: Check,
     pub level: Level,
+    /// What is wrong, as a sentence that holds no value of one run (ids, times and
+    /// measurements go to `event`, `sources`, `expected` and `found`), so findings of
+    /// one cause share it.
     pub message: String,
     /// JSON pointer of the value the finding is about, if it is about one.
     pub pointer: Option<String>,
-    /// URL name (endpoint) or URL (sender) the finding is about.
-    pub url: Option<String>,
+    /// URL names (endpoint) or URLs (sender) the finding was seen at.
+    pub urls: Vec<String>,
     /// Event identity: EventId, EventRandomId, or `body:<hash>`.
     pub event: Option<String>,
-    /// File name or request id the finding came from.
-    pub source: Option<String>,
+    /// Requests, inputs, sessions or cases the finding was seen in.
+    pub sources: Vec<Source>,
     pub expected: Option<String>,
     pub found: Option<String>,
+    /// `found` is a measurement (a time, a gap): it differs between runs.
+    pub measured: bool,
+    /// Occurrences this finding stands for: 1 for an example, the group's count for
+    /// the entry of a report's `findings`.
+    pub count: u64,
+    /// What the judge reads back from the journal once this is an example.
+    pub(crate) detail: Option<crate::judge::Detail>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(", "));
+        let mut st = s.serialize_struct("Finding", 13)?;
+        st.serialize_field("check", &self.check)?;
+        st.serialize_field("level", &self.level)?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("pointer", &self.pointer)?;
+        st.serialize_field("url", &join(self.urls.clone()))?;
+        st.serialize_field("event", &self.event)?;
+        st.serialize_field(
+            "source",
+            &join(self.sources.iter().map(ToString::to_string).collect()),
+        )?;
+        st.serialize_field("expected", &self.expected)?;
+        st.serialize_field("found", &self.found)?;
+        st.serialize_field("count", &self.count)?;
+        st.serialize_field("urls", &self.urls)?;
+        st.serialize_field("sources", &self.sources)?;
+        if self.measured {
+            st.serialize_field("measured", &true)?;
+        } else {
+            st.skip_field("measured")?;
+        }
+        st.end()
+    }
 }
 
 impl Finding {
     /// A finding at the check's catalogue level.
-    pub fn new(check: &'static str, message: impl Into<String>) -> Finding {
-        Finding::at(check, catalog::check(check).level, message)
+    pub fn new(check: Check, message: impl Into<String>) -> Finding {
+        Finding::at(check, check.level(), message)
     }
 
     /// A finding at an explicit level (for checks that report more than one level).
-    pub fn at(check: &'static str, level: Level, message: impl Into<String>) -> Finding {
+    pub fn at(check: Check, level: Level, message: impl Into<String>) -> Finding {
         Finding {
             check,
             level,
             message: message.into(),
             pointer: None,
-            url: None,
+            urls: Vec::new(),
             event: None,
-            source: None,
+            sources: Vec::new(),
             expected: None,
             found: None,
+            measured: false,
+            count: 1,
+            detail: None,
         }
     }
 
@@ -52,30 +148,54 @@ impl Finding {
         self.pointer = Some(p.into());
         self
     }
+    /// Adds a URL the finding was seen at.
     pub fn url(mut self, u: impl Into<String>) -> Self {
-        self.url = Some(u.into());
+        add_unique(&mut self.urls, u.into());
         self
     }
     pub fn event(mut self, e: impl Into<String>) -> Self {
         self.event = Some(e.into());
         self
     }
-    pub fn source(mut self, s: impl Into<String>) -> Self {
-        self.source = Some(s.into());
+    /// Adds a source the finding was seen in.
+    pub fn source(mut self, s: impl Into<Source>) -> Self {
+        add_unique(&mut self.sources, s.into());
         self
     }
     pub fn expected(mut self, e: impl Into<String>) -> Self {
         self.expected = Some(e.into());
         self
     }
-    /// Where the finding is, for people: source, URL, event, pointer.
+    pub fn found(mut self, f: impl Into<String>) -> Self {
+        self.found = Some(f.into());
+        self
+    }
+    /// `found` that is a measurement: redacted in snapshots, never part of the cause.
+    pub fn measured(mut self, f: impl Into<String>) -> Self {
+        self.found = Some(f.into());
+        self.measured = true;
+        self
+    }
+
+    pub(crate) fn detail(mut self, d: crate::judge::Detail) -> Self {
+        self.detail = Some(d);
+        self
+    }
+
+    /// Where the finding is, for people: sources, URLs, event, pointer.
     pub fn place(&self) -> Vec<String> {
         let mut at = Vec::new();
-        if let Some(s) = &self.source {
-            at.push(s.clone());
+        if !self.sources.is_empty() {
+            at.push(
+                self.sources
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
         }
-        if let Some(u) = &self.url {
-            at.push(format!("url {u}"));
+        if !self.urls.is_empty() {
+            at.push(format!("url {}", self.urls.join(", ")));
         }
         if let Some(e) = &self.event {
             at.push(format!("event {e}"));
@@ -90,9 +210,201 @@ impl Finding {
         at
     }
 
-    pub fn found(mut self, f: impl Into<String>) -> Self {
-        self.found = Some(f.into());
-        self
+    /// The identity of one finding: the same finding seen at another URL or in
+    /// another request is one occurrence.
+    fn identity(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (self.check, self.level, &self.message, &self.pointer, &self.event).hash(&mut h);
+        (&self.expected, &self.found).hash(&mut h);
+        h.finish()
+    }
+
+    /// Examples are kept smallest-first by this key, so the examples a report shows do
+    /// not depend on the order findings were collected in.
+    fn example_key(&self) -> (Option<&Source>, Option<&String>, Option<&String>, &Option<String>) {
+        (
+            self.sources.first(),
+            self.event.as_ref(),
+            self.urls.first(),
+            &self.found,
+        )
+    }
+}
+
+fn add_unique<T: PartialEq + Ord>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+        v.sort();
+    }
+}
+
+/// Findings of one cause: same check, level, message and pointer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Group {
+    pub check: Check,
+    pub level: Level,
+    pub message: String,
+    pub pointer: Option<String>,
+    /// Occurrences: distinct findings of this cause.
+    pub count: u64,
+    /// Every URL the cause was seen at (URLs are few: the configured ones).
+    pub urls: Vec<String>,
+    /// The first few occurrences (smallest source first), in full.
+    pub examples: Vec<Finding>,
+    /// Occurrences not shown as examples.
+    pub omitted: u64,
+}
+
+impl Group {
+    /// The group as one finding: its first example, with the group's count and URLs.
+    pub fn summary(&self) -> Finding {
+        let mut f = self.examples[0].clone();
+        f.count = self.count;
+        f.urls = self.urls.clone();
+        f.sources = self.examples.iter().flat_map(|e| e.sources.clone()).collect();
+        f.sources.dedup();
+        f
+    }
+}
+
+/// Collects findings into groups as they come: memory holds one identity per distinct
+/// finding (to count each once) and at most `examples` findings per group.
+#[derive(Debug, Clone)]
+pub struct Findings {
+    examples: usize,
+    groups: Vec<Group>,
+    index: HashMap<(Check, Level, String, Option<String>), usize>,
+    seen: HashSet<u64>,
+    /// Identity of each kept example, parallel to `groups[i].examples`.
+    ids: Vec<Vec<u64>>,
+}
+
+/// Examples per group unless the caller asks otherwise (`--examples N`).
+pub const DEFAULT_EXAMPLES: usize = 3;
+
+impl Default for Findings {
+    fn default() -> Self {
+        Findings::new(DEFAULT_EXAMPLES)
+    }
+}
+
+impl Findings {
+    pub fn new(examples: usize) -> Findings {
+        Findings {
+            examples: examples.max(1),
+            groups: Vec::new(),
+            index: HashMap::new(),
+            seen: HashSet::new(),
+            ids: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, f: Finding) {
+        let id = f.identity();
+        let key = (f.check, f.level, f.message.clone(), f.pointer.clone());
+        let g = match self.index.get(&key) {
+            Some(&g) => g,
+            None => {
+                self.index.insert(key, self.groups.len());
+                self.groups.push(Group {
+                    check: f.check,
+                    level: f.level,
+                    message: f.message.clone(),
+                    pointer: f.pointer.clone(),
+                    count: 0,
+                    urls: Vec::new(),
+                    examples: Vec::new(),
+                    omitted: 0,
+                });
+                self.ids.push(Vec::new());
+                self.groups.len() - 1
+            }
+        };
+        let group = &mut self.groups[g];
+        for u in &f.urls {
+            if !group.urls.contains(u) {
+                group.urls.push(u.clone());
+                group.urls.sort();
+            }
+        }
+        let ids = &mut self.ids[g];
+        if !self.seen.insert(id) {
+            // The same finding again (another URL, another attempt): one occurrence.
+            if let Some(i) = ids.iter().position(|x| *x == id) {
+                let e = &mut group.examples[i];
+                for u in f.urls {
+                    add_unique(&mut e.urls, u);
+                }
+                for s in f.sources {
+                    add_unique(&mut e.sources, s);
+                }
+            }
+            return;
+        }
+        group.count += 1;
+        if group.examples.len() < self.examples {
+            group.examples.push(f);
+            ids.push(id);
+            return;
+        }
+        // Full: keep the smallest examples, whatever the order they came in.
+        let (worst, _) = group
+            .examples
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.example_key().cmp(&b.1.example_key()))
+            .expect("a full group has examples");
+        if f.example_key() < group.examples[worst].example_key() {
+            group.examples[worst] = f;
+            ids[worst] = id;
+        }
+    }
+
+    pub fn extend(&mut self, fs: impl IntoIterator<Item = Finding>) {
+        for f in fs {
+            self.push(f);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The examples kept so far (the judge fills in their details).
+    pub(crate) fn examples_mut(&mut self) -> impl Iterator<Item = &mut Finding> {
+        self.groups.iter_mut().flat_map(|g| g.examples.iter_mut())
+    }
+
+    /// The groups, sorted: worst level first, then catalogue order.
+    pub fn into_groups(self) -> Vec<Group> {
+        let mut groups = self.groups;
+        for g in &mut groups {
+            g.examples.sort_by(|a, b| a.example_key().cmp(&b.example_key()));
+            g.omitted = g.count - g.examples.len() as u64;
+        }
+        groups.sort_by(|a, b| {
+            (std::cmp::Reverse(a.level), a.check, &a.pointer, &a.message).cmp(&(
+                std::cmp::Reverse(b.level),
+                b.check,
+                &b.pointer,
+                &b.message,
+            ))
+        });
+        groups
+    }
+}
+
+impl From<Vec<Finding>> for Findings {
+    fn from(v: Vec<Finding>) -> Findings {
+        let mut f = Findings::default();
+        f.extend(v);
+        f
+    }
+}
+
+impl Extend<Finding> for Findings {
+    fn extend<I: IntoIterator<Item = Finding>>(&mut self, iter: I) {
+        Findings::extend(self, iter)
     }
 }
 
@@ -118,105 +430,230 @@ impl Status {
     }
 }
 
+/// Why a check could not run. Each reason names what was missing and what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    NoRequest,
+    NoBody,
+    NoEvent,
+    NoV2,
+    NoKnownV2,
+    NoV1,
+    /// `validate` judges bodies without their requests.
+    HeadersNotInFiles,
+    NoFailedAttempt,
+    NoSuccess,
+    NoRetry,
+    OneUrlPerSetting,
+    NoDelayUrl,
+    NoFailingUrl,
+    NoSession,
+    NoFileEvent,
+    NoFileClosed,
+    NoRelativePath,
+    NoV1AndFileClosed,
+    NoStreamEvent,
+    /// `send`: only the probe scenario sends these cases.
+    OnlyProbe,
+    /// `send`: no v1 URL was given.
+    NoV1Url,
+    NoAnswer,
+    /// The command does not exercise this check at all.
+    NotExercised,
+    NotImplemented,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Skip::NoRequest => "no request reached a configured URL",
+            Skip::NoBody => "no body was judged",
+            Skip::NoEvent => "no event was captured",
+            Skip::NoV2 => "no v2 event among the bodies",
+            Skip::NoKnownV2 => "no v2 event of a known type among the bodies",
+            Skip::NoV1 => "no v1 record among the bodies",
+            Skip::HeadersNotInFiles => "headers are judged on live requests (listen, check), not on files",
+            Skip::NoFailedAttempt => {
+                "no attempt failed: add a URL with a failing fault (fail:N, reset:N or status:CODE)"
+            }
+            Skip::NoSuccess => "no attempt was answered 2xx",
+            Skip::NoRetry => "no retry was observed: add a URL with fail:N to measure back-off",
+            Skip::OneUrlPerSetting => "only one URL per setting received traffic: configure two or more URLs",
+            Skip::NoDelayUrl => "needs a URL with delay:MS and one other URL in the same setting",
+            Skip::NoFailingUrl => {
+                "needs a URL with a failing fault (fail:N, reset:N, status:CODE) and one other URL"
+            }
+            Skip::NoSession => "no event with a SessionId was captured",
+            Skip::NoFileEvent => "no FileOpening or FileClosed was captured",
+            Skip::NoFileClosed => "no FileClosed was captured",
+            Skip::NoRelativePath => "no RelativePath was captured",
+            Skip::NoV1AndFileClosed => "needs both v1 records and v2 FileClosed events in one capture",
+            Skip::NoStreamEvent => "no StreamStarted or StreamEnded was captured",
+            Skip::OnlyProbe => "only `brhook send probe` (Scenario::Probe) sends these cases",
+            Skip::NoV1Url => "no v1 URL given (--v1-to URL): v1 records were not sent",
+            Skip::NoAnswer => "no answer was received to judge",
+            Skip::NotExercised => "not exercised by this command",
+            Skip::NotImplemented => "not implemented yet",
+        })
+    }
+}
+
+impl Serialize for Skip {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CheckResult {
-    pub id: &'static str,
+    pub id: Check,
     pub title: &'static str,
     pub level: Level,
     pub status: Status,
-    pub reason: Option<String>,
+    pub reason: Option<Skip>,
 }
 
 /// Which checks a run could exercise. A check that did not run is `skipped` with its
 /// reason, never `passed`: passing on nothing is the error this type exists to prevent.
 #[derive(Debug, Clone, Default)]
 pub struct Coverage {
-    ran: BTreeMap<&'static str, ()>,
-    skipped: BTreeMap<&'static str, String>,
+    ran: BTreeMap<Check, ()>,
+    skipped: BTreeMap<Check, Skip>,
 }
 
 impl Coverage {
-    pub fn ran(&mut self, id: &'static str) {
-        self.skipped.remove(id);
+    pub fn ran(&mut self, id: Check) {
+        self.skipped.remove(&id);
         self.ran.insert(id, ());
     }
     /// Marks a check skipped unless something already ran it.
-    pub fn skip(&mut self, id: &'static str, reason: impl Into<String>) {
-        if !self.ran.contains_key(id) {
-            self.skipped.insert(id, reason.into());
+    pub fn skip(&mut self, id: Check, reason: Skip) {
+        if !self.ran.contains_key(&id) {
+            self.skipped.insert(id, reason);
         }
     }
-    pub fn has_run(&self, id: &str) -> bool {
-        self.ran.contains_key(id)
+    /// Runs `ids` when `ran`, else skips them all for `reason`: a judge family states
+    /// once which checks it runs and what they need.
+    pub fn family(&mut self, ids: &[Check], ran: bool, reason: Skip) {
+        for &id in ids {
+            if ran {
+                self.ran(id);
+            } else {
+                self.skip(id, reason.clone());
+            }
+        }
+    }
+    pub fn has_run(&self, id: Check) -> bool {
+        self.ran.contains_key(&id)
     }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
 pub struct Counts {
-    pub fail: usize,
-    pub warn: usize,
-    pub info: usize,
+    pub fail: u64,
+    pub warn: u64,
+    pub info: u64,
+}
+
+impl Counts {
+    fn add(&mut self, level: Level, n: u64) {
+        match level {
+            Level::Fail => self.fail += n,
+            Level::Warn => self.warn += n,
+            Level::Info => self.info += n,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Verdict {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub tool: &'static str,
     pub version: &'static str,
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     pub strict: bool,
+    /// Occurrences per level (every finding counted, shown as an example or not).
     pub counts: Counts,
-    /// What was judged, e.g. "3 bodies" or "42 requests, 12 events at 3 URLs".
+    /// Groups (causes) per level.
+    pub group_counts: Counts,
+    /// What was judged, e.g. "3 bodies" or "42 requests carrying 12 events to 3 URLs".
     pub subject: String,
     /// Set when nothing could be judged; the verdict is then `fail`.
     pub note: Option<String>,
+    /// One entry per group: its first example, with the group's `count` and `urls`.
     pub findings: Vec<Finding>,
+    pub groups: Vec<Group>,
     pub checks: Vec<CheckResult>,
+    /// The delivery timeline for the HTML report (not part of the JSON contract).
+    #[serde(skip)]
+    pub timeline: Option<Timeline>,
 }
 
 impl Report {
     /// Builds the verdict. `strict` makes warnings fail (the verdict and the check).
     pub fn build(
         subject: impl Into<String>,
-        mut findings: Vec<Finding>,
+        findings: impl Into<Findings>,
         cov: &Coverage,
         strict: bool,
     ) -> Report {
-        findings.sort_by(|a, b| {
-            (b.level, order(a.check), &a.url, &a.event, &a.source, &a.pointer).cmp(&(
-                a.level,
-                order(b.check),
-                &b.url,
-                &b.event,
-                &b.source,
-                &b.pointer,
-            ))
-        });
-        let mut counts = Counts::default();
-        for f in &findings {
-            match f.level {
-                Level::Fail => counts.fail += 1,
-                Level::Warn => counts.warn += 1,
-                Level::Info => counts.info += 1,
-            }
+        let groups = findings.into().into_groups();
+        let (mut counts, mut group_counts) = (Counts::default(), Counts::default());
+        let mut worst: HashMap<Check, Level> = HashMap::new();
+        for g in &groups {
+            counts.add(g.level, g.count);
+            group_counts.add(g.level, 1);
+            let w = worst.entry(g.check).or_insert(g.level);
+            *w = (*w).max(g.level);
         }
         let checks = CHECKS
             .iter()
             .map(|c| {
-                let worst = findings.iter().filter(|f| f.check == c.id).map(|f| f.level).max();
-                let (status, reason) = if let Some(r) = cov.skipped.get(c.id) {
-                    (Status::Skipped, Some(r.clone()))
-                } else if cov.ran.contains_key(c.id) || worst.is_some() {
-                    let s = match worst {
-                        Some(Level::Fail) => Status::Failed,
-                        Some(Level::Warn) if strict => Status::Failed,
-                        Some(Level::Warn) => Status::Warned,
-                        _ => Status::Passed,
-                    };
-                    (s, None)
-                } else if !c.implemented {
-                    (Status::NotImplemented, Some("not implemented yet".to_string()))
-                } else {
-                    (Status::Skipped, Some("not exercised by this command".to_string()))
+                let worst = worst.get(&c.id).copied();
+                // A check with a fail or warn finding shows it, whatever else was
+                // decided: a counted failure is never under a skipped check.
+                let (status, reason) = match worst {
+                    Some(Level::Fail) => (Status::Failed, None),
+                    Some(Level::Warn) if strict => (Status::Failed, None),
+                    Some(Level::Warn) => (Status::Warned, None),
+                    _ => {
+                        if let Some(r) = cov.skipped.get(&c.id) {
+                            (Status::Skipped, Some(r.clone()))
+                        } else if cov.ran.contains_key(&c.id) || worst.is_some() {
+                            (Status::Passed, None)
+                        } else if !c.implemented {
+                            (Status::NotImplemented, Some(Skip::NotImplemented))
+                        } else {
+                            (Status::Skipped, Some(Skip::NotExercised))
+                        }
+                    }
                 };
                 CheckResult {
                     id: c.id,
@@ -231,44 +668,56 @@ impl Report {
         Report {
             tool: "brhook",
             version: env!("CARGO_PKG_VERSION"),
-            verdict: if failed { "fail" } else { "pass" },
+            verdict: if failed { Verdict::Fail } else { Verdict::Pass },
             strict,
             counts,
+            group_counts,
             subject: subject.into(),
             note: None,
-            findings,
+            findings: groups.iter().map(Group::summary).collect(),
+            groups,
             checks,
+            timeline: None,
         }
     }
 
     /// Never pass on nothing: marks the report failed, saying why.
     pub fn fail_on_nothing(&mut self, why: &str) {
-        self.verdict = "fail";
+        self.verdict = Verdict::Fail;
         self.note = Some(why.to_string());
     }
 
     pub fn passed(&self) -> bool {
-        self.verdict == "pass"
+        self.verdict == Verdict::Pass
     }
 
-    pub fn status(&self, id: &str) -> Option<Status> {
+    pub fn status(&self, id: Check) -> Option<Status> {
         self.checks.iter().find(|c| c.id == id).map(|c| c.status)
     }
 
-    /// Findings of one check.
-    pub fn findings_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+    /// Findings of one check: one per group, with the group's count.
+    pub fn findings_of(&self, id: Check) -> impl Iterator<Item = &Finding> + '_ {
         self.findings.iter().filter(move |f| f.check == id)
     }
 
-    /// The IDs of checks with at least one finding at `level` or above, sorted.
-    pub fn tripped(&self, level: Level) -> Vec<&'static str> {
-        let mut ids: Vec<_> = self
-            .findings
+    /// Occurrences of one check at `level` or above.
+    pub fn occurrences(&self, id: Check, level: Level) -> u64 {
+        self.groups
             .iter()
-            .filter(|f| f.level >= level)
-            .map(|f| f.check)
+            .filter(|g| g.check == id && g.level >= level)
+            .map(|g| g.count)
+            .sum()
+    }
+
+    /// The checks with at least one finding at `level` or above, in catalogue order.
+    pub fn tripped(&self, level: Level) -> Vec<Check> {
+        let mut ids: Vec<_> = self
+            .groups
+            .iter()
+            .filter(|g| g.level >= level)
+            .map(|g| g.check)
             .collect();
-        ids.sort_by_key(|id| order(id));
+        ids.sort();
         ids.dedup();
         ids
     }
@@ -283,13 +732,8 @@ impl Report {
         if !self.passed() {
             panic!(
                 "brhook: the sender does not conform\n\n{}",
-                text::render(self, false)
+                text::render(self, &text::Style::plain())
             );
         }
     }
-}
-
-/// Catalogue position, for stable ordering of findings and IDs.
-pub fn order(id: &str) -> usize {
-    CHECKS.iter().position(|c| c.id == id).unwrap_or(usize::MAX)
 }

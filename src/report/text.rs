@@ -1,14 +1,59 @@
 //! The human report: summary first (verdict, counts, one line per failed check),
-//! details after, each finding saying what was expected and what was seen.
+//! details after: one block per group of findings that share a cause, with a few
+//! examples each saying what was expected and what was seen.
 
-use super::{Report, Status};
+use super::{Counts, Finding, Group, Report, Skip, Status};
 use crate::catalog::Level;
 use std::fmt::Write;
 
-/// Renders the report; `color` adds ANSI colours (callers decide: terminal, NO_COLOR).
-pub fn render(r: &Report, color: bool) -> String {
+/// How the text report is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// ANSI colours (callers decide: terminal, NO_COLOR).
+    pub color: bool,
+    /// Examples shown per group (the report keeps at most as many as it was judged with).
+    pub examples: usize,
+    /// Info groups in full instead of one line each.
+    pub verbose: bool,
+}
+
+impl Style {
+    /// No colour, the default number of examples, info on one line.
+    pub fn plain() -> Style {
+        Style {
+            color: false,
+            examples: super::DEFAULT_EXAMPLES,
+            verbose: false,
+        }
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "3 fail (41 occurrences)": groups, and occurrences when they differ.
+fn level_count(groups: u64, occurrences: u64, level: &str) -> String {
+    if groups == occurrences {
+        format!("{groups} {level}")
+    } else {
+        format!("{groups} {level} ({occurrences} occurrences)")
+    }
+}
+
+fn counts(g: Counts, o: Counts) -> String {
+    [
+        level_count(g.fail, o.fail, "fail"),
+        level_count(g.warn, o.warn, "warn"),
+        level_count(g.info, o.info, "info"),
+    ]
+    .join(", ")
+}
+
+/// Renders the report.
+pub fn render(r: &Report, style: &Style) -> String {
     let paint = |code: &str, s: &str| {
-        if color {
+        if style.color {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
             s.to_string()
@@ -22,19 +67,25 @@ pub fn render(r: &Report, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "brhook {verdict}: {} fail, {} warn, {} info — {}{}",
-        r.counts.fail,
-        r.counts.warn,
-        r.counts.info,
+        "brhook {verdict}: {} — {}{}",
+        counts(r.group_counts, r.counts),
         r.subject,
         if r.strict { " (strict: warnings fail)" } else { "" }
     );
+    if let Some(note) = &r.note {
+        let _ = writeln!(out, "  {} {note}", paint("31", "✗"));
+    }
     for c in r
         .checks
         .iter()
         .filter(|c| matches!(c.status, Status::Failed | Status::Warned))
     {
-        let n = r.findings_of(c.id).filter(|f| f.level >= Level::Warn).count();
+        let groups: Vec<&Group> = r
+            .groups
+            .iter()
+            .filter(|g| g.check == c.id && g.level >= Level::Warn)
+            .collect();
+        let n: u64 = groups.iter().map(|g| g.count).sum();
         let mark = if c.status == Status::Failed {
             paint("31", "✗")
         } else {
@@ -42,50 +93,39 @@ pub fn render(r: &Report, color: bool) -> String {
         };
         let _ = writeln!(
             out,
-            "  {mark} {} {} — {} finding{}",
+            "  {mark} {} {} — {}",
             c.id,
             c.title,
-            n,
-            if n == 1 { "" } else { "s" }
+            plural(n, "finding", "findings")
         );
     }
     let skipped: Vec<_> = r.checks.iter().filter(|c| c.status == Status::Skipped).collect();
-    let passed = r.checks.iter().filter(|c| c.status == Status::Passed).count();
-    let _ = writeln!(out, "  {passed} checks passed, {} skipped", skipped.len());
-    if !r.findings.is_empty() {
+    let passed = r.checks.iter().filter(|c| c.status == Status::Passed).count() as u64;
+    let _ = writeln!(
+        out,
+        "  {} passed, {} skipped",
+        plural(passed, "check", "checks"),
+        skipped.len()
+    );
+    if !r.groups.is_empty() {
         let _ = writeln!(out, "\nFindings:");
-        for f in &r.findings {
-            let lvl = match f.level {
-                Level::Fail => paint("31", "fail"),
-                Level::Warn => paint("33", "warn"),
-                Level::Info => paint("36", "info"),
-            };
-            let at = f.place();
-            let _ = writeln!(out, "  {} {lvl}: {}", f.check, f.message);
-            if !at.is_empty() {
-                let _ = writeln!(out, "       {}", at.join(", "));
-            }
-            if let Some(e) = &f.expected {
-                let _ = writeln!(out, "       expected: {e}");
-            }
-            if let Some(found) = &f.found {
-                let _ = writeln!(out, "       found:    {found}");
-            }
+        for g in &r.groups {
+            group(&mut out, g, style, &paint);
         }
     }
     let reasons: Vec<_> = skipped
         .iter()
-        .filter(|c| c.reason.as_deref() != Some("not exercised by this command"))
+        .filter(|c| c.reason != Some(Skip::NotExercised))
         .collect();
     if !reasons.is_empty() {
         let _ = writeln!(out, "\nSkipped (could not run here; never counted as passed):");
         // Group checks that share a reason: one line per reason.
-        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         for c in reasons {
-            let reason = c.reason.as_deref().unwrap_or("");
+            let reason = c.reason.as_ref().map(ToString::to_string).unwrap_or_default();
             match groups.iter_mut().find(|(r, _)| *r == reason) {
-                Some((_, ids)) => ids.push(c.id),
-                None => groups.push((reason, vec![c.id])),
+                Some((_, ids)) => ids.push(c.id.to_string()),
+                None => groups.push((reason, vec![c.id.to_string()])),
             }
         }
         for (reason, ids) in groups {
@@ -93,4 +133,67 @@ pub fn render(r: &Report, color: bool) -> String {
         }
     }
     out
+}
+
+fn group(out: &mut String, g: &Group, style: &Style, paint: &dyn Fn(&str, &str) -> String) {
+    let lvl = match g.level {
+        Level::Fail => paint("31", "fail"),
+        Level::Warn => paint("33", "warn"),
+        Level::Info => paint("36", "info"),
+    };
+    let times = if g.count == 1 {
+        String::new()
+    } else {
+        format!(" ×{}", g.count)
+    };
+    let at = g
+        .pointer
+        .as_deref()
+        .map(|p| format!(" (at {p})"))
+        .unwrap_or_default();
+    if g.level == Level::Info && !style.verbose {
+        // One line: the message and what the first example found.
+        let found = g.examples[0]
+            .found
+            .as_deref()
+            .map(|f| format!(": {f}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {} {lvl}{times}: {}{at}{found}", g.check, g.message);
+        return;
+    }
+    let _ = writeln!(out, "  {} {lvl}{times}: {}{at}", g.check, g.message);
+    if g.urls.len() > 1 {
+        let _ = writeln!(out, "       urls: {}", g.urls.join(", "));
+    }
+    let shown = g.examples.len().min(style.examples.max(1));
+    for e in &g.examples[..shown] {
+        example(out, e, g.count > 1);
+    }
+    let hidden = g.count - shown as u64;
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "       … and {hidden} more like {} (--examples N shows more; --format json counts them all)",
+            if shown == 1 { "it" } else { "these" }
+        );
+    }
+}
+
+fn example(out: &mut String, f: &Finding, several: bool) {
+    let at: Vec<String> = f
+        .place()
+        .into_iter()
+        .filter(|p| !p.starts_with("at /") && p != "at the body")
+        .collect();
+    let lead = if several { "e.g. " } else { "" };
+    if !at.is_empty() {
+        let _ = writeln!(out, "       {lead}{}", at.join(", "));
+    }
+    let pad = if several && !at.is_empty() { "     " } else { "" };
+    if let Some(e) = &f.expected {
+        let _ = writeln!(out, "       {pad}expected: {e}");
+    }
+    if let Some(found) = &f.found {
+        let _ = writeln!(out, "       {pad}found:    {found}");
+    }
 }

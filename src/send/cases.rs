@@ -4,6 +4,7 @@
 //! what the real sender writes; only the cases that are about something else (an unknown
 //! type, extra fields) change the built value afterwards.
 
+use crate::catalog::Check;
 use crate::gen::{self, EventKind, File, Room, Time, V2x, TICKS_PER_SECOND};
 use crate::sender::{realistic_scenario, scenario::china, Step};
 use chrono::FixedOffset;
@@ -31,7 +32,7 @@ pub(crate) struct Item {
     /// What it is, for people: `FileClosed (1.3 shape)`.
     pub label: String,
     /// The check its answer is judged under.
-    pub check: &'static str,
+    pub check: Check,
 }
 
 /// A named group of bodies, sent together.
@@ -55,7 +56,7 @@ impl Case {
         }
     }
 
-    fn v2(&mut self, check: &'static str, label: impl Into<String>, v: Value) -> &mut Case {
+    fn v2(&mut self, check: Check, label: impl Into<String>, v: Value) -> &mut Case {
         self.items.push(Item {
             step: Step::V2(v),
             label: label.into(),
@@ -64,7 +65,7 @@ impl Case {
         self
     }
 
-    fn v1(&mut self, check: &'static str, label: impl Into<String>, v: Value) -> &mut Case {
+    fn v1(&mut self, check: Check, label: impl Into<String>, v: Value) -> &mut Case {
         self.items.push(Item {
             step: Step::V1(v),
             label: label.into(),
@@ -212,7 +213,7 @@ impl Session {
     }
 
     /// The session in order: SessionStarted, FileOpening/FileClosed per file, SessionEnded.
-    fn in_order(&self, case: &mut Case, check: &'static str, note: &str) {
+    fn in_order(&self, case: &mut Case, check: Check, note: &str) {
         case.v2(check, format!("SessionStarted{note}"), self.session_started());
         for k in 0..self.files.len() {
             case.v2(check, format!("FileOpening{note}"), self.file_opening(k));
@@ -282,9 +283,9 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
         }
         closed_files.push(s.files[0].clone());
         let note = format!(" ({shape} shape)");
-        c.v2("R1", format!("StreamStarted{note}"), s.stream_started());
-        s.in_order(&mut c, "R1", &note);
-        c.v2("R1", format!("StreamEnded{note}"), s.stream_ended());
+        c.v2(Check::R1, format!("StreamStarted{note}"), s.stream_started());
+        s.in_order(&mut c, Check::R1, &note);
+        c.v2(Check::R1, format!("StreamEnded{note}"), s.stream_ended());
         cases.push(c);
     }
 
@@ -297,7 +298,7 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
     let s = Session::new(&room, 0, Form::Real, true);
     let mut v = gen::stream_started(&room, s.start, Uuid::new_v4(), true);
     v["EventType"] = "RoomInfoChanged".into();
-    c.v2("R3", "RoomInfoChanged (unknown type)", v);
+    c.v2(Check::R3, "RoomInfoChanged (unknown type)", v);
     cases.push(c);
 
     // R4: fields beyond the documented ones, at the top level and in EventData.
@@ -320,9 +321,9 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
         let mut c = Case::new(name, about, Mode::InOrder);
         let s = Session::new(&room, 1, Form::Real, true);
         let mut plain = Case::new(name, about, Mode::InOrder);
-        s.in_order(&mut plain, "R4", note);
+        s.in_order(&mut plain, Check::R4, note);
         for it in plain.items {
-            c.v2("R4", it.label, add(it.step.value().clone()));
+            c.v2(Check::R4, it.label, add(it.step.value().clone()));
         }
         cases.push(c);
     }
@@ -335,11 +336,11 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
     );
     let s = Session::new(&room, 1, Form::Real, true);
     let closed = s.file_closed(0);
-    c.v2("R5", "SessionStarted", s.session_started());
-    c.v2("R5", "FileOpening", s.file_opening(0));
-    c.v2("R5", "FileClosed", closed.clone());
-    c.v2("R5", "FileClosed again (same bytes, same EventId)", closed);
-    c.v2("R5", "SessionEnded", s.session_ended());
+    c.v2(Check::R5, "SessionStarted", s.session_started());
+    c.v2(Check::R5, "FileOpening", s.file_opening(0));
+    c.v2(Check::R5, "FileClosed", closed.clone());
+    c.v2(Check::R5, "FileClosed again (same bytes, same EventId)", closed);
+    c.v2(Check::R5, "SessionEnded", s.session_ended());
     cases.push(c);
 
     // R6: out of order, as the doc's own examples.
@@ -352,10 +353,10 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
     let closed = s.file_closed(0);
     let ended_at = s.ts(s.files[0].close_time, -10_000);
     let ended = gen::session_ended(&room, s.id, ended_at, Uuid::new_v4(), true);
-    c.v2("R6", "SessionStarted", s.session_started());
-    c.v2("R6", "FileOpening", s.file_opening(0));
-    c.v2("R6", "SessionEnded (before FileClosed)", ended);
-    c.v2("R6", "FileClosed (after SessionEnded)", closed);
+    c.v2(Check::R6, "SessionStarted", s.session_started());
+    c.v2(Check::R6, "FileOpening", s.file_opening(0));
+    c.v2(Check::R6, "SessionEnded (before FileClosed)", ended);
+    c.v2(Check::R6, "FileClosed (after SessionEnded)", closed);
     cases.push(c);
 
     let mut c = Case::new(
@@ -364,10 +365,10 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
         Mode::InOrder,
     );
     let s = Session::new(&room, 1, Form::Real, true);
-    c.v2("R6", "SessionStarted", s.session_started());
-    c.v2("R6", "FileClosed (before its FileOpening)", s.file_closed(0));
-    c.v2("R6", "FileOpening (after its FileClosed)", s.file_opening(0));
-    c.v2("R6", "SessionEnded", s.session_ended());
+    c.v2(Check::R6, "SessionStarted", s.session_started());
+    c.v2(Check::R6, "FileClosed (before its FileOpening)", s.file_closed(0));
+    c.v2(Check::R6, "FileOpening (after its FileClosed)", s.file_opening(0));
+    c.v2(Check::R6, "SessionEnded", s.session_ended());
     cases.push(c);
 
     let mut c = Case::new(
@@ -376,16 +377,16 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
         Mode::InOrder,
     );
     let s = Session::new(&room, 2, Form::Real, true);
-    c.v2("R6", "SessionStarted", s.session_started());
-    c.v2("R6", "FileOpening (file 1)", s.file_opening(0));
+    c.v2(Check::R6, "SessionStarted", s.session_started());
+    c.v2(Check::R6, "FileOpening (file 1)", s.file_opening(0));
     c.v2(
-        "R6",
+        Check::R6,
         "FileOpening (file 2, before file 1 closed)",
         s.file_opening(1),
     );
-    c.v2("R6", "FileClosed (file 1)", s.file_closed(0));
-    c.v2("R6", "FileClosed (file 2)", s.file_closed(1));
-    c.v2("R6", "SessionEnded", s.session_ended());
+    c.v2(Check::R6, "FileClosed (file 1)", s.file_closed(0));
+    c.v2(Check::R6, "FileClosed (file 2)", s.file_closed(1));
+    c.v2(Check::R6, "SessionEnded", s.session_ended());
     cases.push(c);
 
     // R7: the 2.x stream events, which carry no SessionId.
@@ -395,8 +396,8 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
         Mode::InOrder,
     );
     let s = Session::new(&room, 0, Form::Real, true);
-    c.v2("R7", "StreamStarted (no SessionId)", s.stream_started());
-    c.v2("R7", "StreamEnded (no SessionId)", s.stream_ended());
+    c.v2(Check::R7, "StreamStarted (no SessionId)", s.stream_started());
+    c.v2(Check::R7, "StreamEnded (no SessionId)", s.stream_ended());
     cases.push(c);
 
     // R8: value forms the real sender writes.
@@ -429,7 +430,7 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
     ];
     for (name, about, form) in forms {
         let mut c = Case::new(name, about, Mode::InOrder);
-        Session::new(&room, 1, form, true).in_order(&mut c, "R8", "");
+        Session::new(&room, 1, form, true).in_order(&mut c, Check::R8, "");
         cases.push(c);
     }
     let mut c = Case::new(
@@ -440,14 +441,14 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
     let mut s = Session::new(&room, 1, Form::Real, true);
     s.files[0].size = 6_442_450_944;
     s.files[0].duration = 7_199.968;
-    s.in_order(&mut c, "R8", "");
+    s.in_order(&mut c, Check::R8, "");
     cases.push(c);
     let mut c = Case::new(
         "r8-names-emoji-quotes-backslashes",
         "names, title and path in raw UTF-8 with emoji, double quotes and backslashes",
         Mode::InOrder,
     );
-    Session::new(&tricky_room(), 1, Form::Real, true).in_order(&mut c, "R8", "");
+    Session::new(&tricky_room(), 1, Form::Real, true).in_order(&mut c, Check::R8, "");
     cases.push(c);
 
     // R9: v1 records, in the doc's form (value-form edge cases are R8's, on v2 events):
@@ -460,7 +461,7 @@ pub(crate) fn probe(v1: bool) -> Vec<Case> {
         );
         for (k, f) in closed_files.iter().enumerate() {
             c.v1(
-                "R9",
+                Check::R9,
                 format!("v1 record (file {})", k + 1),
                 gen::v1_record(&room, f, Uuid::new_v4()),
             );
@@ -486,10 +487,10 @@ pub(crate) fn realistic(v1: bool) -> Vec<Case> {
                 match step {
                     Step::V2(v) => {
                         let label = format!("{} ({shape} shape)", v["EventType"].as_str().unwrap_or("?"));
-                        c.v2("R1", label, v);
+                        c.v2(Check::R1, label, v);
                     }
                     Step::V1(v) if v1 => {
-                        c.v1("R9", "v1 record", v);
+                        c.v1(Check::R9, "v1 record", v);
                     }
                     Step::V1(_) => {}
                 }
@@ -620,8 +621,8 @@ pub(crate) fn random(seed: u64, events: usize, v1: bool) -> Vec<Case> {
     for step in random_steps(seed, events, v1) {
         let label = label_of(&step);
         match step {
-            Step::V2(v) => c.v2("R1", label, v),
-            Step::V1(v) => c.v1("R9", label, v),
+            Step::V2(v) => c.v2(Check::R1, label, v),
+            Step::V1(v) => c.v1(Check::R9, label, v),
         };
     }
     vec![c]
@@ -641,8 +642,8 @@ pub(crate) fn load(events: usize, v1: bool) -> Case {
         for step in realistic_scenario(&room, v2x, None) {
             let label = label_of(&step);
             match step {
-                Step::V2(v) => c.v2("R1", label, v),
-                Step::V1(v) if v1 => c.v1("R9", label, v),
+                Step::V2(v) => c.v2(Check::R1, label, v),
+                Step::V1(v) if v1 => c.v1(Check::R9, label, v),
                 Step::V1(_) => &mut c,
             };
         }

@@ -3,7 +3,7 @@
 //! the answer, the body (or the file it was saved in) and a `curl` command that replays it.
 
 use super::{Latency, Sent};
-use crate::catalog::Level;
+use crate::catalog::{Check, Level};
 use crate::report::{Coverage, Finding};
 use crate::sender::{Attempt, Outcome, Setting};
 use std::collections::BTreeMap;
@@ -133,16 +133,16 @@ fn history(attempts: &[&Attempt]) -> String {
 }
 
 /// Why a 2xx is expected, per check.
-fn why(check: &str) -> &'static str {
+fn why(check: Check) -> &'static str {
     match check {
-        "R1" => "every valid event of a known type is answered 2xx (doc: answer 2xx)",
-        "R3" => "an unknown EventType is answered 2xx: the doc warns more types may be added; ignore what you do not know",
-        "R4" => "fields beyond the documented ones are tolerated and answered 2xx (forward compatibility)",
-        "R5" => "a retry carries the same bytes and EventId: de-duplicate by EventId and answer 2xx again",
-        "R6" => "out-of-order events are answered 2xx: neither send nor arrival order is guaranteed (doc)",
-        "R7" => "2.x StreamStarted/StreamEnded carry no SessionId and are answered 2xx",
-        "R8" => "the real sender's value forms are accepted (0-7 fraction digits, any offset, int64 sizes, raw UTF-8)",
-        "R9" => "v1 records are answered 2xx",
+        Check::R1 => "every valid event of a known type is answered 2xx (doc: answer 2xx)",
+        Check::R3 => "an unknown EventType is answered 2xx: the doc warns more types may be added; ignore what you do not know",
+        Check::R4 => "fields beyond the documented ones are tolerated and answered 2xx (forward compatibility)",
+        Check::R5 => "a retry carries the same bytes and EventId: de-duplicate by EventId and answer 2xx again",
+        Check::R6 => "out-of-order events are answered 2xx: neither send nor arrival order is guaranteed (doc)",
+        Check::R7 => "2.x StreamStarted/StreamEnded carry no SessionId and are answered 2xx",
+        Check::R8 => "the real sender's value forms are accepted (0-7 fraction digits, any offset, int64 sizes, raw UTF-8)",
+        Check::R9 => "v1 records are answered 2xx",
         _ => "a 2xx answer",
     }
 }
@@ -178,7 +178,7 @@ pub(crate) fn judge(
 
     // Item checks: the first answer to each body at each URL.
     // (case, url, check) → (detailed findings, bodies not detailed).
-    let mut seen: BTreeMap<(String, String, &'static str), usize> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String, Check), usize> = BTreeMap::new();
     for ((i, _, _), atts) in &by_delivery {
         let s = &sent[*i];
         let first = atts[0];
@@ -189,9 +189,9 @@ pub(crate) fn judge(
                 continue;
             }
             Outcome::Timeout => {
-                cov.ran("R2");
+                cov.ran(Check::R2);
                 (
-                    "R2",
+                    Check::R2,
                     Level::Fail,
                     format!("{}: no answer within {}", s.label, fmt_duration(opts.timeout)),
                 )
@@ -210,7 +210,7 @@ pub(crate) fn judge(
         if *n > MAX_DETAILED {
             continue;
         }
-        let expected = if check == "R2" {
+        let expected = if check == Check::R2 {
             format!(
                 "an answer within {} (the real sender's client gives up after 100 s and retries); reproduce: {}",
                 fmt_duration(opts.timeout),
@@ -250,7 +250,7 @@ pub(crate) fn judge(
     let mut per_url: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
     for (i, a) in attempts {
         if let Outcome::Status(_) = a.outcome {
-            cov.ran("R2");
+            cov.ran(Check::R2);
             per_case
                 .entry((sent[*i].case.clone(), a.url.clone()))
                 .or_default()
@@ -271,7 +271,7 @@ pub(crate) fn judge(
         let limit = if over > 0 { R2_FAIL_AFTER } else { opts.slow_after };
         let s = &sent[i];
         let mut f = Finding::at(
-            "R2",
+            Check::R2,
             level,
             format!(
                 "{} of {} answers took longer than {} (slowest {}: {}, answered {})",
@@ -299,7 +299,7 @@ pub(crate) fn judge(
     for (url, mut d) in per_url {
         d.sort();
         if let Some(l) = Latency::of_sorted(&d) {
-            findings.push(Finding::at("R2", Level::Info, format!("latency: {l}")).url(url));
+            findings.push(Finding::at(Check::R2, Level::Info, format!("latency: {l}")).url(url));
         }
     }
     (findings, cov)

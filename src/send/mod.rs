@@ -47,7 +47,8 @@ mod judge;
 pub use cases::{random_steps, seed_bytes};
 pub use judge::{fmt_duration, R2_FAIL_AFTER};
 
-use crate::report::Report;
+use crate::catalog::Check;
+use crate::report::{Findings, Report, Skip};
 use crate::sender::{play, Attempt, Outcome, Sender, SenderConfig, Setting, Step};
 use cases::{Case, Mode};
 use std::fmt;
@@ -125,7 +126,7 @@ pub struct Sent {
     pub label: String,
     pub setting: Setting,
     /// The check its answer is judged under.
-    pub check: &'static str,
+    pub check: Check,
     /// The exact bytes on the wire.
     pub bytes: Vec<u8>,
     /// `EventId` or `EventRandomId`.
@@ -369,23 +370,21 @@ impl Probe {
                     answers_per_second: answers as f64 / elapsed.as_secs_f64().max(1e-9),
                     latency,
                 };
-                findings.push(crate::report::Finding::at(
-                    "R2",
-                    crate::catalog::Level::Info,
-                    format!("load: {stats}"),
-                ));
+                findings.push(
+                    crate::report::Finding::at(Check::R2, crate::catalog::Level::Info, "load measured")
+                        .measured(stats.to_string()),
+                );
                 Some(stats)
             }
             _ => None,
         };
 
-        let only_probe = "only `brhook send probe` (Scenario::Probe) sends these cases";
-        let no_v1 = "no v1 URL given (--v1-to URL): v1 records were not sent";
-        for id in ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"] {
+        use Check::*;
+        for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9] {
             let reason = match id {
-                "R9" if !v1 => no_v1,
-                "R3" | "R4" | "R5" | "R6" | "R7" | "R8" if scenario != Scenario::Probe => only_probe,
-                _ => "no answer was received to judge",
+                R9 if !v1 => Skip::NoV1Url,
+                R3 | R4 | R5 | R6 | R7 | R8 if scenario != Scenario::Probe => Skip::OnlyProbe,
+                _ => Skip::NoAnswer,
             };
             cov.skip(id, reason);
         }
@@ -405,7 +404,9 @@ impl Probe {
         if let Scenario::Random { seed, .. } = scenario {
             subject.push_str(&format!(", seed {seed}"));
         }
-        let report = Report::build(subject, findings, &cov, self.strict);
+        let mut grouped = Findings::default();
+        grouped.extend(findings);
+        let report = Report::build(subject, grouped, &cov, self.strict);
         let cases = cases
             .iter()
             .map(|c| CaseInfo {

@@ -13,6 +13,7 @@
 //! URL that already answered 2xx, which D4 also sees); [`Mutant::check`] is the one it is
 //! built to trip.
 
+use crate::catalog::Check;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -141,35 +142,35 @@ impl Mutant {
     pub fn level(self) -> crate::catalog::Level {
         match self {
             Mutant::Charset => crate::catalog::Level::Warn,
-            _ => crate::catalog::check(self.check()).level,
+            _ => self.check().level(),
         }
     }
 
     /// The check ID this mutant is built to trip.
-    pub fn check(self) -> &'static str {
+    pub fn check(self) -> Check {
         match self {
-            Mutant::NoRetry => "D2",
-            Mutant::FourthAttempt => "D1",
-            Mutant::ChangeBodyOnRetry => "D3",
-            Mutant::RetryAfterSuccess => "D4",
-            Mutant::ReuseEventId => "D5",
-            Mutant::NoBackoff => "D6",
-            Mutant::SkipUrl => "F1",
-            Mutant::BytesDifferPerUrl => "F2",
-            Mutant::Sequential => "F3",
-            Mutant::RetryEverywhere => "F4",
-            Mutant::WrongMethod => "T1",
-            Mutant::Charset => "T2",
-            Mutant::NoUserAgent | Mutant::ForeignUserAgent => "T3",
-            Mutant::StringRoomId => "S2",
-            Mutant::SecondSessionStarted => "C1",
-            Mutant::SessionWithoutStart => "C2",
-            Mutant::FileClosedWithoutOpening => "C3",
-            Mutant::NegativeDuration => "C4",
-            Mutant::RoomIdChanges => "C5",
-            Mutant::V1Disagrees => "C6",
-            Mutant::AbsolutePath => "C7",
-            Mutant::StreamFlagsWrong => "C8",
+            Mutant::NoRetry => Check::D2,
+            Mutant::FourthAttempt => Check::D1,
+            Mutant::ChangeBodyOnRetry => Check::D3,
+            Mutant::RetryAfterSuccess => Check::D4,
+            Mutant::ReuseEventId => Check::D5,
+            Mutant::NoBackoff => Check::D6,
+            Mutant::SkipUrl => Check::F1,
+            Mutant::BytesDifferPerUrl => Check::F2,
+            Mutant::Sequential => Check::F3,
+            Mutant::RetryEverywhere => Check::F4,
+            Mutant::WrongMethod => Check::T1,
+            Mutant::Charset => Check::T2,
+            Mutant::NoUserAgent | Mutant::ForeignUserAgent => Check::T3,
+            Mutant::StringRoomId => Check::S2,
+            Mutant::SecondSessionStarted => Check::C1,
+            Mutant::SessionWithoutStart => Check::C2,
+            Mutant::FileClosedWithoutOpening => Check::C3,
+            Mutant::NegativeDuration => Check::C4,
+            Mutant::RoomIdChanges => Check::C5,
+            Mutant::V1Disagrees => Check::C6,
+            Mutant::AbsolutePath => Check::C7,
+            Mutant::StreamFlagsWrong => Check::C8,
         }
     }
 

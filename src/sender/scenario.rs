@@ -260,6 +260,7 @@ pub async fn play(sender: &Sender, steps: &[Step], pace: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Check;
 
     fn types(steps: &[Step]) -> Vec<&str> {
         steps.iter().map(|s| s.event_type().unwrap_or("v1")).collect()
@@ -385,6 +386,10 @@ mod tests {
         }
         let steps = realistic_scenario(&room, true, Some(Mutant::StringRoomId));
         let b = crate::body::judge(&gen::serialize(steps[1].value()));
-        assert!(b.findings.iter().any(|f| f.check == "S2"), "{:?}", b.findings);
+        assert!(
+            b.findings.iter().any(|f| f.check == Check::S2),
+            "{:?}",
+            b.findings
+        );
     }
 }

@@ -1,0 +1,77 @@
+//! The HTML report's timeline, from the judge's records (no body is needed).
+
+use super::record::{self, Rec};
+use super::Cx;
+use crate::body::Kind;
+use crate::journal::Meta;
+use crate::report::timeline::{Mark, Row, Timeline, MAX_ROWS};
+
+pub(super) fn build(
+    cx: &Cx,
+    meta: &Meta,
+    closed_ms: Option<f64>,
+    quiet_ms: Option<f64>,
+    requests: u64,
+) -> Timeline {
+    // Deliveries are runs of one (event, URL) in the sorted records; several content
+    // classes under one id at one URL are one row, as the old timeline drew them.
+    let rows: Vec<&[Rec]> = cx.recs.chunk_by(|a, b| (a.id, a.url) == (b.id, b.url)).collect();
+    let total_rows = rows.len();
+    let stride = total_rows.div_ceil(MAX_ROWS).max(1);
+    let mut kept: Vec<(f64, usize, Row)> = Vec::new();
+    let mut event_first = std::collections::HashMap::new();
+    for rs in &rows {
+        let t = rs.iter().map(|r| r.at).fold(f64::MAX, f64::min);
+        let e = event_first.entry(rs[0].id).or_insert(t);
+        *e = e.min(t);
+    }
+    for (i, rs) in rows.iter().enumerate() {
+        if i % stride != 0 {
+            continue;
+        }
+        let mut marks: Vec<Mark> = rs
+            .iter()
+            .map(|r| Mark {
+                seq: u64::from(r.seq),
+                at_ms: r.at,
+                answered_ms: r.answered().max(r.at),
+                status: r.status(),
+            })
+            .collect();
+        marks.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+        let id = cx.event(&rs[0]);
+        let kind = match (rs[0].kind, record::type_name(rs[0].ty)) {
+            (Kind::V1, _) => "v1 record".to_string(),
+            (_, Some(t)) => t.to_string(),
+            _ => "?".to_string(),
+        };
+        let short: String = id.trim_start_matches("body:").chars().take(8).collect();
+        kept.push((
+            event_first[&rs[0].id],
+            usize::from(rs[0].url),
+            Row {
+                label: format!("{kind} {short}"),
+                event: id,
+                url: cx.url(rs[0].url).to_string(),
+                attempts: marks,
+            },
+        ));
+    }
+    kept.sort_by(|a, b| {
+        (a.0, &a.2.event, a.1)
+            .partial_cmp(&(b.0, &b.2.event, b.1))
+            .expect("finite")
+    });
+    let last = cx.recs.iter().map(|r| r.answered().max(r.at));
+    let span_ms = last.fold(closed_ms.unwrap_or(0.0), f64::max).max(1.0);
+    Timeline {
+        rows: kept.into_iter().map(|(_, _, r)| r).collect(),
+        total_rows,
+        stride,
+        requests,
+        started: meta.started.clone(),
+        closed_ms,
+        quiet_ms,
+        span_ms,
+    }
+}
