@@ -115,15 +115,13 @@ pub fn judge(bytes: &[u8]) -> Body {
         Ok(t) => t,
         Err(e) => {
             findings.push(
-                Finding::new(
-                    Check::T4,
-                    format!(
-                        "body is not valid UTF-8 (first bad byte at offset {})",
+                Finding::new(Check::T4, "body is not valid UTF-8")
+                    .expected("UTF-8 text")
+                    .found(format!(
+                        "byte 0x{:02X} at offset {} (the first bad byte)",
+                        b[e.valid_up_to()],
                         e.valid_up_to()
-                    ),
-                )
-                .expected("UTF-8 text")
-                .found(format!("byte 0x{:02X}", b[e.valid_up_to()])),
+                    )),
             );
             return other(findings, hash(bytes));
         }
@@ -292,10 +290,13 @@ fn integer_spelling(check: Check, lex: &lexical::Lexical, at: &str, fields: &Fie
         };
         if fields.get(name).is_some_and(|f| f.integer) {
             out.push(
-                Finding::new(check, format!("integer field {name} is written as {}", n.text))
-                    .pointer(n.pointer.clone())
-                    .expected("an integer without fraction or exponent")
-                    .found(n.text.clone()),
+                Finding::new(
+                    check,
+                    format!("integer field {name} is written with a fraction or exponent"),
+                )
+                .pointer(n.pointer.clone())
+                .expected("an integer without fraction or exponent")
+                .found(n.text.clone()),
             );
         }
     }

@@ -82,7 +82,15 @@ async fn check_of_a_saved_journal_gives_the_live_report() {
         assert_eq!(got, *code, "{name}: exit code; {err}");
         let cli: Value = serde_json::from_str(&out).expect("stdout is the JSON report");
         let live = json(&live);
-        for key in ["verdict", "counts", "subject", "findings", "checks"] {
+        for key in [
+            "verdict",
+            "counts",
+            "group_counts",
+            "subject",
+            "findings",
+            "groups",
+            "checks",
+        ] {
             assert_eq!(
                 cli[key], live[key],
                 "{name}: `brhook check` differs from live in {key}"

@@ -275,6 +275,11 @@ async fn a_body_cut_short_is_recorded_with_body_error_and_judged_t4() {
         "request #1, request #2, request #3, request #4"
     );
     assert_eq!(report.verdict, "fail");
+    // No body was judged, yet the counted failure shows T4 failed, never skipped.
+    assert_eq!(
+        report.status(brhook::catalog::Check::T4),
+        Some(brhook::report::Status::Failed)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

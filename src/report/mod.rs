@@ -279,6 +279,9 @@ pub struct Findings {
     ids: Vec<Vec<u64>>,
 }
 
+/// Sources one example names at most (the same finding seen again adds its source).
+pub const MAX_SOURCES: usize = 8;
+
 /// Examples per group unless the caller asks otherwise (`--examples N`).
 pub const DEFAULT_EXAMPLES: usize = 3;
 
@@ -335,8 +338,11 @@ impl Findings {
                 for u in f.urls {
                     add_unique(&mut e.urls, u);
                 }
+                // A body seen in thousands of requests names the first few.
                 for s in f.sources {
-                    add_unique(&mut e.sources, s);
+                    if e.sources.len() < MAX_SOURCES {
+                        add_unique(&mut e.sources, s);
+                    }
                 }
             }
             return;
