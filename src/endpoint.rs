@@ -4,7 +4,7 @@
 use crate::body;
 use crate::fault::{Answer, Fault};
 use crate::journal::{Journal, Request, Response, UrlSpec, Writer};
-use crate::judge::{self, JournalFile, Judge, Options, Pushed};
+use crate::judge::{self, JournalFile, Judge, Options, Prejudged, Pushed};
 use crate::report::Report;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -40,6 +40,9 @@ pub struct Builder {
 /// Sees each request with what the judge made of it, in the order answers are released
 /// (the live lines of `listen` and `demo`). Runs on the judge's thread.
 pub type Sink = Box<dyn FnMut(&Request, &Pushed) + Send>;
+
+/// The judge's intake: each request, with its body judged when it has one.
+type ToJudge = std::sync::mpsc::SyncSender<(Request, Option<Prejudged>)>;
 
 /// Requests waiting for the judge; a sender faster than the judge waits for it here.
 const JUDGE_QUEUE: usize = 4096;
@@ -115,14 +118,22 @@ impl Builder {
         };
         let close_connections = self.urls.iter().any(|u| u.fault.reset.is_some_and(|n| n > 0));
         // The judge takes requests on its own thread, as their answers are released.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Request>(JUDGE_QUEUE);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Request, Option<Prejudged>)>(JUDGE_QUEUE);
         let mut judge = Judge::new(&journal.meta, &self.options);
+        if self.journal.is_some() && !self.keep_in_memory {
+            // The journal on disk is the record: the judge's records go to disk too, so
+            // the endpoint's memory stays flat however long the capture runs.
+            judge = judge.spill_to(&std::env::temp_dir())?;
+        }
         let mut sink = self.sink;
         let judging = std::thread::Builder::new()
             .name("brhook-judge".into())
             .spawn(move || {
-                for r in rx {
-                    let pushed = judge.push(&r);
+                for (r, body) in rx {
+                    let pushed = match body {
+                        Some(b) => judge.push_prejudged(&r, b),
+                        None => judge.push(&r),
+                    };
                     if let Some(s) = sink.as_mut() {
                         s(&r, &pushed);
                     }
@@ -185,7 +196,7 @@ struct State {
     /// On fresh connections a reset reaches the sender as the failure it is.
     close_connections: bool,
     /// To the judge's thread; `None` once the capture closed.
-    judge: Mutex<Option<std::sync::mpsc::SyncSender<Request>>>,
+    judge: Mutex<Option<ToJudge>>,
 }
 
 impl State {
@@ -216,9 +227,12 @@ impl State {
             self.journal.lock().expect("lock").requests.push(r.clone());
         }
         self.seen.fetch_add(1, Ordering::SeqCst);
+        // The body is judged here, on the connection's task, so that bodies are judged
+        // on every core; the judge's thread keeps only the bookkeeping.
+        let body = (r.url.is_some() && r.body_error.is_none()).then(|| Prejudged::of(&r.body));
         if let Some(tx) = self.judge.lock().expect("lock").as_ref() {
             // Blocks while the judge is a full queue behind: memory stays bounded.
-            let _ = tx.send(r);
+            let _ = tx.send((r, body));
         }
         self.touch();
     }

@@ -150,6 +150,7 @@ pub struct Reader {
     lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
     path: String,
     line_no: usize,
+    last_line: usize,
     torn: Option<(usize, String)>,
     pub meta: Meta,
     /// Set once the close line has been read (at the end).
@@ -184,6 +185,7 @@ impl Reader {
             lines,
             path: shown,
             line_no,
+            last_line: line_no,
             torn: None,
             meta,
             closed_ms: None,
@@ -202,6 +204,17 @@ impl Reader {
             if let Some((n, e)) = self.torn.take() {
                 return Err(format!("{} line {n}: not a brhook journal line: {e}", self.path));
             }
+            // Request lines, nearly all of them, are read straight into a Request (the
+            // `type` key is ignored): an internally tagged enum would buffer each line.
+            if line.starts_with(r#"{"type":"request","#) {
+                match serde_json::from_str::<Request>(&line) {
+                    Ok(r) => return Ok(Some(r)),
+                    Err(e) => {
+                        self.torn = Some((self.line_no, e.to_string()));
+                        continue;
+                    }
+                }
+            }
             match serde_json::from_str::<Line>(&line) {
                 Ok(Line::Request(r)) => return Ok(Some(*r)),
                 Ok(Line::Close { at_ms, quiet_ms }) => {
@@ -216,12 +229,63 @@ impl Reader {
     }
 }
 
+impl Reader {
+    /// The next request line unparsed, with its line number, for callers that parse
+    /// lines on several threads ([`parse_request`]). Meta and close lines are read here.
+    /// A line that is no journal line is returned too: [`parse_request`] names it, and
+    /// [`Reader::last_line`] tells whether it was the last (torn by a kill, forgiven).
+    pub fn next_raw(&mut self) -> Result<Option<(usize, String)>, String> {
+        for line in self.lines.by_ref() {
+            self.line_no += 1;
+            let line = line.map_err(|e| format!("cannot read journal {}: {e}", self.path))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            self.last_line = self.line_no;
+            if line.starts_with(r#"{"type":"request","#) {
+                return Ok(Some((self.line_no, line)));
+            }
+            match serde_json::from_str::<Line>(&line) {
+                Ok(Line::Close { at_ms, quiet_ms }) => {
+                    self.closed_ms = Some(at_ms);
+                    self.quiet_ms = Some(quiet_ms);
+                }
+                Ok(Line::Meta(_)) => {}
+                // A request line of another spelling, or a bad line: the parser decides.
+                _ => return Ok(Some((self.line_no, line))),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The number of the last non-blank line read.
+    pub fn last_line(&self) -> usize {
+        self.last_line
+    }
+
+    /// The error for a bad line `n` that is not the last line.
+    pub fn bad_line(&self, n: usize, e: &str) -> String {
+        format!("{} line {n}: not a brhook journal line: {e}", self.path)
+    }
+}
+
+/// Parses one request line returned by [`Reader::next_raw`].
+pub fn parse_request(line: &str) -> Result<Request, String> {
+    if line.starts_with(r#"{"type":"request","#) {
+        return serde_json::from_str::<Request>(line).map_err(|e| e.to_string());
+    }
+    match serde_json::from_str::<Line>(line) {
+        Ok(Line::Request(r)) => Ok(*r),
+        Ok(_) => Err("not a request line".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// One request line of a journal, parsed; `None` when the line is not one.
 pub fn request_line(line: &str) -> Option<Request> {
-    match serde_json::from_str::<Line>(line) {
-        Ok(Line::Request(r)) => Some(*r),
-        _ => None,
-    }
+    line.starts_with(r#"{"type":"request","#)
+        .then(|| serde_json::from_str::<Request>(line).ok())
+        .flatten()
 }
 
 /// Appends journal lines to a file, flushing each.

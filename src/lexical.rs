@@ -51,47 +51,74 @@ fn sender_escapes(c: u32) -> bool {
     c < 0x80 || c == 0x85 || c == 0x2028 || c == 0x2029
 }
 
-/// Reads a string starting after its opening quote; returns (decoded text, saw a
-/// non-ASCII escape, index after the closing quote).
-fn read_string(b: &[u8], mut i: usize) -> (String, bool, usize) {
-    let mut out = Vec::new();
+/// Reads a string starting after its opening quote; returns (decoded text when `want`
+/// it, saw a non-ASCII escape, index after the closing quote). Only keys are decoded:
+/// a value is skipped over without a copy (this runs on every string of every body).
+fn read_string(b: &[u8], mut i: usize, want: bool) -> (Option<String>, bool, usize) {
+    let start = i;
     let mut escaped = false;
+    let mut plain = true;
     while i < b.len() {
         match b[i] {
-            b'"' => return (String::from_utf8_lossy(&out).into_owned(), escaped, i + 1),
+            b'"' => break,
             b'\\' if i + 1 < b.len() => {
-                let e = b[i + 1];
-                if e == b'u' && i + 6 <= b.len() {
+                plain = false;
+                if b[i + 1] == b'u' && i + 6 <= b.len() {
                     let hex = std::str::from_utf8(&b[i + 2..i + 6]).unwrap_or("0");
-                    let c = u32::from_str_radix(hex, 16).unwrap_or(0);
-                    if !sender_escapes(c) {
+                    if !sender_escapes(u32::from_str_radix(hex, 16).unwrap_or(0)) {
                         escaped = true;
-                    }
-                    // Keys are what pointers need; exact decoding of surrogates is moot.
-                    if let Some(ch) = char::from_u32(c) {
-                        let mut buf = [0; 4];
-                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                     }
                     i += 6;
                 } else {
-                    out.push(match e {
-                        b'n' => b'\n',
-                        b't' => b'\t',
-                        b'r' => b'\r',
-                        b'b' => 8,
-                        b'f' => 12,
-                        other => other,
-                    });
                     i += 2;
                 }
             }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+            _ => i += 1,
         }
     }
-    (String::from_utf8_lossy(&out).into_owned(), escaped, i)
+    let end = i.min(b.len());
+    let text = want.then(|| {
+        if plain {
+            String::from_utf8_lossy(&b[start..end]).into_owned()
+        } else {
+            decode(&b[start..end])
+        }
+    });
+    (text, escaped, end + 1)
+}
+
+/// The text of a string's body with its escapes resolved.
+fn decode(b: &[u8]) -> String {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let e = b[i + 1];
+            if e == b'u' && i + 6 <= b.len() {
+                let hex = std::str::from_utf8(&b[i + 2..i + 6]).unwrap_or("0");
+                // Keys are what pointers need; exact decoding of surrogates is moot.
+                if let Some(ch) = char::from_u32(u32::from_str_radix(hex, 16).unwrap_or(0)) {
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                i += 6;
+            } else {
+                out.push(match e {
+                    b'n' => b'\n',
+                    b't' => b'\t',
+                    b'r' => b'\r',
+                    b'b' => 8,
+                    b'f' => 12,
+                    other => other,
+                });
+                i += 2;
+            }
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Scans `text`, which must already be valid JSON.
@@ -135,10 +162,10 @@ pub fn scan(text: &str) -> Lexical {
                 i += 1;
             }
             b'"' => {
-                let (s, escaped, next) = read_string(b, i + 1);
+                let (s, escaped, next) = read_string(b, i + 1, expect_key);
                 if expect_key {
                     if let Some(Frame::Object { key }) = stack.last_mut() {
-                        *key = Some(s);
+                        *key = s;
                     }
                 }
                 if escaped {

@@ -23,7 +23,7 @@ fn fixed(mutant: Option<Mutant>) -> Demo {
 }
 
 async fn run(d: Demo) -> (Report, Journal) {
-    d.run(|_| {}).await.expect("endpoint starts")
+    d.run(|_, _| {}).await.expect("endpoint starts")
 }
 
 macro_rules! snapshot {

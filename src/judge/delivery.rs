@@ -1,7 +1,7 @@
 //! D1–D6: the attempts of one event at one URL (and F4, which explains an extra
 //! attempt at one URL by a failure at another).
 
-use super::record::Rec;
+use super::record::{hash64, Rec};
 use super::{Cx, Detail};
 use crate::catalog::{Check, Level};
 use crate::report::{Coverage, Finding, Findings, Skip, Source};
@@ -38,10 +38,13 @@ pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
                         "one event per EventId / EventRandomId (receivers de-duplicate by it); here {} different events",
                         classes.len()
                     ))
-                    .detail(Detail::TwoEvents {
-                        a: u64::from(a.seq),
-                        b: u64::from(b.seq),
-                    }),
+                    .detail(
+                        Detail::TwoEvents {
+                            a: u64::from(a.seq),
+                            b: u64::from(b.seq),
+                        },
+                        hash64((a.class, b.class)),
+                    ),
             );
         }
     }
@@ -84,14 +87,15 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
         );
     }
     for a in &attempts[1..] {
-        let changed = |what: &str, detail: Detail| {
+        let changed = |what: &str, detail: Detail, key: u64| {
             cx.at(Finding::new(Check::D3, format!("a retry changed the {what}")), a)
                 .expected(format!("the {what} of attempt 1, unchanged"))
-                .detail(detail)
+                .detail(detail, key)
         };
         let (f, r) = (seq(first), seq(a));
         if a.body != first.body {
-            out.push(changed("body", Detail::BodyDiff { first: f, retry: r }));
+            let key = hash64((first.body, a.body));
+            out.push(changed("body", Detail::BodyDiff { first: f, retry: r }, key));
         }
         if a.content_type != first.content_type {
             let d = Detail::Header {
@@ -99,7 +103,11 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
                 first: f,
                 retry: r,
             };
-            out.push(changed("Content-Type", d));
+            out.push(changed(
+                "Content-Type",
+                d,
+                hash64((1, first.content_type, a.content_type)),
+            ));
         }
         if a.user_agent != first.user_agent {
             let d = Detail::Header {
@@ -107,7 +115,11 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
                 first: f,
                 retry: r,
             };
-            out.push(changed("User-Agent", d));
+            out.push(changed(
+                "User-Agent",
+                d,
+                hash64((2, first.user_agent, a.user_agent)),
+            ));
         }
     }
     // D4 / F4: an attempt after one answered 2xx.

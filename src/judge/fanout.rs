@@ -127,7 +127,11 @@ fn bytes_everywhere(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) 
 /// must already have reached the other URLs. (A sequential sender that happens to
 /// post to the delay URL last escapes; two delay URLs close that gap.)
 fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
-    let first = |rs: &[&Rec]| -> Option<Rec> { rs.iter().min_by(|a, b| a.at.total_cmp(&b.at)).map(|r| **r) };
+    let first = |rs: &[&Rec]| -> Option<Rec> {
+        rs.iter()
+            .min_by(|a, b| a.at.total_cmp(&b.at).then(a.seq.cmp(&b.seq)))
+            .map(|r| **r)
+    };
     for (d, rs) in at {
         let delay = cx.urls[usize::from(*d)].fault.delay_ms;
         if delay == 0 {

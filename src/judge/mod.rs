@@ -17,7 +17,7 @@ mod timeline;
 pub use lookup::{Detail, JournalFile, Lookup, Nowhere};
 
 use crate::body::{self, Kind};
-use crate::catalog::Check;
+use crate::catalog::{Check, Level};
 use crate::journal::{Journal, Meta, Request, UrlSpec};
 use crate::report::{Coverage, Finding, Findings, Report, Skip, Source};
 use record::{Interner, Judged, Key, Rec, Recent};
@@ -66,8 +66,24 @@ pub struct Pushed {
     pub room: Option<String>,
     /// Attempt number of this event at this URL, from 1.
     pub attempt: u32,
-    /// This request's own findings (headers, body, single-event checks).
+    /// This request's own warn and fail findings (headers, body, single-event checks).
     pub findings: Vec<Finding>,
+}
+
+/// A body judged on its own, ready for [`Judge::push_prejudged`]: judging bodies is
+/// most of the work and needs no state, so callers may do it on other threads.
+pub struct Prejudged {
+    hash: u64,
+    judged: Arc<Judged>,
+}
+
+impl Prejudged {
+    pub fn of(body: &[u8]) -> Prejudged {
+        Prejudged {
+            hash: record::hash64(body),
+            judged: Arc::new(Judged::of(body)),
+        }
+    }
 }
 
 /// The incremental judge.
@@ -75,7 +91,7 @@ pub struct Judge {
     opts: Options,
     meta: Meta,
     names: HashMap<String, u16>,
-    recs: Vec<Rec>,
+    recs: Store,
     ids: Interner,
     cache: Recent<u64, Arc<Judged>>,
     attempts: Recent<(u16, Key), u32>,
@@ -91,6 +107,8 @@ struct Stats {
     known: u64,
     v1: u64,
     paths: u64,
+    /// Requests with a body that was read (each has a record).
+    bodies: u64,
     /// URL indexes that received anything, v2 events, v1 records.
     reached: Vec<bool>,
 }
@@ -108,7 +126,7 @@ impl Judge {
             opts: opts.clone(),
             meta: meta.clone(),
             names,
-            recs: Vec::new(),
+            recs: Store::Memory(Vec::new()),
             ids: Interner::default(),
             cache: Recent::new(BODY_CACHE),
             attempts: Recent::new(ATTEMPT_CACHE),
@@ -119,8 +137,40 @@ impl Judge {
         }
     }
 
+    /// Keeps the per-request records in a file under `dir` instead of memory (read back
+    /// at finish), so a judge that runs as long as a capture holds memory flat.
+    pub fn spill_to(mut self, dir: &std::path::Path) -> std::io::Result<Judge> {
+        let path = dir.join(format!(
+            "brhook-judge-{}-{}.bin",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let file = std::fs::File::create(&path)?;
+        let old = std::mem::replace(
+            &mut self.recs,
+            Store::Spill {
+                out: std::io::BufWriter::with_capacity(1 << 16, file),
+                path: TempFile(path),
+                buf: Vec::with_capacity(record::REC_BYTES),
+            },
+        );
+        for r in old.into_vec() {
+            self.recs.push(r);
+        }
+        Ok(self)
+    }
+
     /// Judges one request. Requests may come in any order.
     pub fn push(&mut self, r: &Request) -> Pushed {
+        self.take(r, None)
+    }
+
+    /// As [`push`](Self::push), with its body already judged (on another thread).
+    pub fn push_prejudged(&mut self, r: &Request, body: Prejudged) -> Pushed {
+        self.take(r, Some(body))
+    }
+
+    fn take(&mut self, r: &Request, pre: Option<Prejudged>) -> Pushed {
         self.stats.requests += 1;
         let stray = Pushed {
             url: None,
@@ -164,13 +214,18 @@ impl Judge {
                 ..stray
             };
         }
-        let hash = record::hash64(&r.body);
-        let j = match self.cache.get(&hash) {
-            Some(j) => j,
+        let (hash, j) = match pre {
+            Some(p) => (p.hash, p.judged),
             None => {
-                let j = Arc::new(Judged::of(&r.body));
-                self.cache.insert(hash, j.clone());
-                j
+                let hash = record::hash64(&r.body);
+                match self.cache.get(&hash) {
+                    Some(j) => (hash, j),
+                    None => {
+                        let j = Arc::new(Judged::of(&r.body));
+                        self.cache.insert(hash, j.clone());
+                        (hash, j)
+                    }
+                }
             }
         };
         let named = !r.body.is_empty();
@@ -188,7 +243,9 @@ impl Judge {
                 .cloned()
                 .map(|f| f.url(&name).source(src.clone())),
         );
-        self.findings.extend(mine.iter().cloned());
+        // The live line shows what is loud; every finding goes to the groups.
+        let loud: Vec<Finding> = mine.iter().filter(|f| f.level >= Level::Warn).cloned().collect();
+        self.findings.extend(mine);
         match j.kind {
             Kind::V2 => {
                 self.stats.v2 += 1;
@@ -201,6 +258,7 @@ impl Judge {
         let id = self.ids.key(&j.id);
         let session = j.session.as_deref().map_or(Key::default(), |s| self.ids.key(s));
         let h32 = |s: Option<&str>| record::hash64(s) as u32;
+        self.stats.bodies += 1;
         self.recs.push(Rec {
             id,
             session,
@@ -208,13 +266,14 @@ impl Judge {
             file: j.file,
             v1_pair: j.v1_pair,
             at: r.at_ms,
-            held: (r.response.at_ms - r.at_ms) as f32,
+            answered: r.response.at_ms,
             seq: r.seq as u32,
             body: hash as u32,
             content_type: h32(r.header("content-type")),
             user_agent: h32(r.header("user-agent")),
             room: j.room,
             path: j.path,
+            opened: j.opened,
             url,
             status: r.response.status.unwrap_or(0),
             kind: j.kind,
@@ -229,7 +288,7 @@ impl Judge {
             event_type: j.event_type.clone(),
             room: j.room_text.clone(),
             attempt: n,
-            findings: mine,
+            findings: loud,
         }
     }
 
@@ -244,19 +303,20 @@ impl Judge {
         let mut cov = Coverage::default();
         let s = &self.stats;
         let requests = s.requests - s.stray;
-        let bodies = self.recs.len() as u64;
+        let bodies = s.bodies;
         crate::validate::body_coverage(&mut cov, bodies, s.v2, s.known, s.v1);
         let (t_checks, skip) = ([Check::T1, Check::T2, Check::T3, Check::T5], Skip::NoRequest);
         cov.family(&t_checks, requests > 0, skip);
         // One order serves every family: an event's records together, each delivery
         // (class, URL) together inside it, attempts by arrival.
-        self.recs.sort_unstable_by(|a, b| {
+        let mut recs = std::mem::replace(&mut self.recs, Store::Memory(Vec::new())).into_vec();
+        recs.sort_unstable_by(|a, b| {
             (a.id, a.class, a.url, a.at, a.seq)
                 .partial_cmp(&(b.id, b.class, b.url, b.at, b.seq))
                 .expect("times are finite")
         });
         let cx = Cx {
-            recs: &self.recs,
+            recs: &recs,
             ids: &self.ids,
             urls: &self.meta.urls,
             opts: &self.opts,
@@ -267,10 +327,7 @@ impl Judge {
         delivery::judge(&cx, &mut out, &mut cov);
         fanout::judge(&cx, &self.stats.reached, &mut out, &mut cov);
         stream::judge(&cx, &mut out, &mut cov);
-        let events = self
-            .recs
-            .chunk_by(|a, b| (a.id, a.class) == (b.id, b.class))
-            .count();
+        let events = recs.chunk_by(|a, b| (a.id, a.class) == (b.id, b.class)).count();
         let urls = self.stats.reached.iter().filter(|r| **r).count();
         let mut subject = format!(
             "{requests} request{} carrying {events} event{} to {urls} URL{}",
@@ -297,6 +354,71 @@ impl Judge {
     }
 }
 
+/// Where the per-request records are kept until finish.
+enum Store {
+    Memory(Vec<Rec>),
+    Spill {
+        out: std::io::BufWriter<std::fs::File>,
+        path: TempFile,
+        buf: Vec<u8>,
+    },
+}
+
+/// A file removed when dropped: the spill file goes whether the judge finishes or not.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+impl Store {
+    fn push(&mut self, r: Rec) {
+        match self {
+            Store::Memory(v) => v.push(r),
+            Store::Spill { out, buf, path } => {
+                use std::io::Write;
+                buf.clear();
+                r.write(buf);
+                if let Err(e) = out.write_all(buf) {
+                    // Judging cannot go on without its records: say so once, keep capturing.
+                    eprintln!(
+                        "brhook: cannot write the judge's records to {}: {e}",
+                        path.0.display()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every record, in memory (a spill file is read back and removed).
+    fn into_vec(self) -> Vec<Rec> {
+        match self {
+            Store::Memory(v) => v,
+            Store::Spill { out, path, .. } => {
+                use std::io::Read;
+                let mut recs = Vec::new();
+                let file = out.into_inner().ok().and_then(|f| {
+                    drop(f);
+                    std::fs::File::open(&path.0).ok()
+                });
+                if let Some(f) = file {
+                    let len = f.metadata().map_or(0, |m| m.len() as usize);
+                    recs.reserve_exact(len / record::REC_BYTES);
+                    let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+                    let mut b = [0u8; record::REC_BYTES];
+                    while r.read_exact(&mut b).is_ok() {
+                        recs.extend(Rec::read(&b));
+                    }
+                }
+                drop(path);
+                recs
+            }
+        }
+    }
+}
+
 /// What the family judges read at finish.
 pub(crate) struct Cx<'a> {
     /// Sorted by event, content class, URL, arrival.
@@ -315,6 +437,9 @@ impl Cx<'_> {
     }
     pub fn event(&self, r: &Rec) -> String {
         self.ids.text(r.id)
+    }
+    pub fn session(&self, k: Key) -> String {
+        self.ids.text(k)
     }
     /// A finding about one request: its event, URL and source.
     pub fn at(&self, f: Finding, r: &Rec) -> Finding {

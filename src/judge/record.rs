@@ -5,7 +5,7 @@
 use crate::body::{self, Body, Kind};
 use crate::report::Finding;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -103,27 +103,35 @@ fn guid(s: &str) -> Option<Key> {
     if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
         return None;
     }
-    let hex: String = s.chars().filter(|c| *c != '-').collect();
-    if hex.len() != 32 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return None;
+    // Read in place: this runs for every request's id.
+    let (mut bits, mut lower, mut upper) = (0u128, false, false);
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => {
+                lower = true;
+                c - b'a' + 10
+            }
+            b'A'..=b'F' => {
+                upper = true;
+                c - b'A' + 10
+            }
+            _ => return None,
+        };
+        bits = (bits << 4) | u128::from(d);
     }
-    let lower = !hex.bytes().any(|c| c.is_ascii_uppercase());
-    let upper = !hex.bytes().any(|c| c.is_ascii_lowercase());
     let form = match (lower, upper) {
-        (true, _) => Form::LowerGuid,
+        (true, true) => return None,
         (false, true) => Form::UpperGuid,
-        _ => return None,
+        _ => Form::LowerGuid,
     };
     Some(Key {
-        bits: split(u128::from_str_radix(&hex, 16).ok()?),
+        bits: split(bits),
         form,
     })
-}
-
-impl Key {
-    pub fn is_some(self) -> bool {
-        self.form != Form::None
-    }
 }
 
 /// The known v2 types by index; `UNKNOWN` for another type, `NONE` for no type.
@@ -160,8 +168,9 @@ pub(crate) struct Rec {
     /// What a v1 record shares with its FileClosed (C6).
     pub v1_pair: u64,
     pub at: f64,
-    /// Answer time minus arrival time, in milliseconds.
-    pub held: f32,
+    /// When the answer was released (milliseconds since capture start, as `at`: the
+    /// checks compare the two exactly).
+    pub answered: f64,
     pub seq: u32,
     /// Hashes of the body bytes, and of the Content-Type and User-Agent values.
     pub body: u32,
@@ -171,6 +180,8 @@ pub(crate) struct Rec {
     pub room: u32,
     /// Hash of RelativePath (C6 shows the FileClosed of the same path).
     pub path: u32,
+    /// Hash of FileOpenTime as written (C3 shows it).
+    pub opened: u32,
     pub url: u16,
     /// Answer status, 0 for a reset.
     pub status: u16,
@@ -180,9 +191,113 @@ pub(crate) struct Rec {
     pub len: u32,
 }
 
+/// A record's size on disk (a spilled judge writes them to a file).
+pub(crate) const REC_BYTES: usize = 2 * 17 + 5 * 8 + 8 * 4 + 2 * 2 + 2;
+
+impl Key {
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bits[0].to_le_bytes());
+        out.extend_from_slice(&self.bits[1].to_le_bytes());
+        out.push(self.form as u8);
+    }
+    fn read(b: &[u8]) -> Key {
+        let form = match b[16] {
+            1 => Form::LowerGuid,
+            2 => Form::UpperGuid,
+            3 => Form::BodyHash,
+            4 => Form::Interned,
+            _ => Form::None,
+        };
+        Key {
+            bits: [u64_at(b, 0), u64_at(b, 8)],
+            form,
+        }
+    }
+}
+
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
+}
+
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
+}
+
+fn u16_at(b: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes(b[i..i + 2].try_into().expect("2 bytes"))
+}
+
 impl Rec {
+    /// Appends the record's [`REC_BYTES`] bytes.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        self.id.write(out);
+        self.session.write(out);
+        for x in [
+            self.class,
+            self.file,
+            self.v1_pair,
+            self.at.to_bits(),
+            self.answered.to_bits(),
+        ] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        for x in [
+            self.seq,
+            self.body,
+            self.content_type,
+            self.user_agent,
+            self.room,
+            self.path,
+            self.opened,
+            self.len,
+        ] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.extend_from_slice(&self.url.to_le_bytes());
+        out.extend_from_slice(&self.status.to_le_bytes());
+        out.push(match self.kind {
+            Kind::V2 => 0,
+            Kind::V1 => 1,
+            Kind::Other => 2,
+        });
+        out.push(self.ty);
+    }
+
+    /// A record from [`REC_BYTES`] bytes written by [`Rec::write`].
+    pub fn read(b: &[u8]) -> Option<Rec> {
+        if b.len() < REC_BYTES {
+            return None;
+        }
+        let w = |k: usize| u32_at(b, 74 + 4 * k);
+        Some(Rec {
+            id: Key::read(&b[0..17]),
+            session: Key::read(&b[17..34]),
+            class: u64_at(b, 34),
+            file: u64_at(b, 42),
+            v1_pair: u64_at(b, 50),
+            at: f64::from_bits(u64_at(b, 58)),
+            answered: f64::from_bits(u64_at(b, 66)),
+            seq: w(0),
+            body: w(1),
+            content_type: w(2),
+            user_agent: w(3),
+            room: w(4),
+            path: w(5),
+            opened: w(6),
+            len: w(7),
+            url: u16_at(b, 106),
+            status: u16_at(b, 108),
+            kind: match b[110] {
+                0 => Kind::V2,
+                1 => Kind::V1,
+                _ => Kind::Other,
+            },
+            ty: b[111],
+        })
+    }
+
     pub fn answered(&self) -> f64 {
-        self.at + f64::from(self.held)
+        self.answered
     }
     pub fn succeeded(&self) -> bool {
         (200..300).contains(&self.status)
@@ -214,6 +329,7 @@ pub(crate) struct Judged {
     pub v1_pair: u64,
     pub room: u32,
     pub path: u32,
+    pub opened: u32,
     /// Has a RelativePath string (C7 ran).
     pub has_path: bool,
 }
@@ -241,7 +357,7 @@ impl Judged {
     pub fn of(bytes: &[u8]) -> Judged {
         let b = body::judge(bytes);
         let mut findings = b.findings.clone();
-        let (mut session, mut file, mut v1_pair, mut room, mut path) = (None, 0, 0, 0, 0);
+        let (mut session, mut file, mut v1_pair, mut room, mut path, mut opened) = (None, 0, 0, 0, 0, 0);
         let mut has_path = false;
         let mut room_text = None;
         if let Some(v) = &b.value {
@@ -259,6 +375,7 @@ impl Judged {
             room = hash64(format!("{} {}", shown(get("RoomId")), shown(get("ShortId")))) as u32;
             room_text = get("RoomId").map(Value::to_string);
             path = hash64(loose(get("RelativePath"))) as u32;
+            opened = hash64(str_of("FileOpenTime")) as u32;
             has_path = str_of("RelativePath").is_some();
             let ty = b.event_type.as_deref();
             if matches!(ty, Some("FileOpening" | "FileClosed")) {
@@ -295,34 +412,58 @@ impl Judged {
             v1_pair,
             room,
             path,
+            opened,
             has_path,
         }
     }
 }
 
 /// Content identity: for a v2 event its EventType and EventData, for a v1 record the
-/// record, canonicalised (keys sorted); for anything else the bytes.
+/// record, key order ignored; for anything else the bytes. Hashed as it is walked: no
+/// canonical text is built.
 fn class_of(b: &Body, bytes: &[u8]) -> u64 {
-    let v = match (&b.kind, &b.value) {
-        (Kind::V2, Some(v)) => serde_json::json!([v.get("EventType"), v.get("EventData")]),
-        (Kind::V1, Some(v)) => v.clone(),
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match (&b.kind, &b.value) {
+        (Kind::V2, Some(v)) => {
+            canonical(v.get("EventType").unwrap_or(&Value::Null), &mut h);
+            canonical(v.get("EventData").unwrap_or(&Value::Null), &mut h);
+        }
+        (Kind::V1, Some(v)) => canonical(v, &mut h),
         _ => return hash64(bytes),
-    };
-    hash64(canonical(&v))
+    }
+    h.finish()
 }
 
-fn canonical(v: &Value) -> String {
+fn canonical(v: &Value, h: &mut impl Hasher) {
     match v {
         Value::Object(m) => {
-            let sorted: BTreeMap<_, _> = m.iter().collect();
-            let parts: Vec<_> = sorted
-                .into_iter()
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
-                .collect();
-            format!("{{{}}}", parts.join(","))
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_unstable();
+            h.write_u8(b'{');
+            h.write_usize(keys.len());
+            for k in keys {
+                k.hash(h);
+                canonical(&m[k.as_str()], h);
+            }
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
+        Value::Array(a) => {
+            h.write_u8(b'[');
+            h.write_usize(a.len());
+            for x in a {
+                canonical(x, h);
+            }
+        }
+        Value::String(s) => {
+            h.write_u8(b's');
+            s.hash(h);
+        }
+        // Numbers by their JSON text: 1 and 1.0 are different bodies.
+        Value::Number(n) => {
+            h.write_u8(b'n');
+            n.to_string().hash(h);
+        }
+        Value::Bool(b) => h.write_u8(if *b { b't' } else { b'f' }),
+        Value::Null => h.write_u8(b'0'),
     }
 }
 
@@ -355,5 +496,58 @@ impl<K: Hash + Eq + Clone, V: Clone> Recent<K, V> {
             self.old = std::mem::take(&mut self.new);
         }
         self.new.insert(k, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_give_back_their_text_and_records_stay_small() {
+        let mut i = Interner::default();
+        for s in [
+            "98f85267-e08c-4f15-ad9a-1fc463d42b0b",
+            "98F85267-E08C-4F15-AD9A-1FC463D42B0B",
+            "body:00ff00ff00ff00ff",
+            "3f1c",
+            "98f85267-E08C-4f15-ad9a-1fc463d42b0b",
+        ] {
+            let k = i.key(s);
+            assert_eq!(i.text(k), s);
+        }
+        assert_eq!(i.strings.len(), 2, "only the odd ones are interned");
+        // A record per request is what the judge keeps: it must stay about 100 bytes.
+        assert!(
+            std::mem::size_of::<Rec>() <= 128,
+            "{}",
+            std::mem::size_of::<Rec>()
+        );
+        let r = Rec {
+            id: i.key("98f85267-e08c-4f15-ad9a-1fc463d42b0b"),
+            session: i.key("3f1c"),
+            class: 1,
+            file: 2,
+            v1_pair: 3,
+            at: 4.5,
+            answered: 6.25,
+            seq: 7,
+            body: 8,
+            content_type: 9,
+            user_agent: 10,
+            room: 11,
+            path: 12,
+            opened: 17,
+            url: 13,
+            status: 14,
+            kind: Kind::V1,
+            ty: 15,
+            len: 16,
+        };
+        let mut buf = Vec::new();
+        r.write(&mut buf);
+        assert_eq!(buf.len(), REC_BYTES);
+        let back = Rec::read(&buf[..]).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{r:?}"));
     }
 }

@@ -106,9 +106,10 @@ pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
     // The capture's first event (by arrival): a session it belongs to began before.
     let first_session = v2
         .iter()
-        .min_by(|a, b| (a.at, a.seq).partial_cmp(&(b.at, b.seq)).expect("finite"))
+        // Ties in arrival time go to the smaller event id, whatever the push order.
+        .min_by(|a, b| a.at.total_cmp(&b.at).then_with(|| cx.event(a).cmp(&cx.event(b))))
         .map(|r| r.session)
-        .filter(|s| s.is_some());
+        .filter(|s| *s != Key::default());
     let of = |name: &'static str| v2.iter().copied().filter(move |r| record::is(r.ty, name));
     sessions(cx, &v2, first_session, out, cov);
     files(cx, &v2, first_session, out, cov);
@@ -129,7 +130,11 @@ fn seq(r: &Rec) -> u64 {
 
 /// C1, C2, C5.
 fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, cov: &mut Coverage) {
-    let mut by: Vec<&Rec> = v2.iter().copied().filter(|r| r.session.is_some()).collect();
+    let mut by: Vec<&Rec> = v2
+        .iter()
+        .copied()
+        .filter(|r| r.session != Key::default())
+        .collect();
     cov.family(
         &[Check::C1, Check::C2, Check::C5],
         !by.is_empty(),
@@ -142,7 +147,7 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
     });
     for evs in by.chunk_by(|a, b| a.session == b.session) {
         let sid = evs[0].session;
-        let session = Source::Session(cx.ids.text(sid));
+        let session = Source::Session(cx.session(sid));
         let head = evs[0];
         for ty in ["SessionStarted", "SessionEnded"] {
             let ids: BTreeSet<Key> = evs
@@ -208,7 +213,10 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
                 )
                 .source(session)
                 .expected("one room per SessionId")
-                .detail(Detail::Rooms(rooms.iter().take(3).map(|r| seq(r)).collect())),
+                .detail(
+                    Detail::Rooms(rooms.iter().take(3).map(|r| seq(r)).collect()),
+                    record::hash64(rooms.iter().take(3).map(|r| r.room).collect::<Vec<_>>()),
+                ),
             );
         }
     }
@@ -233,7 +241,7 @@ fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, c
     );
     let started: HashSet<Key> = v2
         .iter()
-        .filter(|r| record::is(r.ty, "SessionStarted") && r.session.is_some())
+        .filter(|r| record::is(r.ty, "SessionStarted") && r.session != Key::default())
         .map(|r| r.session)
         .collect();
     // Keys looked up, not compared pairwise: judging stays linear.
@@ -244,7 +252,8 @@ fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, c
             continue;
         }
         // A file opened before a mid-session capture began is no fault of the sender.
-        let mid = c.session.is_some() && !started.contains(&c.session) && first_session == Some(c.session);
+        let mid =
+            c.session != Key::default() && !started.contains(&c.session) && first_session == Some(c.session);
         let f = if mid {
             Finding::at(
                 Check::C3,
@@ -260,7 +269,7 @@ fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, c
         };
         out.push(
             f.expected("a FileOpening with the same SessionId, RelativePath and FileOpenTime")
-                .detail(Detail::FileOf(seq(c))),
+                .detail(Detail::FileOf(seq(c)), record::hash64((c.path, c.opened))),
         );
     }
     for o in opened {
@@ -268,7 +277,7 @@ fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, c
             out.push(
                 Finding::at(Check::C3, Level::Info, "FileOpening never closed by capture end")
                     .event(cx.event(o))
-                    .detail(Detail::PathOf(seq(o))),
+                    .detail(Detail::PathOf(seq(o)), u64::from(o.path)),
             );
         }
     }
@@ -295,10 +304,13 @@ fn v1_pairs(cx: &Cx, closed: &[&Rec], v1: &[&Rec], out: &mut Findings, cov: &mut
                     .expected(
                         "a FileClosed with the same RelativePath, FileSize, RoomId, Name, Title and times",
                     )
-                    .detail(Detail::V1Record {
-                        record: seq(r),
-                        near: by_path.get(&r.path).map(|c| seq(c)),
-                    }),
+                    .detail(
+                        Detail::V1Record {
+                            record: seq(r),
+                            near: by_path.get(&r.path).map(|c| seq(c)),
+                        },
+                        record::hash64((r.class, by_path.get(&r.path).map(|c| c.class))),
+                    ),
             );
         }
     }
@@ -308,7 +320,7 @@ fn v1_pairs(cx: &Cx, closed: &[&Rec], v1: &[&Rec], out: &mut Findings, cov: &mut
                 Finding::at(Check::C6, Level::Warn, "FileClosed has no v1 record")
                     .event(cx.event(c))
                     .expected("one v1 record per closed file")
-                    .detail(Detail::PathOf(seq(c))),
+                    .detail(Detail::PathOf(seq(c)), u64::from(c.path)),
             );
         }
     }

@@ -13,49 +13,56 @@ pub(super) fn build(
     quiet_ms: Option<f64>,
     requests: u64,
 ) -> Timeline {
-    // Deliveries are runs of one (event, URL) in the sorted records; several content
-    // classes under one id at one URL are one row, as the old timeline drew them.
-    let rows: Vec<&[Rec]> = cx.recs.chunk_by(|a, b| (a.id, a.url) == (b.id, b.url)).collect();
-    let total_rows = rows.len();
+    // A row is one (event, URL): an event's records are together in the sorted records
+    // (its content classes, then URLs, inside). Rows are counted first, then only every
+    // `stride`-th is built: memory holds the rows drawn, not one per delivery.
+    let events = || cx.recs.chunk_by(|a, b| a.id == b.id);
+    let urls_of = |ev: &[Rec]| {
+        let mut urls: Vec<u16> = ev.iter().map(|r| r.url).collect();
+        urls.sort_unstable();
+        urls.dedup();
+        urls
+    };
+    let total_rows: usize = events().map(|ev| urls_of(ev).len()).sum();
     let stride = total_rows.div_ceil(MAX_ROWS).max(1);
     let mut kept: Vec<(f64, usize, Row)> = Vec::new();
-    let mut event_first = std::collections::HashMap::new();
-    for rs in &rows {
-        let t = rs.iter().map(|r| r.at).fold(f64::MAX, f64::min);
-        let e = event_first.entry(rs[0].id).or_insert(t);
-        *e = e.min(t);
-    }
-    for (i, rs) in rows.iter().enumerate() {
-        if i % stride != 0 {
-            continue;
+    let mut i = 0;
+    for ev in events() {
+        let first = ev.iter().map(|r| r.at).fold(f64::MAX, f64::min);
+        for url in urls_of(ev) {
+            i += 1;
+            if (i - 1) % stride != 0 {
+                continue;
+            }
+            let rs: Vec<&Rec> = ev.iter().filter(|r| r.url == url).collect();
+            let mut marks: Vec<Mark> = rs
+                .iter()
+                .map(|r| Mark {
+                    seq: u64::from(r.seq),
+                    at_ms: r.at,
+                    answered_ms: r.answered().max(r.at),
+                    status: r.status(),
+                })
+                .collect();
+            marks.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+            let id = cx.event(rs[0]);
+            let kind = match (rs[0].kind, record::type_name(rs[0].ty)) {
+                (Kind::V1, _) => "v1 record".to_string(),
+                (_, Some(t)) => t.to_string(),
+                _ => "?".to_string(),
+            };
+            let short: String = id.trim_start_matches("body:").chars().take(8).collect();
+            kept.push((
+                first,
+                usize::from(url),
+                Row {
+                    label: format!("{kind} {short}"),
+                    event: id,
+                    url: cx.url(url).to_string(),
+                    attempts: marks,
+                },
+            ));
         }
-        let mut marks: Vec<Mark> = rs
-            .iter()
-            .map(|r| Mark {
-                seq: u64::from(r.seq),
-                at_ms: r.at,
-                answered_ms: r.answered().max(r.at),
-                status: r.status(),
-            })
-            .collect();
-        marks.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-        let id = cx.event(&rs[0]);
-        let kind = match (rs[0].kind, record::type_name(rs[0].ty)) {
-            (Kind::V1, _) => "v1 record".to_string(),
-            (_, Some(t)) => t.to_string(),
-            _ => "?".to_string(),
-        };
-        let short: String = id.trim_start_matches("body:").chars().take(8).collect();
-        kept.push((
-            event_first[&rs[0].id],
-            usize::from(rs[0].url),
-            Row {
-                label: format!("{kind} {short}"),
-                event: id,
-                url: cx.url(rs[0].url).to_string(),
-                attempts: marks,
-            },
-        ));
     }
     kept.sort_by(|a, b| {
         (a.0, &a.2.event, a.1)

@@ -13,6 +13,29 @@ pub mod timeline;
 use crate::catalog::{Check, Level, CHECKS};
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Identities remembered per half of [`RecentSet`].
+const RECENT: usize = 1 << 16;
+
+/// A set that forgets its older half when full.
+#[derive(Debug, Clone, Default)]
+struct RecentSet {
+    new: HashSet<u64>,
+    old: HashSet<u64>,
+}
+
+impl RecentSet {
+    /// True when `x` was not in the set.
+    fn insert(&mut self, x: u64) -> bool {
+        if self.new.contains(&x) || self.old.contains(&x) {
+            return false;
+        }
+        if self.new.len() >= RECENT {
+            self.old = std::mem::take(&mut self.new);
+        }
+        self.new.insert(x)
+    }
+}
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -89,6 +112,9 @@ pub struct Finding {
     pub count: u64,
     /// What the judge reads back from the journal once this is an example.
     pub(crate) detail: Option<crate::judge::Detail>,
+    /// Stands for the text `detail` will fill in, so that findings that differ only
+    /// there stay apart while the text is not at hand.
+    pub(crate) detail_key: u64,
 }
 
 impl Serialize for Finding {
@@ -141,6 +167,7 @@ impl Finding {
             measured: false,
             count: 1,
             detail: None,
+            detail_key: 0,
         }
     }
 
@@ -177,8 +204,11 @@ impl Finding {
         self
     }
 
-    pub(crate) fn detail(mut self, d: crate::judge::Detail) -> Self {
+    /// Text to read back from the journal if this becomes an example; `key` hashes what
+    /// that text depends on.
+    pub(crate) fn detail(mut self, d: crate::judge::Detail, key: u64) -> Self {
         self.detail = Some(d);
+        self.detail_key = key;
         self
     }
 
@@ -215,7 +245,7 @@ impl Finding {
     fn identity(&self) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (self.check, self.level, &self.message, &self.pointer, &self.event).hash(&mut h);
-        (&self.expected, &self.found).hash(&mut h);
+        (&self.expected, &self.found, self.detail_key).hash(&mut h);
         h.finish()
     }
 
@@ -267,14 +297,18 @@ impl Group {
     }
 }
 
-/// Collects findings into groups as they come: memory holds one identity per distinct
-/// finding (to count each once) and at most `examples` findings per group.
+/// Collects findings into groups as they come: memory holds the identities of recent
+/// findings (to count each once) and at most `examples` findings per group.
 #[derive(Debug, Clone)]
 pub struct Findings {
     examples: usize,
     groups: Vec<Group>,
-    index: HashMap<(Check, Level, String, Option<String>), usize>,
-    seen: HashSet<u64>,
+    /// Group by the hash of its check, level, message and pointer.
+    index: HashMap<u64, usize>,
+    /// Identities of recent findings. Repeats of one finding (a retry, a fan-out copy,
+    /// one delivery judged at several URLs) come close together, so a bounded window
+    /// counts each once while memory stays flat, however long the capture.
+    seen: RecentSet,
     /// Identity of each kept example, parallel to `groups[i].examples`.
     ids: Vec<Vec<u64>>,
 }
@@ -297,14 +331,16 @@ impl Findings {
             examples: examples.max(1),
             groups: Vec::new(),
             index: HashMap::new(),
-            seen: HashSet::new(),
+            seen: RecentSet::default(),
             ids: Vec::new(),
         }
     }
 
     pub fn push(&mut self, f: Finding) {
         let id = f.identity();
-        let key = (f.check, f.level, f.message.clone(), f.pointer.clone());
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (f.check, f.level, &f.message, &f.pointer).hash(&mut h);
+        let key = h.finish();
         let g = match self.index.get(&key) {
             Some(&g) => g,
             None => {
