@@ -3,8 +3,9 @@
 
 use crate::body;
 use crate::fault::{Answer, Fault};
+use crate::journal::Reader;
 use crate::journal::{Journal, Request, Response, UrlSpec, Writer};
-use crate::judge::{self, JournalFile, Judge, Options, Prejudged, Pushed};
+use crate::judge::{self, Options, Pushed, Sink};
 use crate::report::Report;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -14,7 +15,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -36,16 +37,6 @@ pub struct Builder {
     options: Options,
     sink: Option<Sink>,
 }
-
-/// Sees each request with what the judge made of it, in the order answers are released
-/// (the live lines of `listen` and `demo`). Runs on the judge's thread.
-pub type Sink = Box<dyn FnMut(&Request, &Pushed) + Send>;
-
-/// The judge's intake: each request, with its body judged when it has one.
-type ToJudge = std::sync::mpsc::SyncSender<(Request, Option<Prejudged>)>;
-
-/// Requests waiting for the judge; a sender faster than the judge waits for it here.
-const JUDGE_QUEUE: usize = 4096;
 
 impl Builder {
     /// Adds a URL `/NAME` answering by `fault` (see [`Fault`]'s grammar).
@@ -112,34 +103,32 @@ impl Builder {
         let listener = TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
         let journal = Journal::new(self.urls.clone(), self.prefix.clone());
-        let writer = match &self.journal {
-            Some(p) => Some(Writer::create(p, &journal.meta).map_err(std::io::Error::other)?),
-            None => None,
-        };
+        // The journal is always a file: the one asked for, or a temporary one.
+        let temp = self.journal.is_none().then(|| {
+            TempJournal(std::env::temp_dir().join(format!(
+                "brhook-endpoint-{}-{}.jsonl",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            )))
+        });
+        let journal_path = self
+            .journal
+            .clone()
+            .or_else(|| temp.as_ref().map(|t| t.0.clone()))
+            .expect("a journal path");
+        let writer = Some(Writer::create(&journal_path, &journal.meta).map_err(std::io::Error::other)?);
         let close_connections = self.urls.iter().any(|u| u.fault.reset.is_some_and(|n| n > 0));
-        // The judge takes requests on its own thread, as their answers are released.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(Request, Option<Prejudged>)>(JUDGE_QUEUE);
-        let mut judge = Judge::new(&journal.meta, &self.options);
-        if self.journal.is_some() && !self.keep_in_memory {
-            // The journal on disk is the record: the judge's records go to disk too, so
-            // the endpoint's memory stays flat however long the capture runs.
-            judge = judge.spill_to(&std::env::temp_dir())?;
-        }
-        let mut sink = self.sink;
+        // The judge follows the journal on disk from its own thread, at low priority: a
+        // capture under load keeps the CPU, and the journal holds what is not judged
+        // yet; once the load stops the judge catches up. Memory stays flat either way.
+        let closed = Arc::new(AtomicBool::new(false));
+        let reader = Reader::open(&journal_path)
+            .map_err(std::io::Error::other)?
+            .follow(closed.clone());
+        let (options, sink) = (self.options.clone(), self.sink);
         let judging = std::thread::Builder::new()
             .name("brhook-judge".into())
-            .spawn(move || {
-                for (r, body) in rx {
-                    let pushed = match body {
-                        Some(b) => judge.push_prejudged(&r, b),
-                        None => judge.push(&r),
-                    };
-                    if let Some(s) = sink.as_mut() {
-                        s(&r, &pushed);
-                    }
-                }
-                judge
-            })?;
+            .spawn(move || judge::judge_journal(reader, &options, sink, true).map(|(report, _)| report))?;
         let state = Arc::new(State {
             start: Instant::now(),
             journal: Mutex::new(journal),
@@ -155,7 +144,6 @@ impl Builder {
             prefix: self.prefix,
             max_body: self.max_body,
             close_connections,
-            judge: Mutex::new(Some(tx)),
         });
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -168,6 +156,8 @@ impl Builder {
             state,
             accept,
             journal_path: self.journal,
+            _temp: temp,
+            judge_closed: closed,
             judging: Mutex::new(Some(judging)),
             closed: Mutex::new(None),
             options: self.options,
@@ -195,8 +185,6 @@ struct State {
     /// closed without an answer, which would add an attempt the sender never made.
     /// On fresh connections a reset reaches the sender as the failure it is.
     close_connections: bool,
-    /// To the judge's thread; `None` once the capture closed.
-    judge: Mutex<Option<ToJudge>>,
 }
 
 impl State {
@@ -227,13 +215,6 @@ impl State {
             self.journal.lock().expect("lock").requests.push(r.clone());
         }
         self.seen.fetch_add(1, Ordering::SeqCst);
-        // The body is judged here, on the connection's task, so that bodies are judged
-        // on every core; the judge's thread keeps only the bookkeeping.
-        let body = (r.url.is_some() && r.body_error.is_none()).then(|| Prejudged::of(&r.body));
-        if let Some(tx) = self.judge.lock().expect("lock").as_ref() {
-            // Blocks while the judge is a full queue behind: memory stays bounded.
-            let _ = tx.send((r, body));
-        }
         self.touch();
     }
 }
@@ -244,7 +225,11 @@ pub struct Endpoint {
     state: Arc<State>,
     accept: tokio::task::JoinHandle<()>,
     journal_path: Option<PathBuf>,
-    judging: Mutex<Option<std::thread::JoinHandle<Judge>>>,
+    /// The journal file when none was asked for (removed on drop).
+    _temp: Option<TempJournal>,
+    /// Set once the close line is written: the judge reads to it and ends.
+    judge_closed: Arc<AtomicBool>,
+    judging: Mutex<Option<std::thread::JoinHandle<Result<Report, String>>>>,
     /// When the capture closed and its quiet window, once it has.
     closed: Mutex<Option<(f64, f64)>>,
     options: Options,
@@ -373,6 +358,8 @@ impl Endpoint {
             }
         }
         *self.closed.lock().expect("lock") = Some((closed, quiet_ms));
+        // After the close line: the judge reads up to it, then ends.
+        self.judge_closed.store(true, Ordering::SeqCst);
     }
 
     /// The closed capture: in memory, or read back from the journal file.
@@ -392,32 +379,42 @@ impl Endpoint {
         j
     }
 
-    /// Ends the judge's intake and takes its report.
+    /// Waits for the judge to read the journal to its close line and takes its report.
     async fn judgement(&self) -> Report {
-        // Dropping the sender ends the judge's loop once it has taken what was queued.
-        drop(self.state.judge.lock().expect("lock").take());
+        self.judge_closed.store(true, Ordering::SeqCst);
         let handle = self.judging.lock().expect("lock").take();
-        let judge = match handle {
+        let judged = match handle {
             Some(h) => tokio::task::spawn_blocking(move || h.join())
                 .await
                 .ok()
                 .and_then(Result::ok),
             None => None,
         };
-        let (closed, quiet) = self.closed.lock().expect("lock").unzip();
-        match judge {
-            Some(j) => match (&self.journal_path, self.state.keep) {
-                (Some(p), false) => j.finish(closed, quiet, &mut JournalFile(p.clone())),
-                _ => j.finish(closed, quiet, &mut self.journal()),
-            },
+        match judged {
+            Some(Ok(report)) => report,
+            Some(Err(e)) => {
+                eprintln!("brhook: {e}; judging the capture as recorded instead");
+                judge::judge(&self.captured(), &self.options)
+            }
             // The judge's thread died: judge the capture as it was recorded instead.
             None => judge::judge(&self.captured(), &self.options),
         }
     }
 }
 
+/// A temporary journal file, removed when the endpoint goes.
+struct TempJournal(PathBuf);
+
+impl Drop for TempJournal {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 impl Drop for Endpoint {
     fn drop(&mut self) {
+        // The judge follows the journal until it is told the capture closed.
+        self.judge_closed.store(true, Ordering::SeqCst);
         self.accept.abort();
     }
 }

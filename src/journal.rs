@@ -8,8 +8,10 @@
 use crate::fault::Fault;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UrlSpec {
@@ -145,13 +147,16 @@ impl Journal {
 
 /// Reads a journal line by line: the meta line first, then one request at a time, so a
 /// journal of any size is judged in constant memory. A bad line is an error unless it
-/// is the last (torn by a kill mid-write).
+/// is the last (torn by a kill mid-write). With [`Reader::follow`] it reads a journal
+/// that is still being written, as `tail -f` does, until the capture closes.
 pub struct Reader {
-    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    src: std::io::BufReader<std::fs::File>,
+    buf: String,
     path: String,
     line_no: usize,
     last_line: usize,
     torn: Option<(usize, String)>,
+    follow: Option<Arc<AtomicBool>>,
     pub meta: Meta,
     /// Set once the close line has been read (at the end).
     pub closed_ms: Option<f64>,
@@ -162,17 +167,31 @@ impl Reader {
     pub fn open(path: &Path) -> Result<Reader, String> {
         let f =
             std::fs::File::open(path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-        let mut lines = std::io::BufReader::new(f).lines();
         let shown = path.display().to_string();
-        let mut line_no = 0;
-        let meta = loop {
-            let Some(line) = lines.next() else {
+        let mut r = Reader {
+            src: std::io::BufReader::with_capacity(1 << 16, f),
+            buf: String::new(),
+            path: shown.clone(),
+            line_no: 0,
+            last_line: 0,
+            torn: None,
+            follow: None,
+            meta: Meta {
+                tool: String::new(),
+                version: String::new(),
+                started: String::new(),
+                urls: Vec::new(),
+                prefix: String::new(),
+            },
+            closed_ms: None,
+            quiet_ms: None,
+        };
+        r.meta = loop {
+            let Some(line) = r.next_line()? else {
                 return Err(format!(
                     "{shown}: empty, or no meta line; is this a brhook journal?"
                 ));
             };
-            line_no += 1;
-            let line = line.map_err(|e| format!("cannot read journal {shown}: {e}"))?;
             if line.trim().is_empty() {
                 continue;
             }
@@ -181,48 +200,63 @@ impl Reader {
                 _ => return Err(format!("{shown}: no meta line; is this a brhook journal?")),
             }
         };
-        Ok(Reader {
-            lines,
-            path: shown,
-            line_no,
-            last_line: line_no,
-            torn: None,
-            meta,
-            closed_ms: None,
-            quiet_ms: None,
-        })
+        r.last_line = r.line_no;
+        Ok(r)
+    }
+
+    /// Reads on at the end of the file until `closed` is set (the capture wrote its close
+    /// line), waiting for lines as they are written; a line is taken only once whole.
+    pub fn follow(mut self, closed: Arc<AtomicBool>) -> Reader {
+        self.follow = Some(closed);
+        self
+    }
+
+    /// The next line, without its newline; `None` at the end.
+    fn next_line(&mut self) -> Result<Option<String>, String> {
+        loop {
+            let n = std::io::BufRead::read_line(&mut self.src, &mut self.buf)
+                .map_err(|e| format!("cannot read journal {}: {e}", self.path))?;
+            if self.buf.ends_with('\n') {
+                break;
+            }
+            // At the end of the file, perhaps inside a line that is still being written.
+            match &self.follow {
+                Some(closed) if !closed.load(Ordering::SeqCst) => {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    continue;
+                }
+                Some(_) if n > 0 => continue,
+                _ if self.buf.is_empty() => return Ok(None),
+                _ => break,
+            }
+        }
+        self.line_no += 1;
+        let mut line = std::mem::take(&mut self.buf);
+        if line.ends_with('\n') {
+            line.pop();
+        }
+        Ok(Some(line))
     }
 
     /// The next request line, in file order (the order answers were released).
     pub fn next_request(&mut self) -> Result<Option<Request>, String> {
-        for line in self.lines.by_ref() {
-            self.line_no += 1;
-            let line = line.map_err(|e| format!("cannot read journal {}: {e}", self.path))?;
+        while let Some(line) = self.next_line()? {
             if line.trim().is_empty() {
                 continue;
             }
             if let Some((n, e)) = self.torn.take() {
                 return Err(format!("{} line {n}: not a brhook journal line: {e}", self.path));
             }
-            // Request lines, nearly all of them, are read straight into a Request (the
-            // `type` key is ignored): an internally tagged enum would buffer each line.
-            if line.starts_with(r#"{"type":"request","#) {
-                match serde_json::from_str::<Request>(&line) {
-                    Ok(r) => return Ok(Some(r)),
-                    Err(e) => {
-                        self.torn = Some((self.line_no, e.to_string()));
-                        continue;
+            match parse_request(&line) {
+                Ok(r) => return Ok(Some(r)),
+                Err(e) => match serde_json::from_str::<Line>(&line) {
+                    Ok(Line::Close { at_ms, quiet_ms }) => {
+                        self.closed_ms = Some(at_ms);
+                        self.quiet_ms = Some(quiet_ms);
                     }
-                }
-            }
-            match serde_json::from_str::<Line>(&line) {
-                Ok(Line::Request(r)) => return Ok(Some(*r)),
-                Ok(Line::Close { at_ms, quiet_ms }) => {
-                    self.closed_ms = Some(at_ms);
-                    self.quiet_ms = Some(quiet_ms);
-                }
-                Ok(Line::Meta(_)) => {}
-                Err(e) => self.torn = Some((self.line_no, e.to_string())),
+                    Ok(_) => {}
+                    Err(_) => self.torn = Some((self.line_no, e)),
+                },
             }
         }
         Ok(None)
@@ -235,9 +269,7 @@ impl Reader {
     /// A line that is no journal line is returned too: [`parse_request`] names it, and
     /// [`Reader::last_line`] tells whether it was the last (torn by a kill, forgiven).
     pub fn next_raw(&mut self) -> Result<Option<(usize, String)>, String> {
-        for line in self.lines.by_ref() {
-            self.line_no += 1;
-            let line = line.map_err(|e| format!("cannot read journal {}: {e}", self.path))?;
+        while let Some(line) = self.next_line()? {
             if line.trim().is_empty() {
                 continue;
             }
@@ -256,6 +288,22 @@ impl Reader {
             }
         }
         Ok(None)
+    }
+
+    /// True when following a journal that is still being written.
+    pub fn following(&self) -> bool {
+        self.follow.is_some()
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        Path::new(&self.path)
+    }
+
+    /// True while lines read ahead are waiting: the next line comes without waiting on
+    /// the file (a follower sends what it has before it waits).
+    pub fn buffered(&self) -> bool {
+        !self.src.buffer().is_empty()
     }
 
     /// The number of the last non-blank line read.

@@ -10,11 +10,13 @@
 mod delivery;
 mod fanout;
 mod lookup;
+mod pipeline;
 mod record;
 mod stream;
 mod timeline;
 
 pub use lookup::{Detail, JournalFile, Lookup, Nowhere};
+pub use pipeline::judge_journal;
 
 use crate::body::{self, Kind};
 use crate::catalog::{Check, Level};
@@ -54,6 +56,10 @@ impl Default for Options {
 const BODY_CACHE: usize = 2048;
 /// (URL, event) pairs whose attempt count the live line shows.
 const ATTEMPT_CACHE: usize = 65536;
+
+/// Sees each request with what the judge made of it, in the order answers were
+/// released (the live lines of `listen` and `demo`). Runs on the judge's thread.
+pub type Sink = Box<dyn FnMut(&Request, &Pushed) + Send>;
 
 /// What one pushed request showed: for the live line of `listen` and `demo`.
 #[derive(Debug, Clone)]

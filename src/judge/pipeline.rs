@@ -1,0 +1,132 @@
+//! A journal file into the judge: `brhook check` reads one to its end, the endpoint
+//! follows the one it is writing. Three stages over two cores: one thread reads lines,
+//! two parse them and judge their bodies (most of the work, and stateless), the calling
+//! thread keeps the books and feeds the live sink, in file order.
+
+use super::{JournalFile, Judge, Options, Prejudged, Sink};
+use crate::journal::{parse_request, Reader, Request};
+use crate::report::Report;
+use std::collections::BTreeMap;
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+
+/// Lines handed to a parsing thread at a time (fewer when a follower has no more).
+const BATCH: usize = 256;
+
+type Raw = (u64, Vec<(usize, String)>);
+type Parsed = (u64, Vec<(Request, Prejudged)>, Vec<(usize, String)>);
+
+/// Judges what `reader` reads (to the end, or while it follows a capture) and returns
+/// the report with the reader, which then knows the close line. `background` lowers
+/// the judging threads' priority, so that a capture under load keeps the CPU and the
+/// judge catches up when it is idle; its journal on disk holds what is not judged yet.
+pub fn judge_journal(
+    reader: Reader,
+    opts: &Options,
+    mut sink: Option<Sink>,
+    background: bool,
+) -> Result<(Report, Reader), String> {
+    if background {
+        lower_priority();
+    }
+    // Records spill to a temporary file, read back once at the end: memory holds one
+    // record per request only while the final checks run.
+    let temp = std::env::temp_dir();
+    let mut judge = Judge::new(&reader.meta, opts)
+        .spill_to(&temp)
+        .map_err(|e| format!("cannot write a temporary file in {}: {e}", temp.display()))?;
+    let path = reader.path().to_path_buf();
+    let (raw_tx, raw_rx) = sync_channel::<Raw>(8);
+    let raw_rx = Arc::new(Mutex::new(raw_rx));
+    let (tx, rx) = sync_channel::<Parsed>(8);
+    let mut reader = reader;
+    let read = std::thread::spawn(move || -> Result<Reader, String> {
+        for n in 0.. {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut end = false;
+            while batch.len() < BATCH {
+                match reader.next_raw()? {
+                    Some(l) => batch.push(l),
+                    None => {
+                        end = true;
+                        break;
+                    }
+                }
+                if reader.following() && !reader.buffered() {
+                    break;
+                }
+            }
+            if raw_tx.send((n, batch)).is_err() || end {
+                break;
+            }
+        }
+        Ok(reader)
+    });
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (raw_rx, tx) = (raw_rx.clone(), tx.clone());
+            std::thread::spawn(move || loop {
+                let Ok((n, batch)) = raw_rx.lock().expect("queue").recv() else {
+                    return;
+                };
+                let (mut ok, mut bad) = (Vec::with_capacity(batch.len()), Vec::new());
+                for (line_no, line) in batch {
+                    match parse_request(&line) {
+                        Ok(r) => {
+                            let body = Prejudged::of(&r.body);
+                            ok.push((r, body));
+                        }
+                        Err(e) => bad.push((line_no, e)),
+                    }
+                }
+                if tx.send((n, ok, bad)).is_err() {
+                    return;
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    // Batches come back in any order; they are taken in file order, so that live lines
+    // come in the order answers were released.
+    let (mut next, mut waiting) = (0u64, BTreeMap::new());
+    let mut first_bad: Option<(usize, String)> = None;
+    for (n, ok, bad) in rx {
+        waiting.insert(n, (ok, bad));
+        while let Some((ok, bad)) = waiting.remove(&next) {
+            next += 1;
+            for (r, body) in ok {
+                let pushed = judge.push_prejudged(&r, body);
+                if let Some(s) = sink.as_mut() {
+                    s(&r, &pushed);
+                }
+            }
+            for e in bad {
+                if first_bad.as_ref().is_none_or(|b| e.0 < b.0) {
+                    first_bad = Some(e);
+                }
+            }
+        }
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    let reader = read
+        .join()
+        .map_err(|_| "the journal reader failed".to_string())??;
+    // A bad line is an error unless it is the last (torn by a kill mid-write).
+    if let Some((n, e)) = first_bad.filter(|(n, _)| *n != reader.last_line()) {
+        return Err(reader.bad_line(n, &e));
+    }
+    let report = judge.finish(reader.closed_ms, reader.quiet_ms, &mut JournalFile(path));
+    Ok((report, reader))
+}
+
+/// The calling thread, and the threads it starts from now on, yield the CPU to others.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments. On Linux, PRIO_PROCESS with
+    // `who` 0 sets the nice value of the calling thread alone; threads it starts inherit it.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
+}
