@@ -55,7 +55,7 @@ impl Default for Options {
 /// Distinct bodies whose judgement is remembered (retries and fan-out copies hit).
 const BODY_CACHE: usize = 2048;
 /// (URL, event) pairs whose attempt count the live line shows.
-const ATTEMPT_CACHE: usize = 65536;
+const ATTEMPT_CACHE: usize = 16384;
 
 /// Sees each request with what the judge made of it, in the order answers were
 /// released (the live lines of `listen` and `demo`). Runs on the judge's thread.

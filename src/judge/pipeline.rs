@@ -36,9 +36,11 @@ pub fn judge_journal(
         .spill_to(&temp)
         .map_err(|e| format!("cannot write a temporary file in {}: {e}", temp.display()))?;
     let path = reader.path().to_path_buf();
-    let (raw_tx, raw_rx) = sync_channel::<Raw>(8);
+    // A few batches in flight: enough to keep both parsers busy, few enough that what
+    // waits in memory stays small.
+    let (raw_tx, raw_rx) = sync_channel::<Raw>(4);
     let raw_rx = Arc::new(Mutex::new(raw_rx));
-    let (tx, rx) = sync_channel::<Parsed>(8);
+    let (tx, rx) = sync_channel::<Parsed>(4);
     let mut reader = reader;
     let read = std::thread::spawn(move || -> Result<Reader, String> {
         for n in 0.. {
@@ -121,12 +123,16 @@ pub fn judge_journal(
     Ok((report, reader))
 }
 
-/// The calling thread, and the threads it starts from now on, yield the CPU to others.
+/// The calling thread, and the threads it starts from now on, yield the CPU to others:
+/// they run when the CPU would otherwise idle (SCHED_IDLE), at the lowest nice value.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only reads its integer arguments. On Linux, PRIO_PROCESS with
-    // `who` 0 sets the nice value of the calling thread alone; threads it starts inherit it.
+    // SAFETY: both calls only read their arguments (`param` is a valid, initialised
+    // struct that outlives the call). On Linux, pid/who 0 means the calling thread alone;
+    // threads it starts inherit its policy and nice value.
     unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
         libc::setpriority(libc::PRIO_PROCESS, 0, 19);
     }
 }

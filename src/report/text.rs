@@ -146,11 +146,12 @@ fn group(out: &mut String, g: &Group, style: &Style, paint: &dyn Fn(&str, &str) 
     } else {
         format!(" ×{}", g.count)
     };
-    let at = g
-        .pointer
-        .as_deref()
-        .map(|p| format!(" (at {p})"))
-        .unwrap_or_default();
+    // Where in the body, unless the message already says it.
+    let at = match g.pointer.as_deref() {
+        Some("") => " (at the body)".to_string(),
+        Some(p) if !g.message.contains(p) => format!(" (at {p})"),
+        _ => String::new(),
+    };
     if g.level == Level::Info && !style.verbose {
         // One line: the message and what the first example found.
         let found = g.examples[0]
