@@ -269,3 +269,61 @@ async fn diff_finds_shape_drift_and_only_that() {
     assert!(diff(&baseline, &normalize(&fewer)).is_empty());
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// `check` streams the journal: a torn last line (a kill mid-write) is forgiven, a bad
+/// line in the middle is named, an empty file is called empty.
+#[test]
+fn check_forgives_a_torn_last_line_and_names_a_bad_middle_one() {
+    let d = dir("torn");
+    let body = std::fs::read("tests/fixtures/doc/SessionStarted.json").unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let mut j = Journal::new(
+        vec![brhook::journal::UrlSpec {
+            name: "a".into(),
+            fault: brhook::fault::Fault::ok(),
+        }],
+        String::new(),
+    );
+    for seq in 1..=3u64 {
+        j.requests.push(Request {
+            seq,
+            conn: 1,
+            at_ms: seq as f64,
+            method: "POST".into(),
+            target: "/a".into(),
+            url: Some("a".into()),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("user-agent".into(), "BililiveRecorder/2.17.3".into()),
+                ("content-length".into(), "1".into()),
+            ],
+            body: serde_json::to_vec(&body).unwrap(),
+            body_error: None,
+            response: brhook::journal::Response {
+                status: Some(204),
+                at_ms: seq as f64 + 0.5,
+            },
+        });
+    }
+    let path = d.join("j.jsonl");
+    j.write(&path).unwrap();
+    let whole = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{whole}{{\"type\":\"request\",\"seq\":4,")).unwrap();
+    let (code, out, err) = brhook(&["check", s(&path), "--format", "json"]);
+    assert_ne!(code, 2, "a torn last line is forgiven: {err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["subject"].as_str().unwrap().starts_with("3 requests"), "{v}");
+
+    let mut lines: Vec<&str> = whole.lines().collect();
+    lines.insert(2, "{\"type\":\"request\",\"seq\":");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (code, _, err) = brhook(&["check", s(&path)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 3: not a brhook journal line"), "{err}");
+
+    std::fs::write(&path, "").unwrap();
+    let (code, _, err) = brhook(&["check", s(&path)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("empty"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
