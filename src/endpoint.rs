@@ -65,8 +65,9 @@ impl Builder {
         self.journal = Some(path.into());
         self
     }
-    /// With a journal file, `false` keeps nothing in memory (memory stays flat under
-    /// load); `finish` then reads the file back to judge.
+    /// `false` keeps nothing in memory (memory stays flat under load): the capture is
+    /// only in the journal file (a temporary one when none was given), read back by
+    /// [`Endpoint::close`]. Default `true`, for [`Endpoint::journal`].
     pub fn keep_in_memory(mut self, keep: bool) -> Self {
         self.keep_in_memory = keep;
         self
@@ -133,7 +134,7 @@ impl Builder {
             start: Instant::now(),
             journal: Mutex::new(journal),
             writer: Mutex::new(writer),
-            keep: self.keep_in_memory || self.journal.is_none(),
+            keep: self.keep_in_memory,
             counts: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
             conns: AtomicU64::new(0),
@@ -155,7 +156,7 @@ impl Builder {
             addr,
             state,
             accept,
-            journal_path: self.journal,
+            journal_path,
             _temp: temp,
             judge_closed: closed,
             judging: Mutex::new(Some(judging)),
@@ -224,7 +225,8 @@ pub struct Endpoint {
     addr: SocketAddr,
     state: Arc<State>,
     accept: tokio::task::JoinHandle<()>,
-    journal_path: Option<PathBuf>,
+    /// The journal file: the one asked for, or a temporary one.
+    journal_path: PathBuf,
     /// The journal file when none was asked for (removed on drop).
     _temp: Option<TempJournal>,
     /// Set once the close line is written: the judge reads to it and ends.
@@ -364,12 +366,13 @@ impl Endpoint {
 
     /// The closed capture: in memory, or read back from the journal file.
     fn captured(&self) -> Journal {
-        let mut j = match (&self.journal_path, self.state.keep) {
-            (Some(p), false) => Journal::read(p).unwrap_or_else(|e| {
+        let mut j = if self.state.keep {
+            self.journal()
+        } else {
+            Journal::read(&self.journal_path).unwrap_or_else(|e| {
                 eprintln!("brhook: {e}");
                 self.journal()
-            }),
-            _ => self.journal(),
+            })
         };
         j.requests.sort_by_key(|r| r.seq);
         if let Some((c, q)) = *self.closed.lock().expect("lock") {

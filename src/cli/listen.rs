@@ -131,21 +131,12 @@ async fn listen(args: Args) -> Result<i32, String> {
     for u in urls {
         b = b.url_spec(u);
     }
-    // The journal is the record, on disk: without --journal it is a temporary file,
-    // so memory stays flat however long the capture runs.
-    let temp = args.journal.is_none().then(|| {
-        std::env::temp_dir().join(format!(
-            "brhook-listen-{}-{}.jsonl",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ))
-    });
-    let journal_path = args
-        .journal
-        .clone()
-        .or_else(|| temp.clone())
-        .expect("a journal path");
-    b = b.journal(&journal_path).keep_in_memory(false);
+    // The journal is the record, on disk (a temporary file without --journal): nothing
+    // of the capture is kept in memory, which stays flat however long it runs.
+    if let Some(j) = &args.journal {
+        b = b.journal(j);
+    }
+    b = b.keep_in_memory(false);
     let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
     let printer = live.clone();
     b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
@@ -179,9 +170,6 @@ async fn listen(args: Args) -> Result<i32, String> {
     wait_for_stop(&ep, quiet, args.until_quiet).await;
     let report = ep.finish(quiet).await;
     live.lock().expect("live lock").finish();
-    if let Some(t) = &temp {
-        let _ = std::fs::remove_file(t);
-    }
     if text {
         say!();
     }

@@ -97,29 +97,19 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
             let key = hash64((first.body, a.body));
             out.push(changed("body", Detail::BodyDiff { first: f, retry: r }, key));
         }
-        if a.content_type != first.content_type {
-            let d = Detail::Header {
-                name: "content-type",
-                first: f,
-                retry: r,
-            };
-            out.push(changed(
-                "Content-Type",
-                d,
-                hash64((1, first.content_type, a.content_type)),
-            ));
-        }
-        if a.user_agent != first.user_agent {
-            let d = Detail::Header {
-                name: "user-agent",
-                first: f,
-                retry: r,
-            };
-            out.push(changed(
-                "User-Agent",
-                d,
-                hash64((2, first.user_agent, a.user_agent)),
-            ));
+        let headers = [
+            ("content-type", "Content-Type", first.content_type, a.content_type),
+            ("user-agent", "User-Agent", first.user_agent, a.user_agent),
+        ];
+        for (name, shown, was, now) in headers {
+            if was != now {
+                let d = Detail::Header {
+                    name,
+                    first: f,
+                    retry: r,
+                };
+                out.push(changed(shown, d, hash64((name, was, now))));
+            }
         }
     }
     // D4 / F4: an attempt after one answered 2xx.

@@ -16,11 +16,7 @@ pub trait Lookup {
 
 impl Lookup for Journal {
     fn requests(&mut self, seqs: &BTreeSet<u64>) -> Vec<Request> {
-        self.requests
-            .iter()
-            .filter(|r| seqs.contains(&r.seq))
-            .cloned()
-            .collect()
+        (&*self).requests(seqs)
     }
 }
 

@@ -13,14 +13,7 @@ use serde_json::Value;
 pub fn redact_report(report: &Report, j: &Journal) -> Value {
     let names = names(j);
     let mut groups: Vec<Group> = report.groups.iter().map(|g| group(g, &names)).collect();
-    groups.sort_by(|a, b| {
-        (std::cmp::Reverse(a.level), a.check, &a.pointer, &a.message).cmp(&(
-            std::cmp::Reverse(b.level),
-            b.check,
-            &b.pointer,
-            &b.message,
-        ))
-    });
+    groups.sort_by(Group::order);
     let mut v = serde_json::to_value(report).expect("a report serialises");
     v["version"] = "<version>".into();
     v["findings"] = serde_json::to_value(groups.iter().map(Group::summary).collect::<Vec<_>>())

@@ -13,7 +13,7 @@
 //! A report that judged nothing (`note` set) gets one extra failing case `verdict`, so
 //! a CI that reads only the JUnit file cannot pass on nothing.
 
-use super::{CheckResult, Finding, Group, Report, Status};
+use super::{CheckResult, Group, Report, Status};
 use crate::catalog::Level;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
@@ -143,7 +143,9 @@ fn block(g: &Group) -> String {
         out.push_str(&format!("\n    urls: {}", g.urls.join(", ")));
     }
     for e in &g.examples {
-        example(&mut out, e, g.count > 1);
+        for line in super::text::example_lines(e, g.count > 1) {
+            out.push_str(&format!("\n    {line}"));
+        }
     }
     if g.omitted > 0 {
         out.push_str(&format!(
@@ -153,23 +155,4 @@ fn block(g: &Group) -> String {
         ));
     }
     out
-}
-
-fn example(out: &mut String, f: &Finding, several: bool) {
-    let at: Vec<String> = f
-        .place()
-        .into_iter()
-        .filter(|p| !p.starts_with("at /") && p != "at the body")
-        .collect();
-    let lead = if several { "e.g. " } else { "" };
-    if !at.is_empty() {
-        out.push_str(&format!("\n    {lead}{}", at.join(", ")));
-    }
-    let pad = if several && !at.is_empty() { "     " } else { "" };
-    if let Some(e) = &f.expected {
-        out.push_str(&format!("\n    {pad}expected: {e}"));
-    }
-    if let Some(x) = &f.found {
-        out.push_str(&format!("\n    {pad}found:    {x}"));
-    }
 }

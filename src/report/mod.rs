@@ -286,6 +286,16 @@ pub struct Group {
 }
 
 impl Group {
+    /// Report order: worst level first, then catalogue order, pointer, message.
+    pub fn order(a: &Group, b: &Group) -> std::cmp::Ordering {
+        (std::cmp::Reverse(a.level), a.check, &a.pointer, &a.message).cmp(&(
+            std::cmp::Reverse(b.level),
+            b.check,
+            &b.pointer,
+            &b.message,
+        ))
+    }
+
     /// The group as one finding: its first example, with the group's count and URLs.
     pub fn summary(&self) -> Finding {
         let mut f = self.examples[0].clone();
@@ -424,14 +434,7 @@ impl Findings {
             g.examples.sort_by(|a, b| a.example_key().cmp(&b.example_key()));
             g.omitted = g.count - g.examples.len() as u64;
         }
-        groups.sort_by(|a, b| {
-            (std::cmp::Reverse(a.level), a.check, &a.pointer, &a.message).cmp(&(
-                std::cmp::Reverse(b.level),
-                b.check,
-                &b.pointer,
-                &b.message,
-            ))
-        });
+        groups.sort_by(Group::order);
         groups
     }
 }

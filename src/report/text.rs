@@ -168,7 +168,9 @@ fn group(out: &mut String, g: &Group, style: &Style, paint: &dyn Fn(&str, &str) 
     }
     let shown = g.examples.len().min(style.examples.max(1));
     for e in &g.examples[..shown] {
-        example(out, e, g.count > 1);
+        for line in example_lines(e, g.count > 1) {
+            let _ = writeln!(out, "       {line}");
+        }
     }
     let hidden = g.count - shown as u64;
     if hidden > 0 {
@@ -180,21 +182,24 @@ fn group(out: &mut String, g: &Group, style: &Style, paint: &dyn Fn(&str, &str) 
     }
 }
 
-fn example(out: &mut String, f: &Finding, several: bool) {
+/// One example as lines, unindented: where it was seen ("e.g. " when the group has
+/// several), what was expected and what was found. JUnit writes the same lines.
+pub(super) fn example_lines(f: &Finding, several: bool) -> Vec<String> {
     let at: Vec<String> = f
         .place()
         .into_iter()
         .filter(|p| !p.starts_with("at /") && p != "at the body")
         .collect();
-    let lead = if several { "e.g. " } else { "" };
+    let mut lines = Vec::new();
     if !at.is_empty() {
-        let _ = writeln!(out, "       {lead}{}", at.join(", "));
+        lines.push(format!("{}{}", if several { "e.g. " } else { "" }, at.join(", ")));
     }
     let pad = if several && !at.is_empty() { "     " } else { "" };
     if let Some(e) = &f.expected {
-        let _ = writeln!(out, "       {pad}expected: {e}");
+        lines.push(format!("{pad}expected: {e}"));
     }
     if let Some(found) = &f.found {
-        let _ = writeln!(out, "       {pad}found:    {found}");
+        lines.push(format!("{pad}found:    {found}"));
     }
+    lines
 }
