@@ -74,7 +74,15 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, opts: &Options, out: &mut Vec<Fi
             ] {
                 if differs {
                     let found = if what == "body" {
-                        first_difference(&first.req.body, &a.req.body)
+                        // With both bodies' hashes: two retries whose 30-byte excerpts
+                        // happen to match were merged into one finding only because the
+                        // shown text was cut alike (a display artefact, not a judgement).
+                        format!(
+                            "{} ({} then {})",
+                            first_difference(&first.req.body, &a.req.body),
+                            brhook::body::hash(&first.req.body),
+                            brhook::body::hash(&a.req.body)
+                        )
                     } else {
                         format!(
                             "{:?} then {:?}",
