@@ -176,6 +176,7 @@ pub fn judge(bytes: &[u8]) -> Body {
     };
     body.value = Some(value);
     forms_of_text(&lex, &mut body.findings);
+    duplicate_keys(body.kind, &lex, &mut body.findings);
     let id = body.id.clone();
     for f in &mut body.findings {
         f.event.get_or_insert_with(|| id.clone());
@@ -375,6 +376,24 @@ fn date_time_form(s: &str) -> Option<(&'static str, &'static str)> {
         return Some(("a numeric offset: +00:00 for UTC", "uses Z for UTC"));
     }
     None
+}
+
+/// A key written twice in one object fails the S check of that object: receivers
+/// disagree on which value wins (first or last), and the real sender never repeats one.
+fn duplicate_keys(kind: Kind, lex: &lexical::Lexical, out: &mut Vec<Finding>) {
+    for p in &lex.duplicate_keys {
+        let check = match kind {
+            Kind::V1 => Check::S5,
+            _ if p.starts_with("/EventData/") => Check::S2,
+            _ => Check::S1,
+        };
+        out.push(
+            Finding::new(check, "a key is written twice in one object")
+                .pointer(p.clone())
+                .expected("each key once (receivers disagree on which of two values wins)")
+                .found("the key twice"),
+        );
+    }
 }
 
 /// S6: escapes and whitespace, read off the raw text.

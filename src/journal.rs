@@ -188,16 +188,14 @@ impl Reader {
         };
         r.meta = loop {
             let Some(line) = r.next_line()? else {
-                return Err(format!(
-                    "{shown}: empty, or no meta line; is this a brhook journal?"
-                ));
+                return Err(not_a_journal(path));
             };
             if line.trim().is_empty() {
                 continue;
             }
             match serde_json::from_str::<Line>(&line) {
                 Ok(Line::Meta(m)) => break m,
-                _ => return Err(format!("{shown}: no meta line; is this a brhook journal?")),
+                _ => return Err(not_a_journal(path)),
             }
         };
         r.last_line = r.line_no;
@@ -315,6 +313,39 @@ impl Reader {
     pub fn bad_line(&self, n: usize, e: &str) -> String {
         format!("{} line {n}: not a brhook journal line: {e}", self.path)
     }
+}
+
+/// Why a file is not a journal, saying what it is when that can be told, and what to
+/// run instead.
+fn not_a_journal(path: &Path) -> String {
+    let shown = path.display();
+    let head = std::fs::File::open(path).ok().map(|f| {
+        let mut b = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 16 << 20), &mut b);
+        b
+    });
+    let Some(bytes) = head.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) else {
+        return format!(
+            "{shown} is empty: no capture was written to it (brhook listen --journal FILE writes one)"
+        );
+    };
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let value = serde_json::from_slice::<serde_json::Value>(text).ok();
+    let has = |k: &str| value.as_ref().is_some_and(|v| v.get(k).is_some());
+    if value
+        .as_ref()
+        .and_then(|v| v.get("format"))
+        .and_then(|f| f.as_str())
+        .is_some_and(|f| f.starts_with("brhook-normalized/"))
+    {
+        return format!(
+            "{shown} is a normalized baseline, not a journal: compare a capture with it by `brhook diff {shown} JOURNAL`"
+        );
+    }
+    if has("EventType") || has("EventId") || has("EventRandomId") || has("EventData") {
+        return format!("{shown} is a webhook body, not a journal: judge it with `brhook validate {shown}`");
+    }
+    format!("{shown}: no meta line; is this a brhook journal? (brhook listen --journal FILE writes one)")
 }
 
 /// Parses one request line returned by [`Reader::next_raw`].

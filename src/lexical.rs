@@ -22,11 +22,20 @@ pub struct Lexical {
     /// before or after the value is not counted: a file saved with a final newline
     /// is not a pretty-printed body.
     pub whitespace: bool,
+    /// Pointers of keys written twice in one object (receivers disagree on which value
+    /// wins; the real sender never repeats a key).
+    pub duplicate_keys: Vec<String>,
 }
 
 enum Frame {
-    Object { key: Option<String> },
-    Array { index: usize },
+    Object {
+        key: Option<String>,
+        /// Keys so far (a set: a hostile body may hold a million keys in one object).
+        seen: std::collections::HashSet<String>,
+    },
+    Array {
+        index: usize,
+    },
 }
 
 /// One JSON-pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`.
@@ -39,7 +48,7 @@ fn pointer(stack: &[Frame]) -> String {
     for f in stack {
         p.push('/');
         match f {
-            Frame::Object { key } => p.push_str(&escape_token(key.as_deref().unwrap_or(""))),
+            Frame::Object { key, .. } => p.push_str(&escape_token(key.as_deref().unwrap_or(""))),
             Frame::Array { index } => p.push_str(&index.to_string()),
         }
     }
@@ -136,7 +145,10 @@ pub fn scan(text: &str) -> Lexical {
                 i += 1;
             }
             b'{' => {
-                stack.push(Frame::Object { key: None });
+                stack.push(Frame::Object {
+                    key: None,
+                    seen: std::collections::HashSet::new(),
+                });
                 expect_key = true;
                 i += 1;
             }
@@ -164,8 +176,18 @@ pub fn scan(text: &str) -> Lexical {
             b'"' => {
                 let (s, escaped, next) = read_string(b, i + 1, expect_key);
                 if expect_key {
-                    if let Some(Frame::Object { key }) = stack.last_mut() {
-                        *key = s;
+                    let k = s.unwrap_or_default();
+                    let n = stack.len();
+                    let dup = matches!(stack.last(), Some(Frame::Object { seen, .. }) if seen.contains(&k));
+                    if dup {
+                        let at = format!("{}/{}", pointer(&stack[..n - 1]), escape_token(&k));
+                        lex.duplicate_keys.push(at);
+                    }
+                    if let Some(Frame::Object { key, seen }) = stack.last_mut() {
+                        if !dup {
+                            seen.insert(k.clone());
+                        }
+                        *key = Some(k);
                     }
                 }
                 if escaped {

@@ -1175,3 +1175,38 @@ fn s1_guid_in_other_form_fails() {
         assert_eq!(loud, ["S1"], "{id}");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Duplicate keys: the S check of the object that holds them
+
+#[test]
+fn a_key_written_twice_fails_the_s_check_of_its_object() {
+    // In EventData: S2. The value that wins differs between receivers.
+    let body = compact(&event("SessionStarted"));
+    let dup = replace_once(&body, "\"RoomId\":23058", "\"RoomId\":23058,\"RoomId\":1");
+    let b = judge(&dup);
+    let f = one(trips(&b.findings, "S2"));
+    assert_eq!(f.pointer.as_deref(), Some("/EventData/RoomId"));
+    has_expected_and_found(f);
+    // In the envelope: S1.
+    let dup = replace_once(
+        &body,
+        "{\"EventType\":",
+        "{\"EventType\":\"FileOpening\",\"EventType\":",
+    );
+    let b = judge(&dup);
+    let f = one(trips(&b.findings, "S1"));
+    assert_eq!(f.pointer.as_deref(), Some("/EventType"));
+    // In a v1 record: S5.
+    let rec = compact(&v1());
+    let dup = replace_once(&rec, "\"RoomId\":", "\"RoomId\":1,\"RoomId\":");
+    let b = judge(&dup);
+    let f = one(trips(&b.findings, "S5"));
+    assert_eq!(f.pointer.as_deref(), Some("/RoomId"));
+    // The same key in two different objects is no duplicate.
+    quiet(&judge(&body).findings, "S2");
+    let nested = br#"{"a":{"k":1},"b":{"k":2}}"#;
+    assert!(brhook::lexical::scan(std::str::from_utf8(nested).unwrap())
+        .duplicate_keys
+        .is_empty());
+}

@@ -245,3 +245,53 @@ fn demo_passes_and_a_mutant_fails_with_its_check() {
         .collect();
     assert_eq!(failed, ["F3"]);
 }
+
+/// A CI job never hangs on a sender that sends nothing: `--max-wait` closes the capture,
+/// and judging nothing fails with the reason in the text report itself.
+#[test]
+fn listen_with_nothing_arriving_closes_at_max_wait_and_fails() {
+    let started = std::time::Instant::now();
+    let (code, out, err) = brhook(&[
+        "listen",
+        "--until-quiet",
+        "--quiet-window",
+        "0.5",
+        "--max-wait",
+        "1",
+        "--quiet-output",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(out.contains("no request reached a configured URL"), "{out}");
+    assert!(err.contains("--max-wait 1 s"), "{err}");
+    assert!(
+        err.contains("shorter than the real sender's 2 s back-off"),
+        "{err}"
+    );
+}
+
+/// `check` of the wrong kind of file says what it is and what to run instead.
+#[test]
+fn check_names_the_kind_of_file_it_was_given() {
+    let (code, _, err) = brhook(&["check", "tests/fixtures/doc/FileClosed.json"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("is a webhook body") && err.contains("brhook validate"),
+        "{err}"
+    );
+    let dir = std::env::temp_dir().join(format!("brhook-kind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = dir.join("base.json");
+    std::fs::write(
+        &base,
+        r#"{"format": "brhook-normalized/1", "urls": [], "requests": []}"#,
+    )
+    .unwrap();
+    let (code, _, err) = brhook(&["check", base.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("normalized baseline") && err.contains("brhook diff"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

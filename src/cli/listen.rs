@@ -22,12 +22,22 @@ pub struct Args {
     #[arg(long = "url", value_name = "NAME[=FAULT]", value_parser = parse_url)]
     urls: Vec<UrlSpec>,
     /// Quiet window in seconds: the capture closes only after this long without a
-    /// request (longer than the real sender's 2 s back-off).
-    #[arg(long = "quiet", default_value_t = 5.0, value_name = "SECS")]
+    /// request. Keep it longer than the real sender's 2 s back-off, or a sender that is
+    /// still retrying looks as if it gave up (D2).
+    #[arg(
+        long = "quiet-window",
+        alias = "quiet",
+        default_value_t = 5.0,
+        value_name = "SECS"
+    )]
     quiet: f64,
     /// Exit on its own once quiet after at least one request (otherwise Ctrl-C ends).
     #[arg(long)]
     until_quiet: bool,
+    /// The longest a capture stays open, in seconds, whatever arrives (so that a CI job
+    /// never hangs on a sender that sends nothing).
+    #[arg(long, default_value_t = 600.0, value_name = "SECS")]
+    max_wait: f64,
     /// Append every request to FILE (JSON Lines), flushed per request.
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
@@ -161,13 +171,40 @@ async fn listen(args: Args) -> Result<i32, String> {
     banner(format!(
         "Waiting for requests; {}.",
         if args.until_quiet {
-            format!("the capture closes after {} s without one", args.quiet)
+            format!(
+                "the capture closes after {} s without one (at most {} s in all)",
+                args.quiet, args.max_wait
+            )
         } else {
-            "press Ctrl-C to stop and judge".into()
+            format!(
+                "press Ctrl-C to stop and judge (at most {} s in all)",
+                args.max_wait
+            )
         }
     ));
     let quiet = Duration::from_secs_f64(args.quiet.max(0.0));
-    wait_for_stop(&ep, quiet, args.until_quiet).await;
+    if args.quiet < 2.0 {
+        eprintln!(
+            "brhook: warning: the quiet window ({} s) is shorter than the real sender's 2 s back-off: \
+             a sender still retrying may be judged as giving up (D2); --quiet-window 5 is safe",
+            args.quiet
+        );
+    }
+    let max_wait = Duration::try_from_secs_f64(args.max_wait)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| {
+            format!(
+                "--max-wait must be a positive number of seconds (e.g. 600), not {}",
+                args.max_wait
+            )
+        })?;
+    if !wait_for_stop(&ep, quiet, args.until_quiet, max_wait).await {
+        eprintln!(
+            "brhook: the capture was open for --max-wait {} s; closing it",
+            args.max_wait
+        );
+    }
     let report = ep.finish(quiet).await;
     live.lock().expect("live lock").finish();
     if text {
@@ -183,7 +220,9 @@ fn ep_fault(args: &[UrlSpec], name: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool) {
+/// Waits for Ctrl-C (or SIGTERM), for the quiet window with `until_quiet`, or for
+/// `max_wait`; false when `max_wait` ended it.
+async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool, max_wait: Duration) -> bool {
     let signal = async {
         #[cfg(unix)]
         {
@@ -208,7 +247,8 @@ async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool) {
         }
     };
     tokio::select! {
-        _ = signal => {}
-        _ = quiet_stop => {}
+        _ = signal => true,
+        _ = quiet_stop => true,
+        _ = tokio::time::sleep(max_wait) => false,
     }
 }

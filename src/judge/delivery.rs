@@ -137,8 +137,21 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
     let last = &attempts[n - 1];
     if !last.succeeded() && n < 3 {
         let waited = cx.closed_ms.map(|c| c - last.answered());
+        // The real sender's longest back-off is 2 s (20 times the D6 threshold, which
+        // tests scale with their back-off): a shorter wait may be the window's doing.
+        let longest_backoff = 20.0 * cx.opts.min_retry_gap.as_secs_f64() * 1000.0;
         let waited_text = waited
-            .map(|w| format!("nothing in the {} until the capture closed", secs(w)))
+            .map(|w| {
+                let short = if w < longest_backoff {
+                    format!(
+                        " (shorter than the sender's {} back-off: the window may have closed first; use a longer quiet window)",
+                        secs(longest_backoff)
+                    )
+                } else {
+                    String::new()
+                };
+                format!("nothing in the {} until the capture closed{short}", secs(w))
+            })
             .unwrap_or_else(|| "nothing while the capture was open (judged before it closed)".into());
         out.push(
             cx.at(
