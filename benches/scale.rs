@@ -171,6 +171,7 @@ impl Bench {
             urls: vec![UrlSpec {
                 name: "a".into(),
                 fault: Fault::ok(),
+                setting: None,
             }],
             prefix: String::new(),
         };

@@ -34,6 +34,7 @@ fn spec(name: &str, fault: &str) -> UrlSpec {
     UrlSpec {
         name: name.into(),
         fault: fault.parse().expect("built-in fault specs parse"),
+        setting: None,
     }
 }
 

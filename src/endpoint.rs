@@ -48,6 +48,7 @@ impl Builder {
         self.urls.push(UrlSpec {
             name: name.to_string(),
             fault,
+            setting: None,
         });
         self
     }

@@ -17,6 +17,31 @@ use std::sync::Arc;
 pub struct UrlSpec {
     pub name: String,
     pub fault: Fault,
+    /// Which of the sender's settings the URL is in; `None` (journals written before it
+    /// was declared) takes a URL named `v1` as a v1 URL and any other as a v2 URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<Setting>,
+}
+
+/// The sender's two URL settings: every event goes to every URL of its setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Setting {
+    /// `WebHookUrlsV2`: v2 events.
+    V2,
+    /// `WebHookUrls`: v1 records.
+    V1,
+}
+
+impl UrlSpec {
+    /// The URL's setting, declared or (for a URL named `v1`) by its name.
+    pub fn setting(&self) -> Setting {
+        self.setting.unwrap_or(if self.name == "v1" {
+            Setting::V1
+        } else {
+            Setting::V2
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -448,6 +473,7 @@ mod tests {
             vec![UrlSpec {
                 name: "a".into(),
                 fault: Fault::ok(),
+                setting: None,
             }],
             String::new(),
         );

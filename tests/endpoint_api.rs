@@ -96,3 +96,53 @@ async fn retries_on_one_keep_alive_connection_are_counted_per_event() {
         "one connection, kept alive"
     );
 }
+
+/// A sender that posts to one URL of its setting only: the URLs it skipped fail F1 (no
+/// false PASS), and the checks their faults were meant for name them as the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_skips_urls_fails_f1_and_the_skips_name_them() {
+    use brhook::catalog::{Check, Level};
+    use brhook::report::Status;
+    let ep = Endpoint::start(&[("a", "ok"), ("b", "fail:2"), ("c", "delay:300")])
+        .await
+        .unwrap();
+    let addr = ep.addr();
+    tokio::task::spawn_blocking(move || post(addr, "/a"))
+        .await
+        .unwrap();
+    let report = ep.finish(Duration::from_millis(100)).await;
+    assert!(!report.passed(), "{}", report.to_json());
+    assert_eq!(report.status(Check::F1), Some(Status::Failed));
+    let f1 = report
+        .groups
+        .iter()
+        .find(|g| g.check == Check::F1 && g.level == Level::Fail)
+        .expect("an F1 fail");
+    // One cause (the sender left URLs out), seen at both: one occurrence naming both.
+    assert_eq!(f1.examples[0].urls, ["b", "c"]);
+    let reason = |c: Check| {
+        let r = report.checks.iter().find(|r| r.id == c).unwrap();
+        (
+            r.status,
+            r.reason.as_ref().map(ToString::to_string).unwrap_or_default(),
+        )
+    };
+    let (status, why) = reason(Check::D2);
+    assert_eq!(status, Status::Skipped);
+    assert!(why.contains("b=fail:2 received no request"), "{why}");
+    let (_, why) = reason(Check::F3);
+    assert!(why.contains("c=delay:300 received no request"), "{why}");
+
+    // The same capture with only `a` configured: nothing was skipped, F1 has no finding.
+    let ep = Endpoint::start(&[("a", "ok")]).await.unwrap();
+    let addr = ep.addr();
+    tokio::task::spawn_blocking(move || post(addr, "/a"))
+        .await
+        .unwrap();
+    let report = ep.finish(Duration::from_millis(100)).await;
+    assert!(
+        report.findings_of(Check::F1).next().is_none(),
+        "{}",
+        report.to_json()
+    );
+}

@@ -25,6 +25,7 @@ fn capture() -> Journal {
         vec![UrlSpec {
             name: "a".into(),
             fault: Fault::ok(),
+            setting: None,
         }],
         String::new(),
     );

@@ -437,6 +437,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
         .map(|(n, f)| UrlSpec {
             name: n.clone(),
             fault: f.parse().expect("a stream fault parses"),
+            setting: None,
         })
         .collect();
     let v2_urls: Vec<String> = urls.iter().map(|u| u.name.clone()).collect();
@@ -450,6 +451,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
         urls.push(UrlSpec {
             name: "v1".into(),
             fault: fault.parse().expect("a stream fault parses"),
+            setting: None,
         });
         v1_urls.push("v1".to_string());
         // v1 records sent to a v2 URL as well (F1: both kinds at one URL).
@@ -461,6 +463,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
         urls.push(UrlSpec {
             name: "idle".into(),
             fault: Fault::ok(),
+            setting: None,
         });
     }
     let fault_of = |name: &str| urls.iter().find(|u| u.name == name).expect("a URL").fault.clone();
@@ -875,6 +878,7 @@ fn journal_of(urls: &[(&str, &str)], requests: Vec<Request>, closed_ms: f64) -> 
         .map(|(n, f)| UrlSpec {
             name: n.to_string(),
             fault: f.parse().expect("a fault"),
+            setting: None,
         })
         .collect();
     let mut j = Journal::new(specs, String::new());

@@ -68,6 +68,7 @@ fn plan(v2: &[(&str, &str)]) -> Demo {
         .map(|(n, f)| UrlSpec {
             name: n.to_string(),
             fault: f.parse().unwrap(),
+            setting: None,
         })
         .collect();
     d

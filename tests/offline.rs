@@ -281,6 +281,7 @@ fn check_forgives_a_torn_last_line_and_names_a_bad_middle_one() {
         vec![brhook::journal::UrlSpec {
             name: "a".into(),
             fault: brhook::fault::Fault::ok(),
+            setting: None,
         }],
         String::new(),
     );

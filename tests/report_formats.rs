@@ -193,6 +193,7 @@ fn journal(urls: &[&str]) -> Journal {
     let specs = urls.iter().map(|n| UrlSpec {
         name: n.to_string(),
         fault: "ok".parse().unwrap(),
+        setting: None,
     });
     let mut j = Journal::new(specs.collect(), String::new());
     j.closed_ms = Some(3000.0);

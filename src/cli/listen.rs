@@ -21,6 +21,12 @@ pub struct Args {
     /// Default: one URL `v2=ok`.
     #[arg(long = "url", value_name = "NAME[=FAULT]", value_parser = parse_url)]
     urls: Vec<UrlSpec>,
+    /// A v1 URL (the sender's WebHookUrls setting, v1 records), `NAME` or `NAME=FAULT`
+    /// (repeatable). Every event must reach every URL of its setting: a URL that gets
+    /// nothing while the others of its setting get events fails F1. A `--url` named `v1`
+    /// is taken as a v1 URL too.
+    #[arg(long = "v1-url", value_name = "NAME[=FAULT]", value_parser = parse_url)]
+    v1_urls: Vec<UrlSpec>,
     /// Quiet window in seconds: the capture closes only after this long without a
     /// request. Keep it longer than the real sender's 2 s back-off, or a sender that is
     /// still retrying looks as if it gave up (D2).
@@ -80,6 +86,7 @@ pub fn parse_url(s: &str) -> Result<UrlSpec, String> {
     Ok(UrlSpec {
         name: name.to_string(),
         fault: fault.parse::<Fault>()?,
+        setting: None,
     })
 }
 
@@ -99,11 +106,18 @@ async fn listen(args: Args) -> Result<i32, String> {
             eprintln!("{line}");
         }
     };
-    let urls = if args.urls.is_empty() {
+    let mut urls = if args.urls.is_empty() && args.v1_urls.is_empty() {
         vec![parse_url("v2=ok")?]
     } else {
         args.urls.clone()
     };
+    if urls.iter().any(|u| u.name == "v1") {
+        eprintln!("brhook: note: the URL named v1 is taken as a v1 URL (WebHookUrls); --v1-url NAME says so for any name");
+    }
+    urls.extend(args.v1_urls.iter().cloned().map(|mut u| {
+        u.setting = Some(brhook::journal::Setting::V1);
+        u
+    }));
     let mut names = std::collections::BTreeSet::new();
     if let Some(dup) = urls.iter().find(|u| !names.insert(u.name.clone())) {
         return Err(format!(

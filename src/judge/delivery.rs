@@ -15,7 +15,7 @@ fn secs(ms: f64) -> String {
 /// Per retry position (2, 3, …): how many, and the shortest and longest gap.
 type Gaps = BTreeMap<usize, (usize, f64, f64)>;
 
-pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
+pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Coverage) {
     let (mut any_failed, mut any_success, mut any_retry) = (false, false, false);
     let mut gaps = Gaps::new();
     for event in cx.recs.chunk_by(|a, b| a.id == b.id) {
@@ -66,7 +66,10 @@ pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
         return;
     }
     cov.family(&[Check::D1, Check::D3, Check::D5], true, Skip::NoEvent);
-    cov.family(&[Check::D2], any_failed, Skip::NoFailedAttempt);
+    // A failing URL that was configured but never reached is named: that is the fix.
+    let no_failure = super::fanout::unreached_urls(cx, reached, &|f| f.can_fail())
+        .map_or(Skip::NoFailedAttempt, Skip::Unreached);
+    cov.family(&[Check::D2], any_failed, no_failure);
     cov.family(&[Check::D4], any_success, Skip::NoSuccess);
     cov.family(&[Check::D6], any_retry, Skip::NoRetry);
 }

@@ -29,12 +29,30 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
     }
     if reached.iter().any(|r| *r) {
         for (i, _) in reached.iter().enumerate().filter(|(_, r)| !**r) {
-            out.push(
+            // A URL of a setting whose other URLs received requests was skipped by the
+            // sender: F1 fail. A whole setting that received nothing may simply not be
+            // configured in the sender (its v1 URLs, say): warn.
+            let setting = cx.urls[i].setting();
+            let peers: Vec<&str> = (0..reached.len())
+                .filter(|&j| reached[j] && cx.urls[j].setting() == setting)
+                .map(|j| cx.url(j as u16))
+                .collect();
+            let f = if peers.is_empty() {
                 Finding::at(Check::F1, Level::Warn, "a configured URL received no request")
-                    .url(cx.url(i as u16))
                     .expected("every URL in the sender's settings receives every event")
-                    .found("nothing (if this URL is in the sender's settings, the sender skipped it)"),
-            );
+                    .found("nothing (if this URL is in the sender's settings, the sender skipped it)")
+            } else {
+                Finding::new(
+                    Check::F1,
+                    "a URL received nothing while the other URLs of its setting received events",
+                )
+                .expected("every event at every URL of the setting")
+                .found(format!(
+                    "nothing here; {} received requests (the sender skipped this URL, or it is not in the sender's settings)",
+                    peers.join(", ")
+                ))
+            };
+            out.push(f.url(cx.url(i as u16)));
         }
     }
     let mut multi = false;
@@ -77,13 +95,26 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
         cov.family(&ALL, false, Skip::NoEvent);
         return;
     }
-    if !multi {
-        cov.family(&ALL, false, Skip::OneUrlPerSetting);
-        return;
-    }
-    cov.family(&[Check::F1, Check::F2], true, Skip::OneUrlPerSetting);
-    cov.family(&[Check::F3], delay_pair, Skip::NoDelayUrl);
-    cov.family(&[Check::F4], fault_pair, Skip::NoFailingUrl);
+    // A fault URL that received nothing is the reason its check did not run: name it.
+    let unreached = |want: &dyn Fn(&crate::fault::Fault) -> bool, otherwise: Skip| {
+        unreached_urls(cx, reached, want).map_or(otherwise, Skip::Unreached)
+    };
+    let (no_delay, no_failing) = if multi {
+        (Skip::NoDelayUrl, Skip::NoFailingUrl)
+    } else {
+        (Skip::OneUrlPerSetting, Skip::OneUrlPerSetting)
+    };
+    cov.family(&[Check::F1, Check::F2], multi, Skip::OneUrlPerSetting);
+    cov.family(
+        &[Check::F3],
+        multi && delay_pair,
+        unreached(&|f| f.delay_ms > 0, no_delay),
+    );
+    cov.family(
+        &[Check::F4],
+        multi && fault_pair,
+        unreached(&|f| f.can_fail(), no_failing),
+    );
 }
 
 /// F2: the first attempt of each content class at each URL carries the same bytes
@@ -161,4 +192,21 @@ fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
             }
         }
     }
+}
+
+/// The configured URLs with a fault `want` picks that received no request, as
+/// `name=fault` joined (what a skip reason names), or `None` when there are none.
+pub(super) fn unreached_urls(
+    cx: &Cx,
+    reached: &[bool],
+    want: &dyn Fn(&crate::fault::Fault) -> bool,
+) -> Option<String> {
+    let names: Vec<String> = cx
+        .urls
+        .iter()
+        .enumerate()
+        .filter(|(i, u)| !reached[*i] && want(&u.fault))
+        .map(|(_, u)| format!("{}={}", u.name, u.fault))
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }

@@ -330,7 +330,7 @@ impl Judge {
             paths: self.stats.paths,
         };
         let mut out = std::mem::take(&mut self.findings);
-        delivery::judge(&cx, &mut out, &mut cov);
+        delivery::judge(&cx, &self.stats.reached, &mut out, &mut cov);
         fanout::judge(&cx, &self.stats.reached, &mut out, &mut cov);
         stream::judge(&cx, &mut out, &mut cov);
         let events = recs.chunk_by(|a, b| (a.id, a.class) == (b.id, b.class)).count();

@@ -503,6 +503,8 @@ pub enum Skip {
     /// `send`: no v1 URL was given.
     NoV1Url,
     NoAnswer,
+    /// The URLs (`name=fault`) that would have exercised the check received no request.
+    Unreached(String),
     /// The command does not exercise this check at all.
     NotExercised,
     NotImplemented,
@@ -511,6 +513,12 @@ pub enum Skip {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Skip::Unreached(urls) => {
+                return write!(
+                    f,
+                    "not exercised: {urls} received no request (is it in the sender's settings?)"
+                )
+            }
             Skip::NoRequest => "no request reached a configured URL",
             Skip::NoBody => "no body was judged",
             Skip::NoEvent => "no event was captured",

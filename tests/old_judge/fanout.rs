@@ -29,8 +29,16 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
     let reached: BTreeSet<&str> = j.requests.iter().filter_map(|r| r.url.as_deref()).collect();
     if !reached.is_empty() {
         for u in j.meta.urls.iter().filter(|u| !reached.contains(u.name.as_str())) {
+            // Adopted after the equivalence was shown (issue 9, declared settings): a URL
+            // that got nothing while another URL of its setting got requests is a fail.
+            let peers = j
+                .meta
+                .urls
+                .iter()
+                .any(|p| p.setting() == u.setting() && reached.contains(p.name.as_str()));
+            let level = if peers { Level::Fail } else { Level::Warn };
             out.push(
-                Finding::at(Check::F1, Level::Warn, "a configured URL received no request")
+                Finding::at(Check::F1, level, "a configured URL received no request")
                     .url(u.name.clone())
                     .expected("every URL in the sender's settings receives every event")
                     .found("nothing (if this URL is in the sender's settings, the sender skipped it)"),
