@@ -160,6 +160,7 @@ impl Builder {
             journal_path,
             _temp: temp,
             judge_closed: closed,
+            stop_now: Arc::new(AtomicBool::new(false)),
             judging: Mutex::new(Some(judging)),
             closed: Mutex::new(None),
             options: self.options,
@@ -232,6 +233,8 @@ pub struct Endpoint {
     _temp: Option<TempJournal>,
     /// Set once the close line is written: the judge reads to it and ends.
     judge_closed: Arc<AtomicBool>,
+    /// Set to stop waiting for the quiet window (a second Ctrl-C): close and judge now.
+    stop_now: Arc<AtomicBool>,
     judging: Mutex<Option<std::thread::JoinHandle<Result<Report, String>>>>,
     /// When the capture closed and its quiet window, once it has.
     closed: Mutex<Option<(f64, f64)>>,
@@ -288,6 +291,12 @@ impl Endpoint {
             .collect()
     }
 
+    /// A switch that, once set, ends the wait for the quiet window of a `finish` or
+    /// `close` in progress: the capture closes and is judged at once.
+    pub fn interrupter(&self) -> Arc<AtomicBool> {
+        self.stop_now.clone()
+    }
+
     /// Requests answered so far.
     pub fn requests_seen(&self) -> u64 {
         self.state.seen.load(Ordering::SeqCst)
@@ -339,7 +348,7 @@ impl Endpoint {
         let deadline = Instant::now() + self.options.max_wait;
         loop {
             let (idle, in_flight) = self.idle();
-            if in_flight == 0 && idle >= quiet {
+            if (in_flight == 0 && idle >= quiet) || self.stop_now.load(Ordering::SeqCst) {
                 break;
             }
             if Instant::now() >= deadline {
@@ -350,6 +359,8 @@ impl Endpoint {
             } else {
                 quiet - idle
             };
+            // In short steps: `interrupter` may cut the wait.
+            let wait = wait.min(Duration::from_millis(50));
             tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
         }
         self.accept.abort();

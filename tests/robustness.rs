@@ -637,3 +637,81 @@ async fn listen_token_and_limits_are_flags() {
     assert!(t4["found"].as_str().unwrap().contains("2048 byte limit"), "{t4}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn interrupt(child: &std::process::Child) {
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// Reads stderr until a line containing `needle` (or the end).
+fn stderr_until(err: &mut impl BufRead, needle: &str) -> String {
+    let mut seen = String::new();
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap_or(0) > 0 {
+        seen.push_str(&line);
+        if line.contains(needle) {
+            break;
+        }
+        line.clear();
+    }
+    seen
+}
+
+/// Ctrl-C says what it waits for; a second one judges at once (an answer held 20 s is
+/// not waited for); a third aborts with 130.
+#[test]
+fn ctrl_c_says_what_it_waits_for_judges_on_the_second_and_aborts_on_the_third() {
+    for presses in [2, 3] {
+        let (mut child, lines) = listen(&["--url", "slow=delay:20000", "--quiet-window", "5"]);
+        let url = lines
+            .iter()
+            .find_map(|l| {
+                l.split_whitespace()
+                    .find(|w| w.starts_with("http://") && w.ends_with("/slow"))
+            })
+            .expect("the URL is printed")
+            .to_string();
+        let addr = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        // A request whose answer is held 20 s: in flight when Ctrl-C comes.
+        std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            let body = "{}";
+            let _ = std::io::Write::write_fmt(
+                &mut s,
+                format_args!("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ));
+            let mut buf = [0u8; 256];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let started = Instant::now();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        interrupt(&child);
+        let said = stderr_until(&mut err, "Ctrl-C again");
+        assert!(said.contains("waiting up to 5 s"), "{said}");
+        interrupt(&child);
+        if presses == 3 {
+            let said = stderr_until(&mut err, "judging now");
+            assert!(said.contains("judging now"), "{said}");
+            interrupt(&child);
+        }
+        let status = wait_exit(&mut child);
+        assert!(started.elapsed() < Duration::from_secs(10), "not waited out");
+        // A tiny capture may be judged before the third Ctrl-C lands: then it exits as
+        // judged; when the third lands first, it aborts with 130 and says so.
+        let rest = stderr_until(&mut err, "\u{0}");
+        match status.code() {
+            Some(130) => assert!(presses == 3 && rest.contains("aborted"), "{rest}"),
+            code => assert!(matches!(code, Some(0 | 1)), "judged: {status:?} {rest}"),
+        }
+    }
+}

@@ -213,12 +213,29 @@ async fn listen(args: Args) -> Result<i32, String> {
                 args.max_wait
             )
         })?;
-    if !wait_for_stop(&ep, quiet, args.until_quiet, max_wait).await {
-        eprintln!(
+    let stop = wait_for_stop(&ep, quiet, args.until_quiet, max_wait).await;
+    match stop {
+        Stop::Signal => eprintln!(
+            "\nbrhook: stopping: waiting up to {} s for retries in flight (Ctrl-C again to judge now, a third time to abort)",
+            args.quiet
+        ),
+        Stop::MaxWait => eprintln!(
             "brhook: the capture was open for --max-wait {} s; closing it",
             args.max_wait
-        );
+        ),
+        Stop::Quiet => {}
     }
+    // Ctrl-C from here on: the first judges at once, the next aborts (the journal keeps
+    // what was captured).
+    let now = ep.interrupter();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        now.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("\nbrhook: judging now (Ctrl-C again to abort)");
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("\nbrhook: aborted; the journal keeps what was captured");
+        std::process::exit(130);
+    });
     let report = ep.finish(quiet).await;
     live.lock().expect("live lock").finish();
     if text {
@@ -234,9 +251,18 @@ fn ep_fault(args: &[UrlSpec], name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What ended the capture's wait.
+enum Stop {
+    /// Ctrl-C or SIGTERM.
+    Signal,
+    /// The quiet window passed after requests (`--until-quiet`).
+    Quiet,
+    MaxWait,
+}
+
 /// Waits for Ctrl-C (or SIGTERM), for the quiet window with `until_quiet`, or for
-/// `max_wait`; false when `max_wait` ended it.
-async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool, max_wait: Duration) -> bool {
+/// `max_wait`.
+async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool, max_wait: Duration) -> Stop {
     let signal = async {
         #[cfg(unix)]
         {
@@ -261,8 +287,8 @@ async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool, max_wa
         }
     };
     tokio::select! {
-        _ = signal => true,
-        _ = quiet_stop => true,
-        _ = tokio::time::sleep(max_wait) => false,
+        _ = signal => Stop::Signal,
+        _ = quiet_stop => Stop::Quiet,
+        _ = tokio::time::sleep(max_wait) => Stop::MaxWait,
     }
 }
