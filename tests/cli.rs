@@ -295,3 +295,28 @@ fn check_names_the_kind_of_file_it_was_given() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn checks_explains_one_check_and_rejects_a_wrong_id() {
+    let (code, out, _) = brhook(&["checks", "F3"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("F3 (fail): concurrent"), "{out}");
+    assert!(out.contains("brhook demo --mutant sequential"), "{out}");
+    let (code, out, _) = brhook(&["checks", "d2", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["id"], "D2");
+    let (code, out, _) = brhook(&["checks", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        brhook::catalog::CHECKS.len()
+    );
+    let (code, _, err) = brhook(&["checks", "Q9"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a check ID"), "{err}");
+}

@@ -1,7 +1,8 @@
 //! The report options every judging command shares, and where reports go.
 
-use brhook::catalog::CHECKS;
+use brhook::catalog::{Check, Scope, CHECKS};
 use brhook::report::{html, junit, text, Report};
+use brhook::sender::Mutant;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -78,48 +79,113 @@ pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
     Ok(if report.passed() { 0 } else { 1 })
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CatalogFormat {
+    /// A table for people.
+    Text,
+    /// The catalogue as JSON.
+    Json,
+    /// A Markdown table (the README's copy is this output).
+    Markdown,
+}
+
 #[derive(Args)]
 pub struct ChecksArgs {
-    /// Print the catalogue as JSON.
-    #[arg(long, conflicts_with = "markdown")]
+    /// One check to explain (e.g. F3): its clause, what passes, what trips it. Without
+    /// it, the whole catalogue.
+    #[arg(value_name = "ID")]
+    id: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: CatalogFormat,
+    /// Same as --format json (kept for scripts).
+    #[arg(long, hide = true, conflicts_with = "markdown")]
     json: bool,
-    /// Print the catalogue as a Markdown table (the README's copy is this output).
-    #[arg(long)]
+    /// Same as --format markdown (kept for scripts).
+    #[arg(long, hide = true)]
     markdown: bool,
 }
 
 pub fn checks(args: ChecksArgs) -> Result<i32, String> {
-    if args.json {
-        say!(
+    let format = match (args.json, args.markdown) {
+        (true, _) => CatalogFormat::Json,
+        (_, true) => CatalogFormat::Markdown,
+        _ => args.format,
+    };
+    if let Some(id) = &args.id {
+        let c: Check = id.parse()?;
+        return explain(c, format);
+    }
+    match format {
+        CatalogFormat::Json => say!(
             "{}",
             serde_json::to_string_pretty(CHECKS).expect("catalogue serialises")
-        );
+        ),
+        CatalogFormat::Markdown => say!("{}", brhook::catalog::markdown().trim_end()),
+        CatalogFormat::Text => {
+            say!(
+                "{:<4} {:<5} {:<16} {:<60} source",
+                "id",
+                "level",
+                "status",
+                "check"
+            );
+            for c in CHECKS {
+                let status = if c.implemented {
+                    "implemented"
+                } else {
+                    "not implemented"
+                };
+                say!(
+                    "{:<4} {:<5} {:<16} {:<60} {}",
+                    c.id,
+                    c.level,
+                    status,
+                    c.title,
+                    c.source
+                );
+            }
+            say!("\n`brhook checks ID` explains one check.");
+        }
+    }
+    Ok(0)
+}
+
+/// One check: its clause, where it is judged, what passes, and a sender that trips it.
+fn explain(c: Check, format: CatalogFormat) -> Result<i32, String> {
+    let info = c.info();
+    let scope = match info.scope {
+        Scope::Request => "on every request: its headers and body",
+        Scope::Delivery => "over the attempts of one event at one URL",
+        Scope::FanOut => "across the URLs of one setting",
+        Scope::Stream => "over the whole captured stream",
+        Scope::Receiver => "by `brhook send`, against a receiver",
+    };
+    let mutants: Vec<Mutant> = Mutant::ALL.iter().copied().filter(|m| m.check() == c).collect();
+    if format == CatalogFormat::Json {
+        let v = serde_json::json!({
+            "id": c, "level": info.level, "title": info.title, "source": info.source,
+            "scope": info.scope, "judged": scope,
+            "tripped_by": mutants.iter().map(|m| serde_json::json!({
+                "mutant": m.name(), "does": m.description(), "demo": format!("brhook demo --mutant {}", m.name()),
+            })).collect::<Vec<_>>(),
+        });
+        say!("{}", serde_json::to_string_pretty(&v).expect("JSON serialises"));
         return Ok(0);
     }
-    if args.markdown {
-        say!("{}", brhook::catalog::markdown().trim_end());
-        return Ok(0);
+    say!("{c} ({}): {}", info.level, info.title);
+    say!("  source:  {}", info.source);
+    say!("  judged:  {scope}");
+    say!("  passes:  when a capture shows no finding of it, and it ran (a check that could not run is `skipped` with its reason, never passed)");
+    if info.scope == Scope::Receiver {
+        say!("  fails:   a receiver that does not meet it; `brhook send probe --to URL` sends the cases that show it");
+    } else if mutants.is_empty() {
+        say!("  fails:   see the title; brhook's reference sender has no mutant for it");
     }
-    say!(
-        "{:<4} {:<5} {:<16} {:<60} source",
-        "id",
-        "level",
-        "status",
-        "check"
-    );
-    for c in CHECKS {
-        let status = if c.implemented {
-            "implemented"
-        } else {
-            "not implemented"
-        };
+    for m in mutants {
         say!(
-            "{:<4} {:<5} {:<16} {:<60} {}",
-            c.id,
-            c.level,
-            status,
-            c.title,
-            c.source
+            "  fails:   a sender that {} (see it: `brhook demo --mutant {}`)",
+            m.description(),
+            m.name()
         );
     }
     Ok(0)
