@@ -201,7 +201,7 @@ pub fn of_scope(scope: Scope) -> impl Iterator<Item = &'static CheckInfo> {
     CHECKS.iter().filter(move |c| c.scope == scope)
 }
 
-/// The catalogue as a Markdown table: `brhook checks --markdown`, and the README's copy
+/// The catalogue as a Markdown table: `brhook checks --format markdown`, and the README's copy
 /// (a test keeps the two equal).
 pub fn markdown() -> String {
     let mut out =

@@ -1,4 +1,4 @@
-//! The README's catalogue is `brhook checks --markdown`, so docs never drift from code.
+//! The README's catalogue is `brhook checks --format markdown`, so docs never drift from code.
 
 #[test]
 fn readme_catalogue_matches_the_code() {
@@ -13,6 +13,6 @@ fn readme_catalogue_matches_the_code() {
     assert_eq!(
         readme[start..end].trim_end(),
         brhook::catalog::markdown().trim_end(),
-        "README catalogue is stale: paste the output of `brhook checks --markdown`"
+        "README catalogue is stale: paste the output of `brhook checks --format markdown`"
     );
 }
