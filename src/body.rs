@@ -331,12 +331,13 @@ fn value_forms(obj: &Value, at: &str, fields: &Fields, out: &mut Vec<Finding>) {
         let Some(s) = obj.get(name).and_then(Value::as_str) else {
             continue;
         };
-        let problem = match info.format.as_deref() {
+        // Every problem of the value, each its own finding (a value may have several).
+        let problems = match info.format.as_deref() {
             Some("uuid") => guid_form(s),
             Some("date-time") => date_time_form(s),
-            _ => None,
+            _ => Vec::new(),
         };
-        if let Some((expected, what)) = problem {
+        for (expected, what) in problems {
             out.push(
                 Finding::at(
                     Check::S6,
@@ -351,31 +352,37 @@ fn value_forms(obj: &Value, at: &str, fields: &Fields, out: &mut Vec<Finding>) {
     }
 }
 
-fn guid_form(s: &str) -> Option<(&'static str, &'static str)> {
+fn guid_form(s: &str) -> Vec<(&'static str, &'static str)> {
     let hyphenated = s.len() == 36
         && s.char_indices()
             .all(|(i, c)| matches!(i, 8 | 13 | 18 | 23) == (c == '-'));
-    (hyphenated && s.chars().any(|c| c.is_ascii_uppercase())).then_some((
-        "a lowercase GUID such as e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2",
-        "is an uppercase GUID",
-    ))
+    (hyphenated && s.chars().any(|c| c.is_ascii_uppercase()))
+        .then_some((
+            "a lowercase GUID such as e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2",
+            "is an uppercase GUID",
+        ))
+        .into_iter()
+        .collect()
 }
 
-fn date_time_form(s: &str) -> Option<(&'static str, &'static str)> {
-    let time = s.split_once(['T', 't']).map(|(_, t)| t)?;
+fn date_time_form(s: &str) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    let Some(time) = s.split_once(['T', 't']).map(|(_, t)| t) else {
+        return problems;
+    };
     let fraction = time
         .split_once('.')
         .map(|(_, f)| f.chars().take_while(char::is_ascii_digit).count());
     if fraction.is_some_and(|n| n > 7) {
-        return Some((
+        problems.push((
             "at most 7 fraction digits, e.g. 2021-05-14T17:52:44.4960899+08:00",
             "has more than 7 fraction digits",
         ));
     }
     if s.ends_with(['Z', 'z']) {
-        return Some(("a numeric offset: +00:00 for UTC", "uses Z for UTC"));
+        problems.push(("a numeric offset: +00:00 for UTC", "uses Z for UTC"));
     }
-    None
+    problems
 }
 
 /// A key written twice in one object fails the S check of that object: receivers
@@ -398,15 +405,17 @@ fn duplicate_keys(kind: Kind, lex: &lexical::Lexical, out: &mut Vec<Finding>) {
 
 /// S6: escapes and whitespace, read off the raw text.
 fn forms_of_text(lex: &lexical::Lexical, out: &mut Vec<Finding>) {
-    for p in &lex.escaped_non_ascii {
+    for p in &lex.foreign_escapes {
         out.push(
             Finding::at(
                 Check::S6,
                 Level::Warn,
-                format!("non-ASCII written as a \\u escape, unlike {SENDER_FORMS}"),
+                format!("a character written as a \\u escape, unlike {SENDER_FORMS}"),
             )
             .pointer(p.clone())
-            .expected("raw UTF-8 (e.g. 直播间, not \\u76f4\\u64ad\\u95f4)")
+            .expected(
+                "raw UTF-8 (e.g. 直播间 and &, <, >, not \\u76f4\\u64ad\\u95f4 or \\u0026, \\u003c, \\u003e); \\u only for control characters",
+            )
             .found("\\u escape"),
         );
     }

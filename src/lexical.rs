@@ -16,8 +16,9 @@ pub struct Lexical {
     /// Numbers written with a fraction or an exponent.
     pub non_integer_numbers: Vec<NumberToken>,
     /// Pointers of strings (values, or keys: the pointer then ends at that key) holding a
-    /// `\uXXXX` escape of a non-ASCII character the real sender writes raw.
-    pub escaped_non_ascii: Vec<String>,
+    /// `\uXXXX` escape of a character the real sender writes raw (any non-ASCII, and
+    /// ASCII such as `&`, `<`, `>`).
+    pub foreign_escapes: Vec<String>,
     /// Whitespace between tokens (the real sender writes compact JSON). Whitespace
     /// before or after the value is not counted: a file saved with a final newline
     /// is not a pretty-printed body.
@@ -55,9 +56,12 @@ fn pointer(stack: &[Frame]) -> String {
     p
 }
 
-/// Newtonsoft.Json escapes these even by default; a raw sender never escapes others.
+/// The characters Newtonsoft.Json writes as `\uXXXX` by default: control characters
+/// without a short escape, and U+0085, U+2028, U+2029. It writes `"` and `\` as `\"` and
+/// `\\`, and everything else raw: `&`, `<`, `>` and `'` too (Go's encoding/json writes
+/// `\u0026`, `\u003c`, `\u003e`: a value-form deviation), and all non-ASCII.
 fn sender_escapes(c: u32) -> bool {
-    c < 0x80 || c == 0x85 || c == 0x2028 || c == 0x2029
+    c < 0x20 || c == 0x85 || c == 0x2028 || c == 0x2029
 }
 
 /// Reads a string starting after its opening quote; returns (decoded text when `want`
@@ -191,7 +195,7 @@ pub fn scan(text: &str) -> Lexical {
                     }
                 }
                 if escaped {
-                    lex.escaped_non_ascii.push(pointer(&stack));
+                    lex.foreign_escapes.push(pointer(&stack));
                 }
                 i = next;
             }
@@ -223,7 +227,7 @@ mod tests {
         let l = scan(r#"{"a":{"b/c":[1,2.0,{"d":3e2}]},"\u4e2d":"x","e":"\u00e9","f":"\u000a"}"#);
         let ptrs: Vec<_> = l.non_integer_numbers.iter().map(|n| n.pointer.as_str()).collect();
         assert_eq!(ptrs, ["/a/b~1c/1", "/a/b~1c/2/d"]);
-        assert_eq!(l.escaped_non_ascii, ["/中", "/e"]);
+        assert_eq!(l.foreign_escapes, ["/中", "/e"]);
         assert!(!l.whitespace);
     }
 

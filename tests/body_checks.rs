@@ -1210,3 +1210,36 @@ fn a_key_written_twice_fails_the_s_check_of_its_object() {
         .duplicate_keys
         .is_empty());
 }
+
+#[test]
+fn s6_names_every_problem_of_a_value() {
+    let b = judge(&compact(&with(
+        event("SessionStarted"),
+        "/EventTimestamp",
+        json!("2021-05-14T09:52:44.123456789Z"),
+    )));
+    let fs = trips(&b.findings, "S6");
+    assert_eq!(fs.len(), 2, "{fs:#?}");
+    assert!(fs.iter().all(|f| f.pointer.as_deref() == Some("/EventTimestamp")));
+    assert!(fs
+        .iter()
+        .any(|f| f.message.contains("more than 7 fraction digits")));
+    assert!(fs.iter().any(|f| f.message.contains("uses Z")));
+}
+
+#[test]
+fn s6_html_safe_escapes_are_not_the_senders() {
+    // Go's encoding/json writes & < > as \u0026 \u003c \u003e; Newtonsoft writes them raw.
+    for esc in ["\\u0026", "\\u003c", "\\u003e"] {
+        let bytes = replace_once(
+            &good(),
+            "\"Title\":\"哔哩哔哩音悦台\"",
+            &format!("\"Title\":\"a{esc}b\""),
+        );
+        let b = judge(&bytes);
+        s6_at(&b, "/EventData/Title");
+    }
+    // The same characters raw are the sender's form.
+    let bytes = replace_once(&good(), "\"Title\":\"哔哩哔哩音悦台\"", "\"Title\":\"a&<>'b\"");
+    quiet(&judge(&bytes).findings, "S6");
+}
