@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 pub const DEFAULT_MAX_BODY: usize = crate::validate::DEFAULT_MAX_BODY;
 
 /// Configures and starts an [`Endpoint`].
+#[must_use = "a builder does nothing until `start`"]
 pub struct Builder {
     bind: SocketAddr,
     urls: Vec<UrlSpec>,
@@ -36,6 +37,8 @@ pub struct Builder {
     prefix: String,
     options: Options,
     sink: Option<Sink>,
+    /// The quiet window [`Endpoint::verify`] waits for.
+    quiet: Duration,
 }
 
 impl Builder {
@@ -50,6 +53,34 @@ impl Builder {
             fault,
             setting: None,
         });
+        self
+    }
+    /// Adds a v2 URL `/NAME` (the sender's WebHookUrlsV2 setting) answering by `fault`.
+    pub fn v2(self, name: &str, fault: Fault) -> Self {
+        self.url_spec(UrlSpec {
+            name: name.to_string(),
+            fault,
+            setting: Some(crate::journal::Setting::V2),
+        })
+    }
+    /// Adds a v1 URL `/NAME` (the sender's WebHookUrls setting) answering by `fault`.
+    pub fn v1(self, name: &str, fault: Fault) -> Self {
+        self.url_spec(UrlSpec {
+            name: name.to_string(),
+            fault,
+            setting: Some(crate::journal::Setting::V1),
+        })
+    }
+    /// The sender's back-off is the real one (1 s, then 2 s) times `scale`: the D6
+    /// threshold (100 ms) and [`Endpoint::verify`]'s quiet window (5 s) scale with it.
+    pub fn backoff_scale(mut self, scale: f64) -> Self {
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        self.options.min_retry_gap = Duration::from_secs_f64(0.1 * scale);
+        self.quiet = Duration::from_secs_f64(5.0 * scale);
         self
     }
     pub fn url_spec(mut self, spec: UrlSpec) -> Self {
@@ -158,6 +189,7 @@ impl Builder {
             state,
             accept,
             journal_path,
+            quiet: self.quiet,
             _temp: temp,
             judge_closed: closed,
             stop_now: Arc::new(AtomicBool::new(false)),
@@ -223,12 +255,15 @@ impl State {
 }
 
 /// A running endpoint. Drop stops it; [`Endpoint::finish`] stops it and judges.
+#[must_use = "an endpoint judges nothing until `finish` (or `verify`)"]
 pub struct Endpoint {
     addr: SocketAddr,
     state: Arc<State>,
     accept: tokio::task::JoinHandle<()>,
     /// The journal file: the one asked for, or a temporary one.
     journal_path: PathBuf,
+    /// The quiet window of [`Endpoint::verify`].
+    quiet: Duration,
     /// The journal file when none was asked for (removed on drop).
     _temp: Option<TempJournal>,
     /// Set once the close line is written: the judge reads to it and ends.
@@ -254,6 +289,7 @@ impl Endpoint {
             prefix: String::new(),
             options: Options::default(),
             sink: None,
+            quiet: Duration::from_secs(5),
         }
     }
 
@@ -323,6 +359,13 @@ impl Endpoint {
     pub async fn finish(self, quiet: Duration) -> Report {
         self.stop(quiet).await;
         self.judgement().await
+    }
+
+    /// [`finish`](Self::finish) with the builder's quiet window (5 s, times
+    /// [`Builder::backoff_scale`]).
+    pub async fn verify(self) -> Report {
+        let quiet = self.quiet;
+        self.finish(quiet).await
     }
 
     /// As [`finish`](Self::finish), with the capture too (in memory unless the endpoint

@@ -33,6 +33,45 @@ impl Fault {
         Fault::default()
     }
 
+    /// The first `n` attempts of each event get 500, the next 204 (`fail:N`).
+    pub fn fail(n: u32) -> Fault {
+        Fault {
+            fail: Some((n, 500)),
+            ..Fault::ok()
+        }
+    }
+
+    /// Every attempt gets `code` (`status:CODE`).
+    pub fn status(code: u16) -> Fault {
+        Fault {
+            status: Some(code),
+            ..Fault::ok()
+        }
+    }
+
+    /// The first `n` attempts of each event: the connection is closed without an answer
+    /// (`reset:N`).
+    pub fn reset(n: u32) -> Fault {
+        Fault {
+            reset: Some(n),
+            ..Fault::ok()
+        }
+    }
+
+    /// Holds every answer this long (`+delay:MS`).
+    pub fn delay(mut self, d: std::time::Duration) -> Fault {
+        self.delay_ms = d.as_millis() as u64;
+        self
+    }
+
+    /// The status a `fail` fault answers with (`fail:N:CODE`); no effect on others.
+    pub fn code(mut self, code: u16) -> Fault {
+        if let Some((n, _)) = self.fail {
+            self.fail = Some((n, code));
+        }
+        self
+    }
+
     /// The answer to the `attempt`-th (1-based) attempt of one event.
     pub fn answer(&self, attempt: u32) -> Answer {
         if self.reset.is_some_and(|n| attempt <= n) {
@@ -188,5 +227,26 @@ mod tests {
             .contains("not an HTTP status"));
         assert!("fail:x".parse::<Fault>().unwrap_err().contains("whole number"));
         assert!("delay".parse::<Fault>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod typed {
+    use super::*;
+
+    #[test]
+    fn typed_faults_are_the_strings_the_cli_parses() {
+        use std::time::Duration;
+        let same = |f: Fault, s: &str| assert_eq!(f, s.parse::<Fault>().unwrap(), "{s}");
+        same(Fault::ok(), "ok");
+        same(Fault::fail(2), "fail:2");
+        same(Fault::fail(2).code(503), "fail:2:503");
+        same(Fault::status(404), "status:404");
+        same(Fault::reset(1), "reset:1");
+        same(
+            Fault::fail(2).delay(Duration::from_millis(300)),
+            "fail:2+delay:300",
+        );
+        same(Fault::ok().delay(Duration::from_millis(300)), "delay:300");
     }
 }

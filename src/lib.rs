@@ -15,6 +15,12 @@ pub mod send;
 pub mod sender;
 pub mod validate;
 
+// The front door: what a sender's `cargo test` needs.
+pub use catalog::{Check, Level};
+pub use endpoint::Endpoint;
+pub use fault::Fault;
+pub use report::{Finding, Group, Report};
+
 /// The README's Rust examples run as doctests, so the documented API stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

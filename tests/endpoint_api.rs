@@ -146,3 +146,32 @@ async fn a_sender_that_skips_urls_fails_f1_and_the_skips_name_them() {
         report.to_json()
     );
 }
+
+/// The front door: typed faults, declared settings, one back-off scale for the D6
+/// threshold and the quiet window, `verify`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_door_judges_a_faithful_sender() {
+    use brhook::sender::{play, realistic_scenario, Sender, SenderConfig};
+    use brhook::{Check, Endpoint, Fault, Level};
+    let ep = Endpoint::builder()
+        .v2("a", Fault::ok())
+        .v2("b", Fault::fail(2))
+        .v1("old", Fault::ok())
+        .backoff_scale(0.05)
+        .start()
+        .await
+        .unwrap();
+    let config = SenderConfig::new(vec![ep.url("a"), ep.url("b")], vec![ep.url("old")]).scaled(0.05);
+    let room = brhook::gen::Room::doc_example();
+    play(
+        &Sender::new(config),
+        &realistic_scenario(&room, true, None),
+        Duration::from_millis(5),
+    )
+    .await;
+    let report = ep.verify().await;
+    report.assert_pass();
+    assert!(report.tripped(Level::Warn).is_empty(), "{}", report.to_json());
+    assert_eq!(report.status(Check::D2), Some(brhook::report::Status::Passed));
+    assert_eq!(report.status(Check::C6), Some(brhook::report::Status::Passed));
+}

@@ -647,6 +647,7 @@ impl PartialEq<&str> for Verdict {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[must_use = "a report says nothing until it is asserted, printed or written"]
 pub struct Report {
     pub tool: &'static str,
     pub version: &'static str,
