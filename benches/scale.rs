@@ -203,6 +203,7 @@ impl Bench {
                 response: Response {
                     status: Some(204),
                     at_ms: at_ms + 0.2,
+                    abandoned_ms: None,
                 },
             };
             w.request(&r).expect("journal line written");

@@ -109,6 +109,7 @@ checks! {
     D4 Fail Delivery true "no attempt after one answered 2xx" "doc: 2xx is success";
     D5 Fail Delivery true "one EventId / EventRandomId never carries two different bodies" "doc: EventId is the de-duplication key";
     D6 Warn Delivery true "gaps between attempts measured (about 1 s, then 2 s); a gap under 100 ms is warn" "facts: retries";
+    D7 Warn Delivery true "the sender waits at least 100 s for an answer before giving up (HttpClient's default)" "facts: retries";
     F1 Fail FanOut true "every event that reached one URL of the group reached every URL of it" "doc: sends to all URLs";
     F2 Fail FanOut true "the bytes are identical at every URL" "facts: one byte array";
     F3 Fail FanOut true "concurrent: while one URL holds its response, the event reaches the others" "doc: at the same time";

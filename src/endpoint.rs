@@ -495,7 +495,9 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, max_conns: usize,
         let conn = state.conns.fetch_add(1, Ordering::SeqCst) + 1;
         let state = state.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| handle(req, state.clone(), conn));
+            let stream = Arc::new(stream);
+            let io = Shared(stream.clone());
+            let svc = service_fn(move |req| handle(req, state.clone(), conn, stream.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -505,7 +507,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, max_conns: usize,
                 // and drops the connection, and with it the handler before it recorded
                 // anything: the request was lost and the sender got no answer.
                 .half_close(true)
-                .serve_connection(TokioIo::new(stream), svc)
+                .serve_connection(TokioIo::new(io), svc)
                 .await;
             drop(permit);
         });
@@ -532,7 +534,80 @@ impl std::error::Error for ResetConnection {}
 
 type Reply = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
 
-async fn handle(req: hyper::Request<Incoming>, state: Arc<State>, conn: u64) -> Reply {
+/// A sender's connection, shared: hyper reads and writes it, and an answer held by a
+/// `delay` fault watches it meanwhile, to see a sender that closes it and gives up.
+/// (hyper does not read while an answer is pending, so it would not notice.)
+struct Shared(Arc<tokio::net::TcpStream>);
+
+impl tokio::io::AsyncRead for Shared {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        loop {
+            std::task::ready!(self.0.poll_read_ready(cx))?;
+            match self.0.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return std::task::Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return std::task::Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Shared {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        loop {
+            std::task::ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                other => return std::task::Poll::Ready(other),
+            }
+        }
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    // The socket closes when its last holder drops it.
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// Resolves when the sender closes (or resets) its connection; never while it stays
+/// open, nor when more bytes wait on it (a next request: then nothing can be seen).
+async fn closed_by_sender(stream: &tokio::net::TcpStream) {
+    let mut one = [0u8; 1];
+    match stream.peek(&mut one).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
+    }
+}
+
+/// A sender that shuts its side right after sending a request (a half close) still
+/// reads the answer; one that closes later, while the answer is held, gave up on it.
+const HALF_CLOSE_MS: f64 = 50.0;
+
+async fn handle(
+    req: hyper::Request<Incoming>,
+    state: Arc<State>,
+    conn: u64,
+    stream: Arc<tokio::net::TcpStream>,
+) -> Reply {
     state.in_flight.fetch_add(1, Ordering::SeqCst);
     let guard = InFlight(state.clone());
     state.touch();
@@ -586,11 +661,25 @@ async fn handle(req: hyper::Request<Incoming>, state: Arc<State>, conn: u64) -> 
                 s.fault.answer(*n)
             }
         };
+        // A held answer watches its connection: a sender that closes it now gave up.
+        let mut abandoned_ms = None;
         if let Some(s) = &spec {
             if s.fault.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(s.fault.delay_ms)).await;
+                let release = tokio::time::Instant::now() + Duration::from_millis(s.fault.delay_ms);
+                tokio::select! {
+                    _ = tokio::time::sleep_until(release) => {}
+                    _ = closed_by_sender(&stream) => {
+                        let at = state.ms();
+                        // Shut right after sending (a half close) is still listening.
+                        if at > at_ms + HALF_CLOSE_MS {
+                            abandoned_ms = Some(at);
+                        }
+                        tokio::time::sleep_until(release).await;
+                    }
+                }
             }
         }
+        drop(stream);
         let status = match answer {
             Answer::Status(c) => Some(c),
             Answer::Reset => None,
@@ -608,6 +697,7 @@ async fn handle(req: hyper::Request<Incoming>, state: Arc<State>, conn: u64) -> 
             response: Response {
                 status,
                 at_ms: state.ms(),
+                abandoned_ms,
             },
         });
         drop(guard);

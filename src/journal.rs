@@ -63,6 +63,10 @@ pub struct Response {
     pub status: Option<u16>,
     /// Milliseconds since capture start at which the answer was released.
     pub at_ms: f64,
+    /// Set when the sender closed the connection while the answer was held, at this
+    /// time (milliseconds since capture start): it gave up and never read the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandoned_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -460,6 +464,7 @@ mod tests {
             response: Response {
                 status: Some(204),
                 at_ms: seq as f64 + 0.5,
+                abandoned_ms: None,
             },
         }
     }

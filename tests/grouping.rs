@@ -47,6 +47,7 @@ fn capture() -> Journal {
             response: Response {
                 status: Some(204),
                 at_ms: at + 0.5,
+                abandoned_ms: None,
             },
         });
     }

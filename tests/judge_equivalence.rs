@@ -288,6 +288,7 @@ impl Capture<'_> {
             response: Response {
                 status,
                 at_ms: answered,
+                abandoned_ms: None,
             },
         });
     }
@@ -868,6 +869,7 @@ fn post(seq: u64, url: &str, at_ms: f64, body: Vec<u8>, status: u16, answered: f
         response: Response {
             status: Some(status),
             at_ms: answered,
+            abandoned_ms: None,
         },
     }
 }

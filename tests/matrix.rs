@@ -108,9 +108,11 @@ async fn faithful_sender_passes_under_every_fault_plan() {
 async fn the_default_demo_exercises_every_sender_check() {
     let report = run(fast(Demo::new(None))).await;
     report.assert_pass();
+    // D7 needs an answer held longer than the sender's patience (100 s, scaled): the
+    // demo keeps its answers short, so it is skipped there with that reason.
     for c in catalog::CHECKS
         .iter()
-        .filter(|c| c.id.id().starts_with(['T', 'D', 'F', 'C']))
+        .filter(|c| c.id.id().starts_with(['T', 'D', 'F', 'C']) && c.id != brhook::Check::D7)
     {
         assert_eq!(
             report.status(c.id),

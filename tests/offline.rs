@@ -303,6 +303,7 @@ fn check_forgives_a_torn_last_line_and_names_a_bad_middle_one() {
             response: brhook::journal::Response {
                 status: Some(204),
                 at_ms: seq as f64 + 0.5,
+                abandoned_ms: None,
             },
         });
     }

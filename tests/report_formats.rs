@@ -185,7 +185,11 @@ fn request(seq: u64, at: f64, url: Option<&str>, body: &str, status: Option<u16>
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.as_bytes().to_vec(),
         body_error: None,
-        response: Response { status, at_ms: done },
+        response: Response {
+            status,
+            at_ms: done,
+            abandoned_ms: None,
+        },
     }
 }
 

@@ -715,3 +715,77 @@ fn ctrl_c_says_what_it_waits_for_judges_on_the_second_and_aborts_on_the_third() 
         }
     }
 }
+
+/// The bytes of a faithful keep-alive request to `path`.
+fn keep_alive_request(path: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         User-Agent: BililiveRecorder/2.17.3\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// D7: a sender that closes the connection while an answer is held gave up on it: the
+/// journal says so, the 2xx it never read is no success (no false D4), and D7 warns. A
+/// sender that waits for the answer, or half-closes right after sending, is quiet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_stops_waiting_trips_d7_and_no_false_d4() {
+    use brhook::{Check, Fault};
+    // Back-off scale 0.01: the real sender's 100 s patience is 1 s; answers held 2 s.
+    let ep = Endpoint::builder()
+        .v2("slow", Fault::ok().delay(Duration::from_millis(2000)))
+        .backoff_scale(0.01)
+        .start()
+        .await
+        .unwrap();
+    let (addr, path) = (ep.addr(), path_of(&ep.url("slow")));
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(&keep_alive_request(&path, &body())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(s); // gives up after 0.3 s, before the answer
+    let (report, journal) = ep.finish_with_journal(Duration::from_millis(2500)).await;
+    let r = &journal.requests[0];
+    let gave_up = r.response.abandoned_ms.expect("recorded as abandoned");
+    assert!(gave_up < r.response.at_ms, "{r:?}");
+    // D7, and D2: from the sender's side the attempt failed, and it never retried.
+    assert_eq!(
+        report.tripped(Level::Warn),
+        vec![Check::D2, Check::D7],
+        "{}",
+        report.to_json()
+    );
+    assert!(report.findings_of(Check::D4).next().is_none());
+
+    // Waiting for the answer (or half-closing at once) is the real sender's behaviour.
+    let ep = Endpoint::builder()
+        .v2("slow", Fault::ok().delay(Duration::from_millis(1200)))
+        .backoff_scale(0.01)
+        .start()
+        .await
+        .unwrap();
+    let (addr, path) = (ep.addr(), path_of(&ep.url("slow")));
+    for half_close in [false, true] {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(&keep_alive_request(&path, &body())).await.unwrap();
+        if half_close {
+            s.shutdown().await.unwrap();
+        }
+        let mut buf = [0u8; 512];
+        let n = s.read(&mut buf).await.unwrap();
+        assert_eq!(status(&buf[..n]), Some(204));
+    }
+    let (report, journal) = ep.finish_with_journal(QUIET).await;
+    assert!(
+        journal.requests.iter().all(|r| r.response.abandoned_ms.is_none()),
+        "{journal:?}"
+    );
+    assert_eq!(
+        report.status(Check::D7),
+        Some(brhook::report::Status::Passed),
+        "{}",
+        report.to_json()
+    );
+}

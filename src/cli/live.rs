@@ -118,6 +118,19 @@ impl Live {
             format!("  {}", self.paint("33", &format!("[{}]", loud.join(", "))))
         };
         let attempt = p.attempt;
+        let answer = match r.response.abandoned_ms {
+            Some(t) => format!(
+                "{answer} {}",
+                self.paint(
+                    "33",
+                    &format!(
+                        "(never read: the sender gave up after {:.1} s)",
+                        (t - r.at_ms) / 1000.0
+                    )
+                )
+            ),
+            None => answer,
+        };
         format!(
             "  {:>8.3}s {:<8} {:<15} room {:<9} attempt {attempt}/3 -> {answer}{loud}",
             r.at_ms / 1000.0,

@@ -60,7 +60,15 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
             .collect();
         out.push(Finding::at(Check::D6, Level::Info, "retry gaps measured").measured(parts.join("; ")));
     }
-    const ALL: [Check; 6] = [Check::D1, Check::D2, Check::D3, Check::D4, Check::D5, Check::D6];
+    const ALL: [Check; 7] = [
+        Check::D1,
+        Check::D2,
+        Check::D3,
+        Check::D4,
+        Check::D5,
+        Check::D6,
+        Check::D7,
+    ];
     if cx.recs.is_empty() {
         cov.family(&ALL, false, Skip::NoEvent);
         return;
@@ -72,6 +80,7 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
     cov.family(&[Check::D2], any_failed, no_failure);
     cov.family(&[Check::D4], any_success, Skip::NoSuccess);
     cov.family(&[Check::D6], any_retry, Skip::NoRetry);
+    patience(cx, out, cov);
 }
 
 /// One event's attempts at one URL, in arrival order.
@@ -120,7 +129,7 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
         if let Some(extra) = attempts.get(ok + 1) {
             let failed_elsewhere = event
                 .iter()
-                .any(|o| o.url != first.url && !o.succeeded() && o.answered() <= extra.at);
+                .any(|o| o.url != first.url && !o.succeeded() && o.seen() <= extra.at);
             let f = if failed_elsewhere {
                 Finding::new(Check::F4, "a failure at another URL caused an extra attempt here")
                     .expected("one attempt here: this URL answered 2xx")
@@ -139,7 +148,7 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
     }
     let last = &attempts[n - 1];
     if !last.succeeded() && n < 3 {
-        let waited = cx.closed_ms.map(|c| c - last.answered());
+        let waited = cx.closed_ms.map(|c| c - last.seen());
         // The real sender's longest back-off is 2 s (20 times the D6 threshold, which
         // tests scale with their back-off): a shorter wait may be the window's doing.
         let longest_backoff = 20.0 * cx.opts.min_retry_gap.as_secs_f64() * 1000.0;
@@ -170,7 +179,7 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
     }
     let min = cx.opts.min_retry_gap.as_secs_f64() * 1000.0;
     for (i, pair) in attempts.windows(2).enumerate() {
-        let gap = pair[1].at - pair[0].answered();
+        let gap = pair[1].at - pair[0].seen();
         let g = gaps.entry(i + 2).or_insert((0, f64::MAX, f64::MIN));
         *g = (g.0 + 1, g.1.min(gap), g.2.max(gap));
         if gap < min {
@@ -193,4 +202,35 @@ fn delivery(cx: &Cx, event: &[Rec], attempts: &[Rec], gaps: &mut Gaps, out: &mut
             );
         }
     }
+}
+
+/// D7: the real sender's HttpClient waits 100 s for an answer (scaled with the back-off
+/// in tests, as the D6 threshold is: 1000 times it). A sender that closed the connection
+/// sooner, while an answer was held, gave up early. Judged only where an answer was held
+/// that long, or the sender gave up on one.
+fn patience(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
+    let patience = 1000.0 * cx.opts.min_retry_gap.as_secs_f64() * 1000.0;
+    let mut tested = false;
+    for r in cx.recs {
+        tested |= r.abandoned() || r.answered() - r.at >= patience;
+        let waited = r.gave_up - r.at;
+        if r.abandoned() && waited < patience {
+            out.push(
+                cx.at(
+                    Finding::new(Check::D7, "the sender gave up waiting for an answer"),
+                    r,
+                )
+                .expected(format!(
+                    "an answer awaited for {} (the real sender's HttpClient waits 100 s)",
+                    secs(patience)
+                ))
+                .measured(format!(
+                    "closed the connection after {}; the answer was released after {}",
+                    secs(waited),
+                    secs(r.answered() - r.at)
+                )),
+            );
+        }
+    }
+    cov.family(&[Check::D7], tested, Skip::NoLongHold);
 }

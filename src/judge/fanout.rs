@@ -171,7 +171,7 @@ fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
         let Some(held) = first(rs) else { continue };
         for (o, os) in at.iter().filter(|(o, _)| *o != d) {
             let Some(other) = first(os) else { continue };
-            if other.at > held.answered() {
+            if other.at > held.seen() {
                 out.push(
                     Finding::new(
                         Check::F3,
@@ -185,7 +185,7 @@ fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
                     ))
                     .measured(format!(
                         "arrived {:.0} ms after {} answered (URLs one after another)",
-                        other.at - held.answered(),
+                        other.at - held.seen(),
                         cx.url(*d)
                     )),
                 );

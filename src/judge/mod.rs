@@ -273,6 +273,7 @@ impl Judge {
             v1_pair: j.v1_pair,
             at: r.at_ms,
             answered: r.response.at_ms,
+            gave_up: r.response.abandoned_ms.unwrap_or(-1.0),
             seq: r.seq as u32,
             body: hash as u32,
             content_type: h32(r.header("content-type")),

@@ -171,6 +171,9 @@ pub(crate) struct Rec {
     /// When the answer was released (milliseconds since capture start, as `at`: the
     /// checks compare the two exactly).
     pub answered: f64,
+    /// When the sender closed the connection while the answer was held (it never read
+    /// the answer); negative when it did not.
+    pub gave_up: f64,
     pub seq: u32,
     /// Hashes of the body bytes, and of the Content-Type and User-Agent values.
     pub body: u32,
@@ -192,7 +195,7 @@ pub(crate) struct Rec {
 }
 
 /// A record's size on disk (a spilled judge writes them to a file).
-pub(crate) const REC_BYTES: usize = 2 * 17 + 5 * 8 + 8 * 4 + 2 * 2 + 2;
+pub(crate) const REC_BYTES: usize = 2 * 17 + 6 * 8 + 8 * 4 + 2 * 2 + 2;
 
 impl Key {
     fn write(&self, out: &mut Vec<u8>) {
@@ -238,6 +241,7 @@ impl Rec {
             self.v1_pair,
             self.at.to_bits(),
             self.answered.to_bits(),
+            self.gave_up.to_bits(),
         ] {
             out.extend_from_slice(&x.to_le_bytes());
         }
@@ -268,7 +272,7 @@ impl Rec {
         if b.len() < REC_BYTES {
             return None;
         }
-        let w = |k: usize| u32_at(b, 74 + 4 * k);
+        let w = |k: usize| u32_at(b, 82 + 4 * k);
         Some(Rec {
             id: Key::read(&b[0..17]),
             session: Key::read(&b[17..34]),
@@ -277,6 +281,7 @@ impl Rec {
             v1_pair: u64_at(b, 50),
             at: f64::from_bits(u64_at(b, 58)),
             answered: f64::from_bits(u64_at(b, 66)),
+            gave_up: f64::from_bits(u64_at(b, 74)),
             seq: w(0),
             body: w(1),
             content_type: w(2),
@@ -285,30 +290,47 @@ impl Rec {
             path: w(5),
             opened: w(6),
             len: w(7),
-            url: u16_at(b, 106),
-            status: u16_at(b, 108),
-            kind: match b[110] {
+            url: u16_at(b, 114),
+            status: u16_at(b, 116),
+            kind: match b[118] {
                 0 => Kind::V2,
                 1 => Kind::V1,
                 _ => Kind::Other,
             },
-            ty: b[111],
+            ty: b[119],
         })
     }
 
     pub fn answered(&self) -> f64 {
         self.answered
     }
+    /// When the sender saw the attempt end: the answer, or its own giving up.
+    pub fn seen(&self) -> f64 {
+        if self.abandoned() {
+            self.gave_up
+        } else {
+            self.answered
+        }
+    }
+    pub fn abandoned(&self) -> bool {
+        self.gave_up >= 0.0
+    }
+    /// Answered 2xx, and the sender read it.
     pub fn succeeded(&self) -> bool {
-        (200..300).contains(&self.status)
+        (200..300).contains(&self.status) && !self.abandoned()
     }
     pub fn status(&self) -> Option<u16> {
         (self.status != 0).then_some(self.status)
     }
     pub fn answer(&self) -> String {
-        match self.status() {
+        let answer = match self.status() {
             Some(s) => s.to_string(),
             None => "no response (reset)".into(),
+        };
+        if self.abandoned() {
+            format!("{answer}, never read (the sender closed the connection first)")
+        } else {
+            answer
         }
     }
 }
@@ -517,9 +539,9 @@ mod tests {
             assert_eq!(i.text(k), s);
         }
         assert_eq!(i.strings.len(), 2, "only the odd ones are interned");
-        // A record per request is what the judge keeps: it must stay about 100 bytes.
+        // A record per request is what the judge keeps: it must stay about 128 bytes.
         assert!(
-            std::mem::size_of::<Rec>() <= 128,
+            std::mem::size_of::<Rec>() <= 136,
             "{}",
             std::mem::size_of::<Rec>()
         );
@@ -531,6 +553,7 @@ mod tests {
             v1_pair: 3,
             at: 4.5,
             answered: 6.25,
+            gave_up: 5.5,
             seq: 7,
             body: 8,
             content_type: 9,

@@ -489,6 +489,7 @@ pub enum Skip {
     NoFailedAttempt,
     NoSuccess,
     NoRetry,
+    NoLongHold,
     OneUrlPerSetting,
     NoDelayUrl,
     NoFailingUrl,
@@ -531,6 +532,9 @@ impl fmt::Display for Skip {
             }
             Skip::NoSuccess => "no attempt was answered 2xx",
             Skip::NoRetry => "no retry was observed: add a URL with fail:N to measure back-off",
+            Skip::NoLongHold => {
+                "no answer was held longer than the sender's patience: add a URL with delay:MS over 100 s (scaled with the back-off) to measure it"
+            }
             Skip::OneUrlPerSetting => "only one URL per setting received traffic: configure two or more URLs",
             Skip::NoDelayUrl => "needs a URL with delay:MS and one other URL in the same setting",
             Skip::NoFailingUrl => {
