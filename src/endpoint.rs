@@ -653,6 +653,8 @@ async fn handle(
             // no per-event count, so the endpoint's memory stays flat however many
             // events it records (and skips parsing the body for its identity).
             (Some(s), None) if s.fault.fail.is_none() && s.fault.reset.is_none() => s.fault.answer(1),
+            // An empty body names no event: it is a first attempt of its own.
+            (Some(s), None) if body.is_empty() => s.fault.answer(1),
             (Some(s), None) => {
                 let id = body::identity(&body);
                 let mut counts = state.counts.lock().expect("lock");

@@ -175,3 +175,41 @@ async fn the_front_door_judges_a_faithful_sender() {
     assert_eq!(report.status(Check::D2), Some(brhook::report::Status::Passed));
     assert_eq!(report.status(Check::C6), Some(brhook::report::Status::Passed));
 }
+
+/// An empty body names no event: a GET and an unrelated empty POST are each judged on
+/// their own (T1, T4), answered as first attempts, and are no attempts of one event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_bodies_are_no_attempts_of_one_event() {
+    use brhook::{Check, Fault};
+    let ep = Endpoint::builder().v2("a", Fault::fail(1)).start().await.unwrap();
+    let addr = ep.addr();
+    let answers = tokio::task::spawn_blocking(move || {
+        ["GET", "POST"].map(|method| {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            write!(s, "{method} /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").unwrap();
+            let mut buf = [0u8; 256];
+            let n = s.read(&mut buf).unwrap_or(0);
+            String::from_utf8_lossy(&buf[..n]).to_string()
+        })
+    })
+    .await
+    .unwrap();
+    for a in &answers {
+        assert!(
+            a.starts_with("HTTP/1.1 500"),
+            "each is a first attempt under fail:1: {a}"
+        );
+    }
+    let report = ep.finish(Duration::from_millis(100)).await;
+    assert_eq!(report.status(Check::T4), Some(brhook::report::Status::Failed));
+    assert_eq!(report.status(Check::T1), Some(brhook::report::Status::Failed));
+    for c in [Check::D1, Check::D2, Check::D4] {
+        assert!(
+            report.findings_of(c).next().is_none(),
+            "{c}: {}",
+            report.to_json()
+        );
+    }
+    assert!(report.subject.contains("carrying 0 events"), "{}", report.subject);
+}

@@ -187,6 +187,24 @@ async fn diff_finds_shape_drift_and_only_that() {
             .any(|l| l.starts_with("type-changed") && l.contains("v2 FileClosed /EventData/RoomId")),
         "{out}"
     );
+    // The same as JSON, for scripts: each difference a record.
+    let (code, out, _) = brhook(&[
+        "diff",
+        s(&base_json),
+        s(&d.join("changed.jsonl")),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).expect("diff --format json is JSON");
+    let drift = v["drift"].as_array().unwrap();
+    assert_eq!(v["differences"], drift.len());
+    assert!(
+        drift
+            .iter()
+            .any(|x| x["kind"] == "type-changed" && x["path"] == "v2 FileClosed /EventData/RoomId"),
+        "{v}"
+    );
     for (a, b) in [
         (&base_json, &d.join("base.jsonl")),
         (&d.join("base.jsonl"), &d.join("base.jsonl")),

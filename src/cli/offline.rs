@@ -1,7 +1,7 @@
 //! `brhook check`, `brhook normalize`, `brhook diff`: work on a saved journal, no
 //! network. A journal judged offline gives the report the live capture gave.
 
-use super::output::{emit, ReportArgs};
+use super::output::{emit, Format, ReportArgs};
 use brhook::journal::{Journal, Reader};
 use brhook::judge::Options;
 use brhook::normalize::{self, FORMAT};
@@ -50,6 +50,14 @@ pub struct NormalizeArgs {
     /// Write the normalized JSON to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// The normalized form is JSON; `--format json` is accepted like every command's.
+    #[arg(long, value_enum, default_value = "json")]
+    format: NormalizeFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum NormalizeFormat {
+    Json,
 }
 
 pub fn normalize(args: NormalizeArgs) -> Result<i32, String> {
@@ -72,12 +80,21 @@ pub struct DiffArgs {
     /// The capture to compare: a journal or a normalized capture.
     #[arg(value_name = "JOURNAL")]
     current: PathBuf,
+    /// What goes to stdout: one line per difference (text), or
+    /// `{"drift": [...], "differences": N}` (json).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
 }
 
 pub fn diff(args: DiffArgs) -> Result<i32, String> {
     let baseline = load(&args.baseline)?;
     let current = load(&args.current)?;
     let drift = normalize::diff(&baseline, &current);
+    if args.format == Format::Json {
+        let v = serde_json::json!({"drift": drift, "differences": drift.len()});
+        say!("{}", serde_json::to_string_pretty(&v).expect("JSON serialises"));
+        return Ok(if drift.is_empty() { 0 } else { 1 });
+    }
     for d in &drift {
         say!("{d}");
     }

@@ -252,6 +252,18 @@ impl Judge {
         // The live line shows what is loud; every finding goes to the groups.
         let loud: Vec<Finding> = mine.iter().filter(|f| f.level >= Level::Warn).cloned().collect();
         self.findings.extend(mine);
+        if r.body.is_empty() {
+            // An empty body names no event: it is judged (T1-T4) and is no attempt of
+            // any event (a GET and an unrelated POST are not two attempts of one).
+            return Pushed {
+                url: Some(name),
+                kind: Kind::Other,
+                event_type: None,
+                room: None,
+                attempt: 1,
+                findings: loud,
+            };
+        }
         match j.kind {
             Kind::V2 => {
                 self.stats.v2 += 1;
