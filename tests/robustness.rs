@@ -542,6 +542,14 @@ fn listen_on_all_interfaces_warns() {
             .any(|l| l.starts_with("brhook listening on http://0.0.0.0:")),
         "{lines:?}"
     );
+    // The URLs to paste name addresses a sender can reach, never 0.0.0.0.
+    let urls: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with("http://"))
+        .collect();
+    assert!(!urls.is_empty(), "{lines:?}");
+    assert!(urls.iter().all(|l| !l.contains("0.0.0.0")), "{urls:?}");
+    assert!(urls.iter().any(|l| l.contains("127.0.0.1")), "{urls:?}");
     // --until-quiet waits for a first request; none comes, so stop it.
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();

@@ -178,9 +178,23 @@ async fn listen(args: Args) -> Result<i32, String> {
     }
     banner(format!("brhook listening on http://{}", ep.addr()));
     banner("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):".into());
+    // Bound to all interfaces, `0.0.0.0` is no address a sender can reach: print the
+    // machine's own (the one its default route leaves by) and loopback instead.
+    let hosts = if args.bind.ip().is_unspecified() {
+        reachable_hosts(args.bind.is_ipv6())
+    } else {
+        Vec::new()
+    };
     for (name, url) in ep.urls() {
         let fault = ep_fault(&specs, &name);
-        banner(format!("  {url}    ({name}: {fault})"));
+        if hosts.is_empty() {
+            banner(format!("  {url}    ({name}: {fault})"));
+        }
+        for h in &hosts {
+            let unspecified = if args.bind.is_ipv6() { "[::]" } else { "0.0.0.0" };
+            let shown = url.replacen(unspecified, &h.to_string(), 1);
+            banner(format!("  {shown}    ({name}: {fault})"));
+        }
     }
     banner(format!(
         "Waiting for requests; {}.",
@@ -242,6 +256,31 @@ async fn listen(args: Args) -> Result<i32, String> {
         say!();
     }
     emit(&report, &args.report)
+}
+
+/// The addresses a sender can use for an endpoint bound to all interfaces: the one the
+/// default route leaves by (a UDP `connect` sends nothing), and loopback.
+fn reachable_hosts(v6: bool) -> Vec<String> {
+    let (any, probe, lo) = if v6 {
+        ("[::]:0", "[2001:db8::1]:9", "[::1]")
+    } else {
+        ("0.0.0.0:0", "192.0.2.1:9", "127.0.0.1")
+    };
+    let mut hosts = Vec::new();
+    if let Some(ip) = std::net::UdpSocket::bind(any)
+        .and_then(|s| s.connect(probe).and_then(|_| s.local_addr()))
+        .ok()
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified() && !ip.is_loopback())
+    {
+        hosts.push(if ip.is_ipv6() {
+            format!("[{ip}]")
+        } else {
+            ip.to_string()
+        });
+    }
+    hosts.push(lo.to_string());
+    hosts
 }
 
 fn ep_fault(args: &[UrlSpec], name: &str) -> String {
