@@ -118,6 +118,14 @@ impl Live {
             format!("  {}", self.paint("33", &format!("[{}]", loud.join(", "))))
         };
         let attempt = p.attempt;
+        // Lines come as answers are released, stamped with the arrival: a held answer
+        // says how long it was held, so the times read right.
+        let held = r.response.at_ms - r.at_ms;
+        let answer = if held >= 100.0 {
+            format!("{answer} (held {held:.0} ms)")
+        } else {
+            answer
+        };
         let answer = match r.response.abandoned_ms {
             Some(t) => format!(
                 "{answer} {}",
