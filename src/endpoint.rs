@@ -474,6 +474,15 @@ impl Drop for Endpoint {
         // The judge follows the journal until it is told the capture closed.
         self.judge_closed.store(true, Ordering::SeqCst);
         self.accept.abort();
+        // Like wiremock's verify on drop: a capture nobody judged is a test that
+        // asserts nothing. (Not while the thread already panics: that would abort.)
+        let judged = self.closed.lock().map(|c| c.is_some()).unwrap_or(true);
+        if !judged && self.requests_seen() > 0 && !std::thread::panicking() {
+            panic!(
+                "brhook: the endpoint received {} request(s) and was dropped without `finish`, `verify` or `close`: nothing was judged",
+                self.requests_seen()
+            );
+        }
     }
 }
 

@@ -41,6 +41,22 @@ async fn a_reset_fault_turns_keep_alive_off() {
         !answer.contains("connection: close"),
         "keep-alive stays on without resets: {answer}"
     );
+    // Judged (or closed) before they go: dropping a capture unjudged panics.
+    let _ = ep.close(Duration::from_millis(10)).await;
+    let _ = plain.close(Duration::from_millis(10)).await;
+}
+
+/// Like wiremock's verify on drop: an endpoint that took requests and is dropped
+/// without `finish`, `verify` or `close` panics, saying nothing was judged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "dropped without `finish`")]
+async fn dropping_an_unjudged_capture_panics() {
+    let ep = Endpoint::start(&[("a", "ok")]).await.unwrap();
+    let addr = ep.addr();
+    tokio::task::spawn_blocking(move || post(addr, "/a"))
+        .await
+        .unwrap();
+    drop(ep);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
