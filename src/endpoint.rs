@@ -177,6 +177,7 @@ impl Builder {
             prefix: self.prefix,
             max_body: self.max_body,
             close_connections,
+            problems: Mutex::new((None, 0)),
         });
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -220,6 +221,9 @@ struct State {
     /// closed without an answer, which would add an attempt the sender never made.
     /// On fresh connections a reset reaches the sender as the failure it is.
     close_connections: bool,
+    /// The first thing that went wrong recording (a journal that cannot be written),
+    /// and how many more: the report fails with it instead of a line on stderr.
+    problems: Mutex<(Option<String>, u64)>,
 }
 
 impl State {
@@ -240,10 +244,19 @@ impl State {
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         self.urls.iter().find(|u| u.name == rest)
     }
+    /// Notes what went wrong (the first, and how many more): the report says it.
+    fn problem(&self, what: String) {
+        let mut p = self.problems.lock().expect("lock");
+        if p.0.is_none() {
+            p.0 = Some(what);
+        } else {
+            p.1 += 1;
+        }
+    }
     fn record(&self, r: Request) {
         if let Some(w) = self.writer.lock().expect("lock").as_mut() {
             if let Err(e) = w.request(&r) {
-                eprintln!("brhook: {e}");
+                self.problem(format!("{e} (request #{})", r.seq));
             }
         }
         if self.keep {
@@ -411,7 +424,7 @@ impl Endpoint {
         let quiet_ms = quiet.as_secs_f64() * 1000.0;
         if let Some(w) = self.state.writer.lock().expect("lock").as_mut() {
             if let Err(e) = w.close(closed, quiet_ms) {
-                eprintln!("brhook: {e}");
+                self.state.problem(e);
             }
         }
         *self.closed.lock().expect("lock") = Some((closed, quiet_ms));
@@ -425,7 +438,8 @@ impl Endpoint {
             self.journal()
         } else {
             Journal::read(&self.journal_path).unwrap_or_else(|e| {
-                eprintln!("brhook: {e}");
+                self.state
+                    .problem(format!("the journal could not be read back: {e}"));
                 self.journal()
             })
         };
@@ -448,15 +462,27 @@ impl Endpoint {
                 .and_then(Result::ok),
             None => None,
         };
-        match judged {
+        let mut report = match judged {
             Some(Ok(report)) => report,
             Some(Err(e)) => {
-                eprintln!("brhook: {e}; judging the capture as recorded instead");
+                self.state
+                    .problem(format!("{e}; judged the capture as recorded instead"));
                 judge::judge(&self.captured(), &self.options)
             }
             // The judge's thread died: judge the capture as it was recorded instead.
             None => judge::judge(&self.captured(), &self.options),
+        };
+        // Never a quiet pass over a capture that was not recorded whole.
+        let (first, more) = self.state.problems.lock().expect("lock").clone();
+        if let Some(what) = first {
+            let more = if more > 0 {
+                format!(" (and {more} more)")
+            } else {
+                String::new()
+            };
+            report.fail_on_nothing(&format!("the capture is incomplete: {what}{more}"));
         }
+        report
     }
 }
 

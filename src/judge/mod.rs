@@ -158,6 +158,7 @@ impl Judge {
                 out: std::io::BufWriter::with_capacity(1 << 16, file),
                 path: TempFile(path),
                 buf: Vec::with_capacity(record::REC_BYTES),
+                failed: None,
             },
         );
         for r in old.into_vec() {
@@ -328,7 +329,12 @@ impl Judge {
         cov.family(&t_checks, requests > 0, skip);
         // One order serves every family: an event's records together, each delivery
         // (class, URL) together inside it, attempts by arrival.
-        let mut recs = std::mem::replace(&mut self.recs, Store::Memory(Vec::new())).into_vec();
+        let store = std::mem::replace(&mut self.recs, Store::Memory(Vec::new()));
+        let failed = match &store {
+            Store::Spill { failed, .. } => failed.clone(),
+            Store::Memory(_) => None,
+        };
+        let mut recs = store.into_vec();
         recs.sort_unstable_by(|a, b| {
             (a.id, a.class, a.url, a.at, a.seq)
                 .partial_cmp(&(b.id, b.class, b.url, b.at, b.seq))
@@ -369,6 +375,9 @@ impl Judge {
                 "no request reached a configured URL: point the sender at the URLs brhook printed",
             );
         }
+        if let Some(e) = failed {
+            report.fail_on_nothing(&format!("the judge lost records: {e}"));
+        }
         report
     }
 }
@@ -380,6 +389,8 @@ enum Store {
         out: std::io::BufWriter<std::fs::File>,
         path: TempFile,
         buf: Vec<u8>,
+        /// The first write that failed: the report fails with it.
+        failed: Option<String>,
     },
 }
 
@@ -396,16 +407,23 @@ impl Store {
     fn push(&mut self, r: Rec) {
         match self {
             Store::Memory(v) => v.push(r),
-            Store::Spill { out, buf, path } => {
+            Store::Spill {
+                out,
+                buf,
+                path,
+                failed,
+            } => {
                 use std::io::Write;
                 buf.clear();
                 r.write(buf);
                 if let Err(e) = out.write_all(buf) {
-                    // Judging cannot go on without its records: say so once, keep capturing.
-                    eprintln!(
-                        "brhook: cannot write the judge's records to {}: {e}",
-                        path.0.display()
-                    );
+                    // Judging cannot go on without its records: the report will say so.
+                    if failed.is_none() {
+                        *failed = Some(format!(
+                            "cannot write the judge's records to {}: {e}",
+                            path.0.display()
+                        ));
+                    }
                 }
             }
         }
