@@ -227,7 +227,10 @@ async fn listen(args: Args) -> Result<i32, String> {
                 args.max_wait
             )
         })?;
-    let stop = wait_for_stop(&ep, quiet, args.until_quiet, max_wait).await;
+    // One listener for every Ctrl-C of the run, made before the first can come: a
+    // signal that arrives between two stages is kept, never lost.
+    let mut interrupts = Interrupts::new();
+    let stop = wait_for_stop(&ep, &mut interrupts, quiet, args.until_quiet, max_wait).await;
     match stop {
         Stop::Signal => eprintln!(
             "\nbrhook: stopping: waiting up to {} s for retries in flight (Ctrl-C again to judge now, a third time to abort)",
@@ -243,10 +246,10 @@ async fn listen(args: Args) -> Result<i32, String> {
     // what was captured).
     let now = ep.interrupter();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        interrupts.next().await;
         now.store(true, std::sync::atomic::Ordering::SeqCst);
         eprintln!("\nbrhook: judging now (Ctrl-C again to abort)");
-        let _ = tokio::signal::ctrl_c().await;
+        interrupts.next().await;
         eprintln!("\nbrhook: aborted; the journal keeps what was captured");
         std::process::exit(130);
     });
@@ -290,6 +293,52 @@ fn ep_fault(args: &[UrlSpec], name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Ctrl-C (and, on Unix, SIGTERM), listened to for the whole run.
+struct Interrupts {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn new() -> Interrupts {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Interrupts {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Interrupts {}
+    }
+
+    /// The next Ctrl-C or SIGTERM (every one delivered since `new` is kept).
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = one(&mut self.int) => {}
+                _ = one(&mut self.term) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 /// What ended the capture's wait.
 enum Stop {
     /// Ctrl-C or SIGTERM.
@@ -301,21 +350,14 @@ enum Stop {
 
 /// Waits for Ctrl-C (or SIGTERM), for the quiet window with `until_quiet`, or for
 /// `max_wait`.
-async fn wait_for_stop(ep: &Endpoint, quiet: Duration, until_quiet: bool, max_wait: Duration) -> Stop {
-    let signal = async {
-        #[cfg(unix)]
-        {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    };
+async fn wait_for_stop(
+    ep: &Endpoint,
+    interrupts: &mut Interrupts,
+    quiet: Duration,
+    until_quiet: bool,
+    max_wait: Duration,
+) -> Stop {
+    let signal = interrupts.next();
     let quiet_stop = async {
         loop {
             tokio::time::sleep(Duration::from_millis(100)).await;
