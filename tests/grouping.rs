@@ -159,3 +159,84 @@ fn validate_of_many_old_bodies_is_one_line_of_s7() {
         "names a few"
     );
 }
+
+/// The text people read, reviewed as a snapshot: a capture of one deviation shared by
+/// every request is a few lines (all its values are fixed, so nothing is redacted).
+#[test]
+fn text_report_of_a_shared_deviation() {
+    let report = judge(&capture(), &Options::default());
+    insta::assert_snapshot!(render(&report, &Style::plain()), @r#"
+    brhook PASS: 0 fail, 1 warn (5000 occurrences), 5 info (15002 occurrences) — 5000 requests carrying 5000 events to 1 URL
+      ! S6 value form differs from the real sender (GUID case, fraction digits, Z offset, \u escapes, pretty-printing) — 5000 findings
+      20 checks passed, 19 skipped
+
+    Findings:
+      S6 warn ×5000: EventId is an uppercase GUID, unlike the real sender (Newtonsoft.Json, Formatting.None) (at /EventId)
+           e.g. request #1, url a, event 98F85267-E08C-4F15-AD9A-000000000000
+                expected: a lowercase GUID such as e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2
+                found:    98F85267-E08C-4F15-AD9A-000000000000
+           e.g. request #2, url a, event 98F85267-E08C-4F15-AD9A-000000000001
+                expected: a lowercase GUID such as e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2
+                found:    98F85267-E08C-4F15-AD9A-000000000001
+           e.g. request #3, url a, event 98F85267-E08C-4F15-AD9A-000000000002
+                expected: a lowercase GUID such as e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2
+                found:    98F85267-E08C-4F15-AD9A-000000000002
+           … and 4997 more like these (--examples N shows more; --format json counts them all)
+      T5 info ×5000: no Content-Length header: nothing
+      S7 info ×5000: EventData has no Recording, Streaming, DanmakuConnected (a pre-2.0 sender) (at /EventData): absent
+      C2 info: capture began mid-session: no SessionStarted for the first event's session: 5000 event(s) of the session, no SessionStarted
+      C2 info: session still open at capture close (no SessionEnded)
+      C3 info ×5000: FileClosed of a file opened before the capture began: 23058-3号直播间/录制-23058-20210514-175250-哔哩哔哩音悦台.flv opened 2021-05-14T17:52:50.5246401+08:00
+
+    Skipped (could not run here; never counted as passed):
+      S5: no v1 record among the bodies
+      D2: no attempt failed: add a URL with a failing fault (fail:N, reset:N or status:CODE)
+      D6: no retry was observed: add a URL with fail:N to measure back-off
+      D7: no answer was held longer than the sender's patience: add a URL with delay:MS over 100 s (scaled with the back-off) to measure it
+      F1, F2, F3, F4: only one URL per setting received traffic: configure two or more URLs
+      C6: needs both v1 records and v2 FileClosed events in one capture
+      C8: no StreamStarted or StreamEnded was captured
+    "#);
+}
+
+/// The text of `validate` on the imitator's body: one block per cause.
+#[test]
+fn text_report_of_an_imitators_body() {
+    let bytes = std::fs::read("examples/imitator-FileClosed.json").unwrap();
+    let inputs = [brhook::validate::Input {
+        source: "imitator-FileClosed.json".into(),
+        bytes,
+        truncated_at: None,
+    }];
+    let report = brhook::validate::validate(&inputs, false);
+    insta::assert_snapshot!(render(&report, &Style::plain()), @r#"
+    brhook FAIL: 3 fail, 1 warn, 1 info — 1 body
+      ✗ S1 v2 envelope: EventType string, EventTimestamp date-time with offset, EventId GUID, EventData object — 1 finding
+      ✗ S2 EventData matches the schema of its EventType — 2 findings
+      ! S6 value form differs from the real sender (GUID case, fraction digits, Z offset, \u escapes, pretty-printing) — 1 finding
+      4 checks passed, 33 skipped
+
+    Findings:
+      S1 fail: /EventTimestamp is not a date-time with an explicit offset
+           imitator-FileClosed.json, event 98F85267-E08C-4F15-AD9A-1FC463D42B0B
+           expected: a date-time with an explicit offset, e.g. 2021-05-14T17:52:44.4960899+08:00
+           found:    "2021-05-14T17:52:54.9461101"
+      S2 fail: /EventData/FileSize is not a JSON integer
+           imitator-FileClosed.json, event 98F85267-E08C-4F15-AD9A-1FC463D42B0B
+           expected: a JSON integer, e.g. 23058 (not a string or a float)
+           found:    "816412"
+      S2 fail: integer field RoomId is written with a fraction or exponent (at /EventData/RoomId)
+           imitator-FileClosed.json, event 98F85267-E08C-4F15-AD9A-1FC463D42B0B
+           expected: an integer without fraction or exponent
+           found:    23058.0
+      S6 warn: EventId is an uppercase GUID, unlike the real sender (Newtonsoft.Json, Formatting.None) (at /EventId)
+           imitator-FileClosed.json, event 98F85267-E08C-4F15-AD9A-1FC463D42B0B
+           expected: a lowercase GUID such as e3e1c9ec-f386-4bc3-9e5a-661bf3ed2fb2
+           found:    98F85267-E08C-4F15-AD9A-1FC463D42B0B
+      S7 info: EventData has no Recording, Streaming, DanmakuConnected (a pre-2.0 sender) (at /EventData): absent
+
+    Skipped (could not run here; never counted as passed):
+      T1, T2, T3, T5: headers are judged on live requests (listen, check), not on files
+      S5: no v1 record among the bodies
+    "#);
+}
