@@ -1,7 +1,6 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
 pub mod body;
 pub mod catalog;
-pub mod demo;
 pub mod endpoint;
 pub mod fault;
 pub mod gen;
@@ -9,10 +8,10 @@ pub mod journal;
 pub mod judge;
 pub mod lexical;
 pub mod normalize;
+pub mod receiver;
+pub mod reference;
 pub mod report;
 pub mod schema;
-pub mod send;
-pub mod sender;
 pub mod validate;
 
 // The front door: what a sender's `cargo test` needs.

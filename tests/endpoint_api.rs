@@ -167,7 +167,7 @@ async fn a_sender_that_skips_urls_fails_f1_and_the_skips_name_them() {
 /// threshold and the quiet window, `verify`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_front_door_judges_a_faithful_sender() {
-    use brhook::sender::{play, realistic_scenario, Sender, SenderConfig};
+    use brhook::reference::{play, realistic_scenario, Sender, SenderConfig};
     use brhook::{Check, Endpoint, Fault, Level};
     let ep = Endpoint::builder()
         .v2("a", Fault::ok())

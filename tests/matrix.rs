@@ -3,10 +3,10 @@
 //! its check (at its level) and nothing else at `fail` level.
 
 use brhook::catalog::{self, Level};
-use brhook::demo::Demo;
 use brhook::journal::UrlSpec;
+use brhook::reference::Demo;
+use brhook::reference::Mutant;
 use brhook::report::{Report, Status};
-use brhook::sender::Mutant;
 use std::time::Duration;
 
 /// Tests scale the real back-off (1 s, 2 s) to 100 ms, 200 ms; the quiet window stays

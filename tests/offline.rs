@@ -1,12 +1,12 @@
 //! Offline work on saved journals: `check` gives the live report, `normalize` is the
 //! same for two runs of the same sender, `diff` finds shape drift and only that.
 
-use brhook::demo::Demo;
 use brhook::journal::{Journal, Request};
 use brhook::judge::{judge, Options};
 use brhook::normalize::{diff, normalize, Drift};
+use brhook::reference::Demo;
+use brhook::reference::Mutant;
 use brhook::report::Report;
-use brhook::sender::Mutant;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,12 +4,12 @@
 //! Chromium when it is installed.
 
 use brhook::catalog::{Check, Level, CHECKS};
-use brhook::demo::Demo;
 use brhook::journal::{Journal, Request, Response, UrlSpec};
 use brhook::judge::{judge, Options};
+use brhook::reference::Demo;
+use brhook::reference::Mutant;
 use brhook::report::timeline::MAX_ROWS;
 use brhook::report::{html, junit, Coverage, Finding, Findings, Report, Source};
-use brhook::sender::Mutant;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,8 +1,8 @@
 //! The report options every judging command shares, and where reports go.
 
 use brhook::catalog::{Check, Scope, CHECKS};
+use brhook::reference::Mutant;
 use brhook::report::{html, junit, text, Report};
-use brhook::sender::Mutant;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;

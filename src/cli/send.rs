@@ -1,7 +1,7 @@
 //! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R9).
 
 use super::output::{emit, Format, ReportArgs};
-use brhook::send::{Probe, Scenario};
+use brhook::receiver::{Probe, Scenario};
 use clap::{Args as ClapArgs, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

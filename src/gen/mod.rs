@@ -21,7 +21,7 @@
 //! - `stream`: whole captures ([`Stream`], [`any_stream`]) and [`any_fault_plan`].
 //!
 //! Knows about serde_json, uuid, chrono and proptest, and of this crate only
-//! [`crate::sender::Step`] (what a [`Stream`] is made of): nothing of the judge.
+//! [`crate::reference::Step`] (what a [`Stream`] is made of): nothing of the judge.
 
 mod build;
 mod events;

@@ -1,7 +1,7 @@
-//! `brhook send`, as a library: brhook acts as BililiveRecorder, sends faithful webhook
+//! Receiver mode (`brhook send`), as a library: brhook acts as BililiveRecorder, sends faithful webhook
 //! traffic to a receiver, and judges the receiver's answers with checks R1–R9.
 //!
-//! The traffic goes through the reference sender ([`crate::sender`]): compact raw-UTF-8
+//! The traffic goes through the reference sender ([`crate::reference`]): compact raw-UTF-8
 //! bodies serialised once, `POST` with exactly `Content-Type: application/json` and
 //! `User-Agent: BililiveRecorder/2.17.3`, every URL of a setting at the same time, up to
 //! 3 attempts per URL after 0 s, 1 s and 2 s (scaled by [`Probe::backoff_scale`]).
@@ -27,7 +27,7 @@
 //! A receiver's own tests can run the probe against it:
 //!
 //! ```no_run
-//! use brhook::send::{Probe, Scenario};
+//! use brhook::receiver::{Probe, Scenario};
 //!
 //! # async fn my_receiver_conforms() {
 //! // Your receiver, listening on a test port.
@@ -48,8 +48,8 @@ pub use cases::{random_steps, seed_bytes};
 pub use judge::{fmt_duration, R2_FAIL_AFTER};
 
 use crate::catalog::Check;
+use crate::reference::{play, Attempt, Outcome, Sender, SenderConfig, Setting, Step};
 use crate::report::{Findings, Report, Skip};
-use crate::sender::{play, Attempt, Outcome, Sender, SenderConfig, Setting, Step};
 use cases::{Case, Mode};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -263,7 +263,7 @@ impl Probe {
             v1: Vec::new(),
             backoff_scale: 1.0,
             slow_after: DEFAULT_SLOW_AFTER,
-            timeout: crate::sender::DEFAULT_TIMEOUT,
+            timeout: crate::reference::DEFAULT_TIMEOUT,
             strict: false,
             save_bodies: None,
             pace: Duration::from_millis(20),
@@ -353,7 +353,7 @@ impl Probe {
         let opts = judge::Options {
             slow_after: self.slow_after,
             timeout: self.timeout,
-            user_agent: crate::sender::DEFAULT_USER_AGENT.to_string(),
+            user_agent: crate::reference::DEFAULT_USER_AGENT.to_string(),
             chains: scenario == Scenario::Probe,
         };
         let (mut findings, mut cov) = judge::judge(&sent, &attempts, &opts);

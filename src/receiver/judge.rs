@@ -4,8 +4,8 @@
 
 use super::{Latency, Sent};
 use crate::catalog::{Check, Level};
+use crate::reference::{Attempt, Outcome, Setting};
 use crate::report::{Coverage, Finding};
-use crate::sender::{Attempt, Outcome, Setting};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;

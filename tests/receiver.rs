@@ -2,8 +2,8 @@
 //! receiver has had. Each R check must trip on its bug and stay quiet on the correct one.
 
 use brhook::catalog::Level;
+use brhook::receiver::{Probe, Scenario, SendError};
 use brhook::report::{Report, Status};
-use brhook::send::{Probe, Scenario, SendError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;

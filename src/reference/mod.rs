@@ -19,9 +19,11 @@
 //! any URL the real sender would refuse, is listed by [`Sender::ignored_urls`] and never
 //! sent to.
 
+pub mod demo;
 pub mod mutant;
 pub mod scenario;
 
+pub use demo::Demo;
 pub use mutant::Mutant;
 pub use scenario::{play, realistic_scenario, realistic_scenario_at, Step};
 

@@ -1,12 +1,12 @@
 //! What `brhook send` sends: the probe cases behind R1–R9, the realistic recording (2.x,
 //! then 1.3 shape), seeded random streams and the load mix. Every body comes from the
-//! [`crate::gen`] builders (or [`crate::sender::realistic_scenario`]), so it is exactly
+//! [`crate::gen`] builders (or [`crate::reference::realistic_scenario`]), so it is exactly
 //! what the real sender writes; only the cases that are about something else (an unknown
 //! type, extra fields) change the built value afterwards.
 
 use crate::catalog::Check;
 use crate::gen::{self, EventKind, File, Room, Time, V2x, TICKS_PER_SECOND};
-use crate::sender::{realistic_scenario, scenario::china, Step};
+use crate::reference::{realistic_scenario, scenario::china, Step};
 use chrono::FixedOffset;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -21,7 +21,7 @@ pub(crate) enum Mode {
     /// so the receiver sees them in exactly this order.
     InOrder,
     /// As the recorder fires them: each event on its own task, a few ms apart, so
-    /// deliveries overlap ([`crate::sender::play`]).
+    /// deliveries overlap ([`crate::reference::play`]).
     Overlapping,
 }
 
@@ -98,9 +98,9 @@ enum Form {
 impl Form {
     fn apply(self, t: Time) -> Time {
         match self {
-            Form::Real => crate::sender::scenario::seven_digits(t),
+            Form::Real => crate::reference::scenario::seven_digits(t),
             Form::NoFraction => gen::truncate_fraction(t, 0),
-            Form::Offset(m) => crate::sender::scenario::seven_digits(t.with_timezone(&offset(m))),
+            Form::Offset(m) => crate::reference::scenario::seven_digits(t.with_timezone(&offset(m))),
         }
     }
 }

@@ -5,8 +5,8 @@
 use crate::endpoint::Endpoint;
 use crate::journal::{Journal, Request, UrlSpec};
 use crate::judge::{Options, Pushed};
+use crate::reference::{play, realistic_scenario, Mutant, Sender, SenderConfig};
 use crate::report::Report;
-use crate::sender::{play, realistic_scenario, Mutant, Sender, SenderConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 

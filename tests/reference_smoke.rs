@@ -2,7 +2,7 @@
 //! fan-out, retries, back-off, one byte array, v1 routing) and a few mutants.
 
 use brhook::gen::{self, Room};
-use brhook::sender::{play, realistic_scenario, Mutant, Sender, SenderConfig, Step};
+use brhook::reference::{play, realistic_scenario, Mutant, Sender, SenderConfig, Step};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
