@@ -178,6 +178,7 @@ impl Builder {
             max_body: self.max_body,
             close_connections,
             problems: Mutex::new((None, 0)),
+            tls: AtomicU64::new(0),
         });
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -224,6 +225,8 @@ struct State {
     /// The first thing that went wrong recording (a journal that cannot be written),
     /// and how many more: the report fails with it instead of a line on stderr.
     problems: Mutex<(Option<String>, u64)>,
+    /// Connections that opened with a TLS handshake: a sender given https:// URLs.
+    tls: AtomicU64,
 }
 
 impl State {
@@ -472,6 +475,19 @@ impl Endpoint {
             // The judge's thread died: judge the capture as it was recorded instead.
             None => judge::judge(&self.captured(), &self.options),
         };
+        // A sender that speaks https to the plain-HTTP endpoint gets nothing judged: say
+        // so where the user looks first.
+        let tls = self.state.tls.load(Ordering::SeqCst);
+        if tls > 0 {
+            let hint = format!(
+                "{tls} connection{} spoke TLS (https): brhook serves plain http, so give the sender the http:// URLs",
+                if tls == 1 { "" } else { "s" }
+            );
+            report.subject.push_str(&format!(", {hint}"));
+            if let Some(n) = &mut report.note {
+                n.push_str(&format!("; {hint}"));
+            }
+        }
         // Never a quiet pass over a capture that was not recorded whole.
         let (first, more) = self.state.problems.lock().expect("lock").clone();
         if let Some(what) = first {
@@ -531,7 +547,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, max_conns: usize,
         let state = state.clone();
         tokio::spawn(async move {
             let stream = Arc::new(stream);
-            let io = Shared(stream.clone());
+            let io = Shared {
+                io: stream.clone(),
+                state: state.clone(),
+                first: true,
+            };
             let svc = service_fn(move |req| handle(req, state.clone(), conn, stream.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -572,19 +592,35 @@ type Reply = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
 /// A sender's connection, shared: hyper reads and writes it, and an answer held by a
 /// `delay` fault watches it meanwhile, to see a sender that closes it and gives up.
 /// (hyper does not read while an answer is pending, so it would not notice.)
-struct Shared(Arc<tokio::net::TcpStream>);
+struct Shared {
+    io: Arc<tokio::net::TcpStream>,
+    state: Arc<State>,
+    /// Nothing read yet: the first bytes tell a TLS ClientHello (a sender speaking https).
+    first: bool,
+}
 
 impl tokio::io::AsyncRead for Shared {
     fn poll_read(
-        self: std::pin::Pin<&mut Self>,
+        mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         loop {
-            std::task::ready!(self.0.poll_read_ready(cx))?;
-            match self.0.try_read(buf.initialize_unfilled()) {
+            std::task::ready!(self.io.poll_read_ready(cx))?;
+            match self.io.try_read(buf.initialize_unfilled()) {
                 Ok(n) => {
                     buf.advance(n);
+                    let got = buf.filled();
+                    if self.first && n > 0 {
+                        self.first = false;
+                        // A TLS handshake record: 0x16, then version 3.x.
+                        if got.len() >= 2
+                            && got[got.len() - n] == 0x16
+                            && got.get(got.len() - n + 1) == Some(&3)
+                        {
+                            self.state.tls.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
                     return std::task::Poll::Ready(Ok(()));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
@@ -601,8 +637,8 @@ impl tokio::io::AsyncWrite for Shared {
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         loop {
-            std::task::ready!(self.0.poll_write_ready(cx))?;
-            match self.0.try_write(buf) {
+            std::task::ready!(self.io.poll_write_ready(cx))?;
+            match self.io.try_write(buf) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 other => return std::task::Poll::Ready(other),
             }

@@ -229,3 +229,28 @@ async fn empty_bodies_are_no_attempts_of_one_event() {
     }
     assert!(report.subject.contains("carrying 0 events"), "{}", report.subject);
 }
+
+/// A sender given https:// URLs sends a TLS ClientHello to the plain-HTTP socket: the
+/// report says so where the user looks first, instead of a bare "no request".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_speaking_https_is_told_to_use_http() {
+    let ep = Endpoint::start(&[("a", "ok")]).await.unwrap();
+    let addr = ep.addr();
+    tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // The start of a TLS 1.2 ClientHello record.
+        let _ = s.write_all(&[0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03]);
+        let mut buf = [0u8; 256];
+        let _ = s.read(&mut buf);
+    })
+    .await
+    .unwrap();
+    let report = ep.finish(Duration::from_millis(100)).await;
+    assert!(!report.passed());
+    let note = report.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("spoke TLS (https)") && note.contains("http://"),
+        "{note}"
+    );
+}
