@@ -2,6 +2,7 @@
 //! plan and records every request, byte for byte, into the journal.
 
 use crate::body;
+use crate::error::Error;
 use crate::fault::{Answer, Fault};
 use crate::journal::Reader;
 use crate::journal::{Journal, Request, Response, UrlSpec, Writer};
@@ -132,9 +133,13 @@ impl Builder {
         self
     }
 
-    pub async fn start(self) -> std::io::Result<Endpoint> {
-        let listener = TcpListener::bind(self.bind).await?;
-        let addr = listener.local_addr()?;
+    pub async fn start(self) -> Result<Endpoint, Error> {
+        let bind = |source| Error::Bind {
+            addr: self.bind,
+            source,
+        };
+        let listener = TcpListener::bind(self.bind).await.map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
         let journal = Journal::new(self.urls.clone(), self.prefix.clone());
         // The journal is always a file: the one asked for, or a temporary one.
         let temp = self.journal.is_none().then(|| {
@@ -149,14 +154,14 @@ impl Builder {
             .clone()
             .or_else(|| temp.as_ref().map(|t| t.0.clone()))
             .expect("a journal path");
-        let writer = Some(Writer::create(&journal_path, &journal.meta).map_err(std::io::Error::other)?);
+        let writer = Some(Writer::create(&journal_path, &journal.meta).map_err(Error::Journal)?);
         let close_connections = self.urls.iter().any(|u| u.fault.reset.is_some_and(|n| n > 0));
         // The judge follows the journal on disk from its own thread, at low priority: a
         // capture under load keeps the CPU, and the journal holds what is not judged
         // yet; once the load stops the judge catches up. Memory stays flat either way.
         let closed = Arc::new(AtomicBool::new(false));
         let reader = Reader::open(&journal_path)
-            .map_err(std::io::Error::other)?
+            .map_err(Error::Journal)?
             .follow(closed.clone());
         let (options, sink) = (self.options.clone(), self.sink);
         let judging = std::thread::Builder::new()
@@ -310,7 +315,7 @@ impl Endpoint {
     }
 
     /// Starts on a free loopback port with the given `(name, fault)` URLs.
-    pub async fn start(urls: &[(&str, &str)]) -> std::io::Result<Endpoint> {
+    pub async fn start(urls: &[(&str, &str)]) -> Result<Endpoint, Error> {
         urls.iter()
             .fold(Endpoint::builder(), |b, (n, f)| b.url(n, f))
             .start()

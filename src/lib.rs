@@ -2,6 +2,7 @@
 pub mod body;
 pub mod catalog;
 pub mod endpoint;
+pub mod error;
 pub mod fault;
 pub mod gen;
 pub mod journal;
@@ -17,6 +18,7 @@ pub mod validate;
 // The front door: what a sender's `cargo test` needs.
 pub use catalog::{Check, Level};
 pub use endpoint::Endpoint;
+pub use error::Error;
 pub use fault::Fault;
 pub use report::{Finding, Group, Report};
 

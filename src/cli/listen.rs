@@ -164,12 +164,7 @@ async fn listen(args: Args) -> Result<i32, String> {
     let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
     let printer = live.clone();
     b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
-    let ep = b.start().await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => {
-            format!("cannot listen on {}: the port is taken; choose another with --bind, or port 0 for a free one", args.bind)
-        }
-        _ => format!("cannot listen on {}: {e}", args.bind),
-    })?;
+    let ep = b.start().await.map_err(|e| e.to_string())?;
     if args.bind.ip().is_unspecified() {
         eprintln!("brhook: warning: listening on all interfaces ({}); anyone who can reach this machine can post to it", args.bind);
         if !args.token {

@@ -79,7 +79,7 @@ impl Demo {
     pub async fn run(
         &self,
         live: impl FnMut(&Request, &Pushed) + Send + 'static,
-    ) -> std::io::Result<(Report, Journal)> {
+    ) -> Result<(Report, Journal), crate::Error> {
         let mut b = Endpoint::builder().options(self.options()).on_request(live);
         for u in self.v2.iter().chain(&self.v1) {
             b = b.url_spec(u.clone());
