@@ -33,6 +33,7 @@ impl Kind {
         }
     }
 
+    /// The name used in reports: `v2`, `v1` or `other`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::V2 => "v2",
@@ -45,6 +46,7 @@ impl Kind {
 /// One judged body.
 #[derive(Debug, Clone)]
 pub struct Body {
+    /// Whether the body is a v2 event, a v1 record or neither.
     pub kind: Kind,
     /// `EventType` when it is a string.
     pub event_type: Option<String>,
@@ -52,6 +54,7 @@ pub struct Body {
     pub id: String,
     /// The parsed body, when it parsed as a JSON object.
     pub value: Option<Value>,
+    /// What judging the body found (T4, S1–S7).
     pub findings: Vec<Finding>,
 }
 

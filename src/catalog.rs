@@ -9,12 +9,16 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// Noted only; never fails a run.
     Info,
+    /// Non-strict: a deviation that fails only under `--strict`.
     Warn,
+    /// A conformance failure.
     Fail,
 }
 
 impl Level {
+    /// The lowercase name: `info`, `warn` or `fail`.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Info => "info",
@@ -49,12 +53,16 @@ pub enum Scope {
 /// One catalogue entry: a check's ID, level, title and the clause it comes from.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct CheckInfo {
+    /// The check this entry describes.
     pub id: Check,
     /// The highest level this check reports (some checks also report lower levels,
     /// e.g. T2 is `fail` for a foreign media type but `warn` for a charset parameter).
     pub level: Level,
+    /// One-line statement of what the check requires.
     pub title: &'static str,
+    /// The clause it comes from (`doc:` the documentation, `facts:` the real sender).
     pub source: &'static str,
+    /// Which part of brhook exercises it.
     pub scope: Scope,
     /// False while brhook cannot exercise the check yet; reports list it as
     /// `not-implemented` rather than hiding it.
@@ -68,7 +76,10 @@ macro_rules! checks {
         /// A check of the catalogue. Displays and parses as its ID (`"D2"`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Check {
-            $( $id, )*
+            $(
+                /// A check of the catalogue; see [`CHECKS`] for its title and level.
+                $id,
+            )*
         }
 
         /// Every check, in catalogue order.
@@ -142,9 +153,11 @@ impl Check {
     pub fn level(self) -> Level {
         self.info().level
     }
+    /// The catalogue title.
     pub fn title(self) -> &'static str {
         self.info().title
     }
+    /// Which part of brhook exercises this check.
     pub fn scope(self) -> Scope {
         self.info().scope
     }

@@ -84,6 +84,7 @@ impl Builder {
         self.quiet = Duration::from_secs_f64(5.0 * scale);
         self
     }
+    /// Adds a URL as given in full: name, fault and setting.
     pub fn url_spec(mut self, spec: UrlSpec) -> Self {
         self.urls.push(spec);
         self
@@ -105,14 +106,18 @@ impl Builder {
         self.keep_in_memory = keep;
         self
     }
+    /// Largest body read, in bytes; a larger one is answered 413
+    /// (default [`DEFAULT_MAX_BODY`]).
     pub fn max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
     }
+    /// Most connections served at once (at least 1; default 1024).
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
         self
     }
+    /// How long a connection may take to send a request head (default 10 s).
     pub fn header_timeout(mut self, t: Duration) -> Self {
         self.header_timeout = t;
         self
@@ -133,6 +138,7 @@ impl Builder {
         self
     }
 
+    /// Binds the address, opens the journal and starts serving and judging.
     pub async fn start(self) -> Result<Endpoint, Error> {
         let bind = |source| Error::Bind {
             addr: self.bind,
@@ -298,6 +304,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// A builder with the defaults: loopback on a free port, no URLs.
     pub fn builder() -> Builder {
         Builder {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -322,6 +329,7 @@ impl Endpoint {
             .await
     }
 
+    /// The address the endpoint listens on (with the port actually bound).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -340,6 +348,7 @@ impl Endpoint {
         format!("http://{}/{prefix}{name}", self.addr)
     }
 
+    /// Every configured name with its full URL, in configuration order.
     pub fn urls(&self) -> Vec<(String, String)> {
         self.state
             .urls

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 pub enum Error {
     /// The endpoint could not listen on its address.
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// Why listening failed.
         source: std::io::Error,
     },
     /// A journal could not be written, or read back.

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// How one URL answers each attempt; parses from and displays as the module's
+/// grammar (`fail:2+delay:300`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     /// Always answer this status.
@@ -24,11 +26,14 @@ pub struct Fault {
 /// What the endpoint does with one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
+    /// Answer with this HTTP status code.
     Status(u16),
+    /// Close the connection without a response.
     Reset,
 }
 
 impl Fault {
+    /// Every attempt gets 204 (`ok`).
     pub fn ok() -> Fault {
         Fault::default()
     }

@@ -13,9 +13,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// One endpoint URL the capture served: its name and how it answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UrlSpec {
+    /// The URL name; it is served at `/NAME` (or `/PREFIX/NAME`).
     pub name: String,
+    /// How the URL answers each attempt.
     pub fault: Fault,
     /// Which of the sender's settings the URL is in; `None` (journals written before it
     /// was declared) takes a URL named `v1` as a v1 URL and any other as a v2 URL.
@@ -44,12 +47,16 @@ impl UrlSpec {
     }
 }
 
+/// The journal's first line: what wrote it, when, and the URLs it served.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
+    /// Name of the writing tool (`brhook`).
     pub tool: String,
+    /// Version of the writing tool.
     pub version: String,
     /// Wall-clock start (RFC 3339), for people; judges use the monotonic times.
     pub started: String,
+    /// The endpoint URLs served, with their faults.
     pub urls: Vec<UrlSpec>,
     /// Path prefix (the `--token`), empty when none.
     #[serde(default)]
@@ -69,6 +76,7 @@ pub struct Response {
     pub abandoned_ms: Option<f64>,
 }
 
+/// One request as it arrived, and the answer it got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     /// Sequence number, from 1, in arrival order.
@@ -77,6 +85,7 @@ pub struct Request {
     pub conn: u64,
     /// Milliseconds since capture start (monotonic) at which the head arrived.
     pub at_ms: f64,
+    /// HTTP method as sent.
     pub method: String,
     /// Path and query as sent.
     pub target: String,
@@ -84,15 +93,18 @@ pub struct Request {
     pub url: Option<String>,
     /// Headers in arrival order, names as hyper reports them (lowercase).
     pub headers: Vec<(String, String)>,
+    /// Body bytes as received (base64 in the file).
     #[serde(with = "b64")]
     pub body: Vec<u8>,
     /// Set when the body could not be read whole (over the size limit, cut off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_error: Option<String>,
+    /// How the request was answered.
     pub response: Response,
 }
 
 impl Request {
+    /// The first header of this name (case-insensitive), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -108,7 +120,9 @@ impl Request {
 /// A whole capture.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Journal {
+    /// The capture's meta line.
     pub meta: Meta,
+    /// Requests in sequence order.
     pub requests: Vec<Request>,
     /// Milliseconds since start at which the capture closed; `None` while open.
     pub closed_ms: Option<f64>,
@@ -125,6 +139,7 @@ enum Line {
 }
 
 impl Journal {
+    /// An open, empty journal for these URLs and path prefix, started now.
     pub fn new(urls: Vec<UrlSpec>, prefix: String) -> Journal {
         Journal {
             meta: Meta {
@@ -140,6 +155,7 @@ impl Journal {
         }
     }
 
+    /// The fault plan of the URL of this name; `None` for an unknown name.
     pub fn fault(&self, url: &str) -> Option<&Fault> {
         self.meta.urls.iter().find(|u| u.name == url).map(|u| &u.fault)
     }
@@ -186,13 +202,16 @@ pub struct Reader {
     last_line: usize,
     torn: Option<(usize, String)>,
     follow: Option<Arc<AtomicBool>>,
+    /// The journal's meta line, read on open.
     pub meta: Meta,
     /// Set once the close line has been read (at the end).
     pub closed_ms: Option<f64>,
+    /// The quiet window from the close line, in milliseconds; set with `closed_ms`.
     pub quiet_ms: Option<f64>,
 }
 
 impl Reader {
+    /// Opens a journal and reads its meta line; an error when the file is not a journal.
     pub fn open(path: &Path) -> Result<Reader, String> {
         let f =
             std::fs::File::open(path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
@@ -403,6 +422,7 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// Creates (truncating) the file and writes the meta line.
     pub fn create(path: &Path, meta: &Meta) -> Result<Writer, String> {
         let file = std::fs::File::create(path).map_err(|e| {
             format!(
@@ -417,9 +437,11 @@ impl Writer {
         w.line(&Line::Meta(meta.clone()))?;
         Ok(w)
     }
+    /// Appends a request line.
     pub fn request(&mut self, r: &Request) -> Result<(), String> {
         self.line(&Line::Request(Box::new(r.clone())))
     }
+    /// Appends the close line: closed at `at_ms` after a quiet window of `quiet_ms`.
     pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), String> {
         self.line(&Line::Close { at_ms, quiet_ms })
     }

@@ -6,7 +6,9 @@
 /// One number token and where it stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumberToken {
+    /// JSON Pointer to the number (e.g. `/EventData/Duration`).
     pub pointer: String,
+    /// The number as written.
     pub text: String,
 }
 

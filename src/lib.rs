@@ -1,4 +1,5 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
+#![warn(missing_docs)]
 pub mod body;
 pub mod catalog;
 pub mod endpoint;

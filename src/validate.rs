@@ -9,7 +9,9 @@ pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// One input: a name for the report and the bytes (or a reason they were not judged).
 pub struct Input {
+    /// Name of the input in the report (a file path, or `stdin`).
     pub source: String,
+    /// The body as read.
     pub bytes: Vec<u8>,
     /// Set when the input was larger than the limit: only the first bytes were read.
     pub truncated_at: Option<usize>,

@@ -18,12 +18,17 @@ pub const TICKS_PER_SECOND: i64 = 10_000_000;
 /// `Title`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Room {
+    /// `RoomId`: the room's long id.
     pub room_id: i32,
     /// 0 when the room has no short id.
     pub short_id: i32,
+    /// `Name`: the streamer's name.
     pub name: String,
+    /// `Title`: the stream title.
     pub title: String,
+    /// `AreaNameParent`: the parent area.
     pub area_parent: String,
+    /// `AreaNameChild`: the child area.
     pub area_child: String,
 }
 
@@ -45,8 +50,11 @@ impl Room {
 /// `FileOpening` uses only `relative_path` and `open_time`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct File {
+    /// `RelativePath`: the file's path under the recorder's working directory.
     pub relative_path: String,
+    /// `FileOpenTime` (v1: `StartRecordTime`).
     pub open_time: Time,
+    /// `FileCloseTime` (v1: `EndRecordTime`).
     pub close_time: Time,
     /// Bytes; int64, may exceed 2^32.
     pub size: i64,
@@ -70,15 +78,22 @@ impl File {
 /// The six v2 event types the real sender sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventKind {
+    /// A recording session began.
     SessionStarted,
+    /// A file was opened for writing.
     FileOpening,
+    /// A file was finished.
     FileClosed,
+    /// A recording session ended.
     SessionEnded,
+    /// The room went live.
     StreamStarted,
+    /// The room went offline.
     StreamEnded,
 }
 
 impl EventKind {
+    /// Every kind, in declaration order.
     pub const ALL: [EventKind; 6] = [
         EventKind::SessionStarted,
         EventKind::FileOpening,
@@ -100,6 +115,7 @@ impl EventKind {
         }
     }
 
+    /// The kind of this `EventType` string; `None` for an unknown type.
     pub fn parse(event_type: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == event_type)
     }
@@ -113,8 +129,11 @@ impl EventKind {
 /// The room's state when an event was built: the 2.x booleans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct State {
+    /// `Recording`: the recorder is recording the room.
     pub recording: bool,
+    /// `Streaming`: the room is live.
     pub streaming: bool,
+    /// `DanmakuConnected`: the danmaku (chat) connection is up.
     pub danmaku_connected: bool,
 }
 

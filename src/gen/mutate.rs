@@ -31,6 +31,7 @@ pub enum Edit {
 pub struct Mutation {
     /// JSON pointer of the field: `/Name` or `/EventData/Name`.
     pub pointer: String,
+    /// What is done to the field.
     pub edit: Edit,
     /// The check that must fail: S1 (v2 envelope field), S2 (`EventData` field of a
     /// known type), S5 (v1 field).
@@ -44,6 +45,7 @@ pub struct Mutation {
 pub struct Mutated {
     /// The valid body before the mutation.
     pub original: Value,
+    /// The mutation applied.
     pub mutation: Mutation,
     /// The final bytes, as a sender would put them on the wire.
     pub bytes: Vec<u8>,

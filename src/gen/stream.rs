@@ -34,6 +34,7 @@ pub const UNKNOWN_EVENT_TYPE: &str = "RoomChanged";
 /// `EventRandomId` and `SessionId` distinct, the 2.x booleans in every event or in none.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stream {
+    /// The bodies in send order: v2 events, each v1 record after its `FileClosed`.
     pub steps: Vec<crate::reference::Step>,
 }
 

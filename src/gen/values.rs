@@ -122,6 +122,7 @@ pub fn short_id() -> impl Strategy<Value = i32> {
     ]
 }
 
+/// A room with an arbitrary id, short id and texts.
 pub fn room() -> impl Strategy<Value = Room> {
     (room_id(), short_id(), text(), text(), text(), text()).prop_map(
         |(room_id, short_id, name, title, area_parent, area_child)| Room {

@@ -73,15 +73,28 @@ impl Lookup for Nowhere {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
     /// D3: where a retry's body first differs from attempt 1's.
-    BodyDiff { first: u64, retry: u64 },
+    BodyDiff {
+        /// Sequence number of attempt 1.
+        first: u64,
+        /// Sequence number of the retry.
+        retry: u64,
+    },
     /// D3: a header's value at attempt 1 and at the retry.
     Header {
+        /// The header's name.
         name: &'static str,
+        /// Sequence number of attempt 1.
         first: u64,
+        /// Sequence number of the retry.
         retry: u64,
     },
     /// D5: the two events that share one id.
-    TwoEvents { a: u64, b: u64 },
+    TwoEvents {
+        /// Sequence number of a request with one body.
+        a: u64,
+        /// Sequence number of the request with the other body.
+        b: u64,
+    },
     /// C3: the file a FileClosed names, and when it was opened.
     FileOf(u64),
     /// C3, C6: the RelativePath of an event.
@@ -89,7 +102,12 @@ pub enum Detail {
     /// C5: the rooms of one session.
     Rooms(Vec<u64>),
     /// C6: a v1 record, and the FileClosed with the same RelativePath if any.
-    V1Record { record: u64, near: Option<u64> },
+    V1Record {
+        /// Sequence number of the v1 record.
+        record: u64,
+        /// Sequence number of the FileClosed with the same RelativePath, if any.
+        near: Option<u64>,
+    },
 }
 
 impl Detail {

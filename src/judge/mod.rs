@@ -66,7 +66,9 @@ pub type Sink = Box<dyn FnMut(&Request, &Pushed) + Send>;
 pub struct Pushed {
     /// The URL name, `None` for a stray request (unknown path).
     pub url: Option<String>,
+    /// Whether the body is a v2 event, a v1 record or neither.
     pub kind: Kind,
+    /// `EventType` when it is a string.
     pub event_type: Option<String>,
     /// `RoomId` as written, when the body has one.
     pub room: Option<String>,
@@ -84,6 +86,7 @@ pub struct Prejudged {
 }
 
 impl Prejudged {
+    /// Judges `body` on its own.
     pub fn of(body: &[u8]) -> Prejudged {
         Prejudged {
             hash: record::hash64(body),
@@ -120,6 +123,7 @@ struct Stats {
 }
 
 impl Judge {
+    /// A judge for a capture with these URLs (`meta`), judging by `opts`.
     pub fn new(meta: &Meta, opts: &Options) -> Judge {
         let names = meta
             .urls

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Placeholders of one capture: event identity → `<event-N>`, SessionId → `<session-N>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Names {
+    /// Event identity ([`crate::body::identity`]) → its `<event-N>` placeholder.
     pub events: BTreeMap<String, String>,
+    /// `SessionId` → its `<session-N>` placeholder.
     pub sessions: BTreeMap<String, String>,
 }
 

@@ -71,12 +71,23 @@ pub enum Scenario {
     Probe,
     /// `events` bodies of random valid streams; the same `seed` sends the same bodies
     /// (R1, R2, R9).
-    Random { seed: u64, events: usize },
+    Random {
+        /// Seed of the ChaCha RNG that drives the strategies.
+        seed: u64,
+        /// Number of bodies to send.
+        events: usize,
+    },
     /// `events` realistic bodies with `concurrency` in flight (R1, R2, R9).
-    Load { events: usize, concurrency: usize },
+    Load {
+        /// Number of bodies to send.
+        events: usize,
+        /// Bodies in flight at once.
+        concurrency: usize,
+    },
 }
 
 impl Scenario {
+    /// Lowercase name, as the CLI spells it (`realistic`, `probe`, `random`, `load`).
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Realistic => "realistic",
@@ -93,9 +104,19 @@ pub enum SendError {
     /// No v2 URL to send to.
     NoUrl,
     /// A URL the sender cannot send to (not an absolute `http://` URL).
-    BadUrl { url: String, reason: String },
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it cannot be sent to.
+        reason: String,
+    },
     /// Nothing accepts a connection at the URL (checked before anything is sent).
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The URL as given.
+        url: String,
+        /// Why the connection failed (refused, an error, or no connection in time).
+        reason: String,
+    },
     /// `save_bodies`: the directory or a file could not be written.
     Io(String),
 }
@@ -124,6 +145,7 @@ pub struct Sent {
     pub position: usize,
     /// What it is: `FileClosed (1.3 shape)`.
     pub label: String,
+    /// The setting it was sent under (v2 event or v1 record).
     pub setting: Setting,
     /// The check its answer is judged under.
     pub check: Check,
@@ -138,10 +160,15 @@ pub struct Sent {
 /// Latency of answered attempts (nearest-rank percentiles).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Latency {
+    /// Attempts measured.
     pub answers: usize,
+    /// Median.
     pub p50: Duration,
+    /// 90th percentile.
     pub p90: Duration,
+    /// 99th percentile.
     pub p99: Duration,
+    /// Slowest.
     pub max: Duration,
 }
 
@@ -171,13 +198,17 @@ impl Latency {
 /// What a load run measured.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LoadStats {
+    /// Bodies sent (the scenario's `events`).
     pub events: usize,
+    /// Bodies in flight at once (at least 1).
     pub concurrency: usize,
     /// Attempts answered (any status), retries included.
     pub answers: usize,
+    /// Wall time from the first send to the last attempt's end.
     pub elapsed: Duration,
     /// `answers / elapsed`.
     pub answers_per_second: f64,
+    /// Over the answered attempts; `None` when none was answered.
     pub latency: Option<Latency>,
 }
 
@@ -205,12 +236,14 @@ pub struct CaseInfo {
     pub name: String,
     /// What the case sends.
     pub about: String,
+    /// Number of bodies it sends.
     pub bodies: usize,
 }
 
 /// A finished run: the report and what it was made from.
 #[derive(Clone, Debug)]
 pub struct Run {
+    /// The judged findings.
     pub report: Report,
     /// The cases, in the order their bodies appear in `sent`.
     pub cases: Vec<CaseInfo>,

@@ -13,6 +13,7 @@ use std::time::Duration;
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Demo {
+    /// The mutant to run; `None` for the faithful sender.
     pub mutant: Option<Mutant>,
     /// v2 URLs with their faults, in the order the sender lists them.
     pub v2: Vec<UrlSpec>,
@@ -24,7 +25,9 @@ pub struct Demo {
     pub pace: Duration,
     /// Quiet window before the capture closes.
     pub quiet: Duration,
+    /// Warnings fail.
     pub strict: bool,
+    /// Where to write the capture's journal, if anywhere.
     pub journal: Option<PathBuf>,
     /// Sends the scenario in 2.x shape (with the three booleans).
     pub v2x: bool,
@@ -67,6 +70,7 @@ impl Demo {
         }
     }
 
+    /// The judge options for this run: `strict`, and the D6 threshold scaled with the back-off.
     pub fn options(&self) -> Options {
         Options {
             strict: self.strict,

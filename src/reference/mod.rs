@@ -61,6 +61,7 @@ pub fn parse_url_setting(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// How the reference sender delivers: URLs, back-off, headers, timeout, and any mutant.
 #[derive(Clone, Debug)]
 pub struct SenderConfig {
     /// `WebHookUrlsV2`: where v2 events go.
@@ -70,6 +71,7 @@ pub struct SenderConfig {
     /// The wait before attempt `i`; its length does not set the attempt count (always
     /// [`MAX_ATTEMPTS`] for the faithful sender). Real: `[0 s, 1 s, 2 s]`.
     pub backoff: Vec<Duration>,
+    /// The `User-Agent` header sent. Real: [`DEFAULT_USER_AGENT`].
     pub user_agent: String,
     /// Per attempt: connect, request and the whole response. Real: 100 s.
     pub timeout: Duration,
@@ -98,11 +100,13 @@ impl SenderConfig {
         self
     }
 
+    /// With this mutant (`None`: the faithful sender).
     pub fn with_mutant(mut self, mutant: Option<Mutant>) -> SenderConfig {
         self.mutant = mutant;
         self
     }
 
+    /// With this per-attempt timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> SenderConfig {
         self.timeout = timeout;
         self
@@ -112,7 +116,9 @@ impl SenderConfig {
 /// Which setting an event was sent under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Setting {
+    /// `WebHookUrlsV2`: a v2 event.
     V2,
+    /// `WebHookUrls`: a v1 record.
     V1,
 }
 
@@ -128,6 +134,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// True for a 2xx status.
     pub fn is_success(&self) -> bool {
         matches!(self, Outcome::Status(s) if (200..300).contains(s))
     }
@@ -136,11 +143,13 @@ impl Outcome {
 /// One attempt, from the sender's side (for `brhook send`: statuses and latencies).
 #[derive(Clone, Debug)]
 pub struct Attempt {
+    /// The setting the event was sent under.
     pub setting: Setting,
     /// The sender's running event number (0-based, over both settings, in `send` order).
     pub event: usize,
     /// Index of the URL in its setting's list (duplicates have distinct indices).
     pub url_index: usize,
+    /// The URL as configured.
     pub url: String,
     /// 0-based attempt number at this URL.
     pub attempt: usize,
@@ -148,6 +157,7 @@ pub struct Attempt {
     pub started: Instant,
     /// From start to the end of the response body (or the error).
     pub elapsed: Duration,
+    /// How the attempt ended.
     pub outcome: Outcome,
 }
 
@@ -228,6 +238,8 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// A sender with this configuration; URLs it cannot send to are set aside
+    /// ([`Sender::ignored_urls`]).
     pub fn new(config: SenderConfig) -> Sender {
         let parse = |urls: &[String]| urls.iter().map(|u| (u.clone(), parse_target(u))).collect();
         Sender {
@@ -242,6 +254,7 @@ impl Sender {
         }
     }
 
+    /// The configuration it was made with.
     pub fn config(&self) -> &SenderConfig {
         &self.inner.config
     }

@@ -16,6 +16,7 @@
 use crate::catalog::Check;
 use std::fmt;
 
+/// A deliberately broken sender, built to trip one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mutant {
     /// D2: gives up after the first failed attempt. Needs a `fail:N` (or `status:500`) URL.
@@ -78,6 +79,7 @@ pub enum Mutant {
 }
 
 impl Mutant {
+    /// Every mutant, in declaration order.
     pub const ALL: [Mutant; 23] = [
         Mutant::NoRetry,
         Mutant::FourthAttempt,
@@ -133,6 +135,7 @@ impl Mutant {
         }
     }
 
+    /// The mutant of this kebab-case name ([`Mutant::name`]); `None` for an unknown one.
     pub fn from_name(name: &str) -> Option<Mutant> {
         Mutant::ALL.into_iter().find(|m| m.name() == name)
     }

@@ -28,6 +28,7 @@ pub enum Step {
 }
 
 impl Step {
+    /// The body, v2 event or v1 record.
     pub fn value(&self) -> &Value {
         match self {
             Step::V2(v) | Step::V1(v) => v,

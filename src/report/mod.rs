@@ -89,7 +89,9 @@ impl From<&String> for Source {
 /// One thing a judge saw, keyed by its catalogue check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
+    /// The catalogue check it is about.
     pub check: Check,
+    /// How bad it is; may be below the check's catalogue level.
     pub level: Level,
     /// What is wrong, as a sentence that holds no value of one run (ids, times and
     /// measurements go to `event`, `sources`, `expected` and `found`), so findings of
@@ -103,7 +105,9 @@ pub struct Finding {
     pub event: Option<String>,
     /// Requests, inputs, sessions or cases the finding was seen in.
     pub sources: Vec<Source>,
+    /// What was expected, if stated.
     pub expected: Option<String>,
+    /// What was found instead, if stated.
     pub found: Option<String>,
     /// `found` is a measurement (a time, a gap): it differs between runs.
     pub measured: bool,
@@ -171,6 +175,7 @@ impl Finding {
         }
     }
 
+    /// Sets the JSON pointer of the value the finding is about.
     pub fn pointer(mut self, p: impl Into<String>) -> Self {
         self.pointer = Some(p.into());
         self
@@ -180,6 +185,7 @@ impl Finding {
         add_unique(&mut self.urls, u.into());
         self
     }
+    /// Sets the event identity.
     pub fn event(mut self, e: impl Into<String>) -> Self {
         self.event = Some(e.into());
         self
@@ -189,10 +195,12 @@ impl Finding {
         add_unique(&mut self.sources, s.into());
         self
     }
+    /// Sets what was expected.
     pub fn expected(mut self, e: impl Into<String>) -> Self {
         self.expected = Some(e.into());
         self
     }
+    /// Sets what was found; for a measurement use [`measured`](Self::measured).
     pub fn found(mut self, f: impl Into<String>) -> Self {
         self.found = Some(f.into());
         self
@@ -271,9 +279,13 @@ fn add_unique<T: PartialEq + Ord>(v: &mut Vec<T>, x: T) {
 /// Findings of one cause: same check, level, message and pointer.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Group {
+    /// The check of every finding in the group.
     pub check: Check,
+    /// The level of every finding in the group.
     pub level: Level,
+    /// The message every finding in the group shares.
     pub message: String,
+    /// The JSON pointer every finding in the group shares, if any.
     pub pointer: Option<String>,
     /// Occurrences: distinct findings of this cause.
     pub count: u64,
@@ -336,6 +348,7 @@ impl Default for Findings {
 }
 
 impl Findings {
+    /// An empty collection keeping at most `examples` examples per group (at least 1).
     pub fn new(examples: usize) -> Findings {
         Findings {
             examples: examples.max(1),
@@ -346,6 +359,8 @@ impl Findings {
         }
     }
 
+    /// Adds one finding to its group; a repeat of a recent one only adds its URLs and
+    /// sources.
     pub fn push(&mut self, f: Finding) {
         let id = f.identity();
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -412,12 +427,14 @@ impl Findings {
         }
     }
 
+    /// Adds each finding as [`push`](Self::push) does.
     pub fn extend(&mut self, fs: impl IntoIterator<Item = Finding>) {
         for f in fs {
             self.push(f);
         }
     }
 
+    /// True when no finding was collected.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
@@ -453,17 +470,24 @@ impl Extend<Finding> for Findings {
     }
 }
 
+/// The outcome of one check in a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
+    /// It ran and found no warn or fail.
     Passed,
+    /// A fail finding, or a warn one under `--strict`.
     Failed,
+    /// A warn finding, without `--strict`.
     Warned,
+    /// It could not run; the reason says why.
     Skipped,
+    /// brhook cannot exercise it yet.
     NotImplemented,
 }
 
 impl Status {
+    /// The kebab-case name, as in the JSON report.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Passed => "passed",
@@ -478,36 +502,57 @@ impl Status {
 /// Why a check could not run. Each reason names what was missing and what to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
+    /// No request reached a configured URL.
     NoRequest,
+    /// No body was judged.
     NoBody,
+    /// No event was captured.
     NoEvent,
+    /// No v2 event among the bodies.
     NoV2,
+    /// No v2 event of a known type among the bodies.
     NoKnownV2,
+    /// No v1 record among the bodies.
     NoV1,
     /// `validate` judges bodies without their requests.
     HeadersNotInFiles,
+    /// No attempt failed (a URL with a failing fault is needed).
     NoFailedAttempt,
+    /// No attempt was answered 2xx.
     NoSuccess,
+    /// No retry was observed, so no back-off could be measured.
     NoRetry,
+    /// No answer was held longer than the sender's patience (100 s, scaled).
     NoLongHold,
+    /// Only one URL per setting received traffic.
     OneUrlPerSetting,
+    /// No URL with `delay:MS` beside another URL in the same setting.
     NoDelayUrl,
+    /// No URL with a failing fault beside another URL.
     NoFailingUrl,
+    /// No event with a SessionId was captured.
     NoSession,
+    /// No FileOpening or FileClosed was captured.
     NoFileEvent,
+    /// No FileClosed was captured.
     NoFileClosed,
+    /// No RelativePath was captured.
     NoRelativePath,
+    /// The capture lacks v1 records or v2 FileClosed events.
     NoV1AndFileClosed,
+    /// No StreamStarted or StreamEnded was captured.
     NoStreamEvent,
     /// `send`: only the probe scenario sends these cases.
     OnlyProbe,
     /// `send`: no v1 URL was given.
     NoV1Url,
+    /// `send`: no answer was received to judge.
     NoAnswer,
     /// The URLs (`name=fault`) that would have exercised the check received no request.
     Unreached(String),
     /// The command does not exercise this check at all.
     NotExercised,
+    /// brhook cannot exercise this check yet.
     NotImplemented,
 }
 
@@ -561,12 +606,18 @@ impl Serialize for Skip {
     }
 }
 
+/// One catalogue check's outcome in a report.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CheckResult {
+    /// The check.
     pub id: Check,
+    /// Its catalogue title.
     pub title: &'static str,
+    /// Its catalogue level.
     pub level: Level,
+    /// What became of it in this run.
     pub status: Status,
+    /// Why it did not run, when skipped or not implemented.
     pub reason: Option<Skip>,
 }
 
@@ -579,6 +630,7 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// Marks a check run, clearing any skip recorded for it.
     pub fn ran(&mut self, id: Check) {
         self.skipped.remove(&id);
         self.ran.insert(id, ());
@@ -600,15 +652,20 @@ impl Coverage {
             }
         }
     }
+    /// True when the check was marked run.
     pub fn has_run(&self, id: Check) -> bool {
         self.ran.contains_key(&id)
     }
 }
 
+/// A number per level.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
 pub struct Counts {
+    /// At level `fail`.
     pub fail: u64,
+    /// At level `warn`.
     pub warn: u64,
+    /// At level `info`.
     pub info: u64,
 }
 
@@ -622,14 +679,18 @@ impl Counts {
     }
 }
 
+/// The outcome of a whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// No fail finding (nor warn under `--strict`), and something was judged.
     Pass,
+    /// A fail finding, a warn one under `--strict`, or nothing to judge.
     Fail,
 }
 
 impl Verdict {
+    /// The lowercase name: `pass` or `fail`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -650,12 +711,18 @@ impl PartialEq<&str> for Verdict {
     }
 }
 
+/// The judged outcome of a run: verdict, findings grouped by cause, and every check's
+/// status.
 #[derive(Debug, Clone, Serialize)]
 #[must_use = "a report says nothing until it is asserted, printed or written"]
 pub struct Report {
+    /// Always `brhook`.
     pub tool: &'static str,
+    /// The brhook version that wrote the report.
     pub version: &'static str,
+    /// Pass or fail for the whole run.
     pub verdict: Verdict,
+    /// Whether warnings failed the run (`--strict`).
     pub strict: bool,
     /// Occurrences per level (every finding counted, shown as an example or not).
     pub counts: Counts,
@@ -667,7 +734,9 @@ pub struct Report {
     pub note: Option<String>,
     /// One entry per group: its first example, with the group's `count` and `urls`.
     pub findings: Vec<Finding>,
+    /// Every group (cause), worst level first, with its examples.
     pub groups: Vec<Group>,
+    /// Every catalogue check, in catalogue order, with its status.
     pub checks: Vec<CheckResult>,
     /// The delivery timeline for the HTML report (not part of the JSON contract).
     #[serde(skip)]
@@ -745,10 +814,12 @@ impl Report {
         self.note = Some(why.to_string());
     }
 
+    /// True when the verdict is `pass`.
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass
     }
 
+    /// The status of one check.
     pub fn status(&self, id: Check) -> Option<Status> {
         self.checks.iter().find(|c| c.id == id).map(|c| c.status)
     }
@@ -780,6 +851,7 @@ impl Report {
         ids
     }
 
+    /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serialises")
     }
