@@ -106,8 +106,13 @@ pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
     // The capture's first event (by arrival): a session it belongs to began before.
     let first_session = v2
         .iter()
-        // Ties in arrival time go to the smaller event id, whatever the push order.
-        .min_by(|a, b| a.at.total_cmp(&b.at).then_with(|| cx.event(a).cmp(&cx.event(b))))
+        // Ties in arrival time go to the smaller event id, then the earlier request,
+        // whatever the push order.
+        .min_by(|a, b| {
+            a.at.total_cmp(&b.at)
+                .then_with(|| cx.event(a).cmp(&cx.event(b)))
+                .then(a.seq.cmp(&b.seq))
+        })
         .map(|r| r.session)
         .filter(|s| *s != Key::default());
     let of = |name: &'static str| v2.iter().copied().filter(move |r| record::is(r.ty, name));

@@ -57,7 +57,16 @@ pub(super) fn judge(seen: &[Seen], out: &mut Vec<Finding>, cov: &mut Coverage) {
             _ => {}
         }
     }
-    v2.sort_by(|a, b| a.seen.req.at_ms.total_cmp(&b.seen.req.at_ms));
+    // Ties broken by event id, then request number (adopted with the incremental judge:
+    // the old order fell back on its content-class hash, an arbitrary order).
+    v2.sort_by(|a, b| {
+        a.seen
+            .req
+            .at_ms
+            .total_cmp(&b.seen.req.at_ms)
+            .then_with(|| a.seen.id().cmp(b.seen.id()))
+            .then(a.seen.req.seq.cmp(&b.seen.req.seq))
+    });
     sessions(&v2, out, cov);
     files(&v2, out, cov);
     paths(&v2, &v1, out, cov);
