@@ -1,20 +1,12 @@
 //! The binary, driven as a user would: `validate` exit codes and formats, and
 //! `listen` against `curl` as the sender in another process.
 
+mod common;
+use common::{brhook, BIN};
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_brhook");
-
-fn brhook(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("brhook runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn validate_passes_the_doc_examples_and_corpus() {

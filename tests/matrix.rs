@@ -7,20 +7,14 @@ use brhook::journal::UrlSpec;
 use brhook::reference::Demo;
 use brhook::reference::Mutant;
 use brhook::report::{Report, Status};
-use std::time::Duration;
 
-/// Tests scale the real back-off (1 s, 2 s) to 100 ms, 200 ms; the quiet window stays
-/// well above the longest back-off.
-fn fast(mut d: Demo) -> Demo {
-    d.backoff_scale = 0.1;
-    d.pace = Duration::from_millis(40);
-    d.quiet = Duration::from_millis(800);
-    d
+/// Tests scale the real back-off (1 s, 2 s) to 100 ms, 200 ms ([`Demo::fast`]).
+fn fast(d: Demo) -> Demo {
+    d.with_fast_timing()
 }
 
 async fn run(d: Demo) -> Report {
-    let (report, _) = d.run(|_, _| {}).await.expect("endpoint starts");
-    report
+    d.judge().await.expect("endpoint starts").0
 }
 
 fn fails(r: &Report) -> Vec<&'static str> {

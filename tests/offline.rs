@@ -1,6 +1,9 @@
 //! Offline work on saved journals: `check` gives the live report, `normalize` is the
 //! same for two runs of the same sender, `diff` finds shape drift and only that.
 
+mod common;
+use common::brhook;
+
 use brhook::journal::{Journal, Request};
 use brhook::judge::{judge, Options};
 use brhook::normalize::{diff, normalize, Drift};
@@ -9,19 +12,7 @@ use brhook::reference::Mutant;
 use brhook::report::Report;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_brhook");
-
-fn brhook(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("brhook runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn dir(test: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("brhook-offline-{}-{test}", std::process::id()));
@@ -35,16 +26,14 @@ fn s(p: &Path) -> &str {
 
 /// The demo's URLs and faults, back-off scaled to 0.1 (D6 threshold 10 ms).
 fn fixed(mutant: Option<Mutant>, journal: Option<PathBuf>) -> Demo {
-    let mut d = Demo::new(mutant);
-    d.backoff_scale = 0.1;
-    d.pace = Duration::from_millis(40);
-    d.quiet = Duration::from_millis(800);
-    d.journal = journal;
-    d
+    Demo {
+        journal,
+        ..Demo::fast(mutant)
+    }
 }
 
 async fn run(d: Demo) -> (Report, Journal) {
-    d.run(|_, _| {}).await.expect("endpoint starts")
+    d.judge().await.expect("endpoint starts")
 }
 
 fn json(report: &Report) -> Value {
@@ -295,35 +284,10 @@ fn check_forgives_a_torn_last_line_and_names_a_bad_middle_one() {
     let d = dir("torn");
     let body = std::fs::read("tests/fixtures/doc/SessionStarted.json").unwrap();
     let body: Value = serde_json::from_slice(&body).unwrap();
-    let mut j = Journal::new(
-        vec![brhook::journal::UrlSpec {
-            name: "a".into(),
-            fault: brhook::fault::Fault::ok(),
-            setting: None,
-        }],
-        String::new(),
-    );
+    let mut j = common::journal_a();
     for seq in 1..=3u64 {
-        j.requests.push(Request {
-            seq,
-            conn: 1,
-            at_ms: seq as f64,
-            method: "POST".into(),
-            target: "/a".into(),
-            url: Some("a".into()),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("user-agent".into(), "BililiveRecorder/2.17.3".into()),
-                ("content-length".into(), "1".into()),
-            ],
-            body: serde_json::to_vec(&body).unwrap(),
-            body_error: None,
-            response: brhook::journal::Response {
-                status: Some(204),
-                at_ms: seq as f64 + 0.5,
-                abandoned_ms: None,
-            },
-        });
+        let bytes = serde_json::to_vec(&body).unwrap();
+        j.requests.push(common::request(seq, seq as f64, bytes, 204));
     }
     let path = d.join("j.jsonl");
     j.write(&path).unwrap();

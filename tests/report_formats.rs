@@ -15,13 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The matrix's fast settings: back-off 100 ms, 200 ms; quiet well above it.
 async fn demo(mutant: Option<Mutant>) -> (Report, Journal) {
-    let mut d = Demo::new(mutant);
-    d.backoff_scale = 0.1;
-    d.pace = Duration::from_millis(40);
-    d.quiet = Duration::from_millis(800);
-    d.run(|_, _| {}).await.expect("endpoint starts")
+    Demo::fast(mutant).judge().await.expect("endpoint starts")
 }
 
 fn cases(xml: &str) -> Vec<TestCase> {

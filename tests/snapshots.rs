@@ -11,19 +11,10 @@ use brhook::normalize::{normalize, redact_report};
 use brhook::reference::Demo;
 use brhook::reference::Mutant;
 use brhook::report::Report;
-use std::time::Duration;
 
 /// The fixed scenario: the demo's URLs and faults, back-off scaled to 0.1.
-fn fixed(mutant: Option<Mutant>) -> Demo {
-    let mut d = Demo::new(mutant);
-    d.backoff_scale = 0.1;
-    d.pace = Duration::from_millis(40);
-    d.quiet = Duration::from_millis(800);
-    d
-}
-
-async fn run(d: Demo) -> (Report, Journal) {
-    d.run(|_, _| {}).await.expect("endpoint starts")
+async fn run(mutant: Option<Mutant>) -> (Report, Journal) {
+    Demo::fast(mutant).judge().await.expect("endpoint starts")
 }
 
 macro_rules! snapshot {
@@ -39,13 +30,13 @@ macro_rules! snapshot {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faithful_sender() {
-    let (report, journal) = run(fixed(None)).await;
+    let (report, journal) = run(None).await;
     snapshot!("faithful_normalized", normalize(&journal));
     snapshot!("faithful_report", redact_report(&report, &journal));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn string_room_id_mutant() {
-    let (report, journal) = run(fixed(Some(Mutant::StringRoomId))).await;
+    let (report, journal) = run(Some(Mutant::StringRoomId)).await;
     snapshot!("string_room_id_report", redact_report(&report, &journal));
 }

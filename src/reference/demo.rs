@@ -79,6 +79,27 @@ impl Demo {
         }
     }
 
+    /// The settings tests use: the real back-off (1 s, 2 s) scaled to 100 ms, 200 ms,
+    /// events 40 ms apart, a quiet window of 800 ms (well above the longest back-off).
+    pub fn fast(mutant: Option<Mutant>) -> Demo {
+        Demo::new(mutant).with_fast_timing()
+    }
+
+    /// This demo with [`Demo::fast`]'s timing (its URLs and mutant kept).
+    pub fn with_fast_timing(self) -> Demo {
+        Demo {
+            backoff_scale: 0.1,
+            pace: Duration::from_millis(40),
+            quiet: Duration::from_millis(800),
+            ..self
+        }
+    }
+
+    /// Runs the scenario without live lines: the report and the capture.
+    pub async fn judge(&self) -> Result<(Report, Journal), crate::Error> {
+        self.run(|_, _| {}).await
+    }
+
     /// Runs the scenario; `live` sees each request as its answer is released.
     pub async fn run(
         &self,

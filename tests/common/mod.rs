@@ -1,0 +1,57 @@
+//! Helpers the test binaries share: each includes them with `mod common;` and uses a
+//! part, so what one binary leaves unused is no warning.
+#![allow(dead_code)]
+
+use brhook::fault::Fault;
+use brhook::journal::{Journal, Request, Response, UrlSpec};
+use std::process::Command;
+
+/// The brhook binary cargo built for the tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_brhook");
+
+/// Runs the binary: its exit code, stdout and stderr.
+pub fn brhook(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("brhook runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A POST of `body` to URL `a` with the real sender's headers, arriving at `at_ms` and
+/// answered `status` half a millisecond later.
+pub fn request(seq: u64, at_ms: f64, body: Vec<u8>, status: u16) -> Request {
+    Request {
+        seq,
+        conn: 1,
+        at_ms,
+        method: "POST".into(),
+        target: "/a".into(),
+        url: Some("a".into()),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("user-agent".into(), "BililiveRecorder/2.17.3".into()),
+            ("content-length".into(), body.len().to_string()),
+        ],
+        body,
+        body_error: None,
+        response: Response {
+            status: Some(status),
+            at_ms: at_ms + 0.5,
+            abandoned_ms: None,
+        },
+    }
+}
+
+/// An empty journal with one URL, `a`, answering `ok`.
+pub fn journal_a() -> Journal {
+    Journal::new(
+        vec![UrlSpec {
+            name: "a".into(),
+            fault: Fault::ok(),
+            setting: None,
+        }],
+        String::new(),
+    )
+}
