@@ -164,10 +164,16 @@ impl Journal {
     /// ignored. For large journals, [`Reader`] streams it instead.
     pub fn read(path: &Path) -> Result<Journal, String> {
         let mut r = Reader::open(path)?;
-        let mut requests = Vec::new();
-        while let Some(req) = r.next_request()? {
-            requests.push(req);
+        let (mut requests, mut first_bad) = (Vec::new(), None);
+        while let Some((n, line)) = r.next_raw()? {
+            match parse_request(&line) {
+                Ok(req) => requests.push(req),
+                Err(e) => {
+                    first_bad.get_or_insert((n, e));
+                }
+            }
         }
+        r.forgive_only_the_last(first_bad)?;
         requests.sort_by_key(|r| r.seq);
         Ok(Journal {
             meta: r.meta,
@@ -200,7 +206,6 @@ pub struct Reader {
     path: String,
     line_no: usize,
     last_line: usize,
-    torn: Option<(usize, String)>,
     follow: Option<Arc<AtomicBool>>,
     /// The journal's meta line, read on open.
     pub meta: Meta,
@@ -222,7 +227,6 @@ impl Reader {
             path: shown.clone(),
             line_no: 0,
             last_line: 0,
-            torn: None,
             follow: None,
             meta: Meta {
                 tool: String::new(),
@@ -283,37 +287,13 @@ impl Reader {
         }
         Ok(Some(line))
     }
-
-    /// The next request line, in file order (the order answers were released).
-    pub fn next_request(&mut self) -> Result<Option<Request>, String> {
-        while let Some(line) = self.next_line()? {
-            if line.trim().is_empty() {
-                continue;
-            }
-            if let Some((n, e)) = self.torn.take() {
-                return Err(format!("{} line {n}: not a brhook journal line: {e}", self.path));
-            }
-            match parse_request(&line) {
-                Ok(r) => return Ok(Some(r)),
-                Err(e) => match serde_json::from_str::<Line>(&line) {
-                    Ok(Line::Close { at_ms, quiet_ms }) => {
-                        self.closed_ms = Some(at_ms);
-                        self.quiet_ms = Some(quiet_ms);
-                    }
-                    Ok(_) => {}
-                    Err(_) => self.torn = Some((self.line_no, e)),
-                },
-            }
-        }
-        Ok(None)
-    }
 }
 
 impl Reader {
     /// The next request line unparsed, with its line number, for callers that parse
     /// lines on several threads ([`parse_request`]). Meta and close lines are read here.
     /// A line that is no journal line is returned too: [`parse_request`] names it, and
-    /// [`Reader::last_line`] tells whether it was the last (torn by a kill, forgiven).
+    /// [`Reader::forgive_only_the_last`] tells whether it was the last (torn by a kill).
     pub fn next_raw(&mut self) -> Result<Option<(usize, String)>, String> {
         while let Some(line) = self.next_line()? {
             if line.trim().is_empty() {
@@ -352,14 +332,15 @@ impl Reader {
         !self.src.buffer().is_empty()
     }
 
-    /// The number of the last non-blank line read.
-    pub fn last_line(&self) -> usize {
-        self.last_line
-    }
-
-    /// The error for a bad line `n` that is not the last line.
-    pub fn bad_line(&self, n: usize, e: &str) -> String {
-        format!("{} line {n}: not a brhook journal line: {e}", self.path)
+    /// The one rule for bad lines, given the first (line number and why): an error
+    /// unless it is the last line read (torn by a kill mid-write, forgiven).
+    pub fn forgive_only_the_last(&self, first_bad: Option<(usize, String)>) -> Result<(), String> {
+        match first_bad {
+            Some((n, e)) if n != self.last_line => {
+                Err(format!("{} line {n}: not a brhook journal line: {e}", self.path))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -406,13 +387,6 @@ pub fn parse_request(line: &str) -> Result<Request, String> {
         Ok(_) => Err("not a request line".into()),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// One request line of a journal, parsed; `None` when the line is not one.
-pub fn request_line(line: &str) -> Option<Request> {
-    line.starts_with(r#"{"type":"request","#)
-        .then(|| serde_json::from_str::<Request>(line).ok())
-        .flatten()
 }
 
 /// Appends journal lines to a file, flushing each.

@@ -51,21 +51,12 @@ impl Lookup for JournalFile {
             };
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             if digits.parse::<u64>().is_ok_and(|n| seqs.contains(&n)) {
-                if let Some(r) = crate::journal::request_line(&line) {
+                if let Ok(r) = crate::journal::parse_request(&line) {
                     out.push(r);
                 }
             }
         }
         out
-    }
-}
-
-/// Nowhere: examples say their bytes are not at hand.
-pub struct Nowhere;
-
-impl Lookup for Nowhere {
-    fn requests(&mut self, _: &BTreeSet<u64>) -> Vec<Request> {
-        Vec::new()
     }
 }
 

@@ -15,7 +15,7 @@ mod record;
 mod stream;
 mod timeline;
 
-pub use lookup::{Detail, JournalFile, Lookup, Nowhere};
+pub use lookup::{Detail, JournalFile, Lookup};
 pub use pipeline::judge_journal;
 
 use crate::body::{self, Kind};

@@ -115,10 +115,7 @@ pub fn judge_journal(
     let reader = read
         .join()
         .map_err(|_| "the journal reader failed".to_string())??;
-    // A bad line is an error unless it is the last (torn by a kill mid-write).
-    if let Some((n, e)) = first_bad.filter(|(n, _)| *n != reader.last_line()) {
-        return Err(reader.bad_line(n, &e));
-    }
+    reader.forgive_only_the_last(first_bad)?;
     let report = judge.finish(reader.closed_ms, reader.quiet_ms, &mut JournalFile(path));
     Ok((report, reader))
 }
