@@ -11,6 +11,7 @@ pub mod judge;
 pub mod lexical;
 pub mod normalize;
 pub mod receiver;
+mod recent;
 pub mod reference;
 pub mod report;
 pub mod schema;

@@ -489,38 +489,6 @@ fn canonical(v: &Value, h: &mut impl Hasher) {
     }
 }
 
-/// A map that forgets its older half when full: recent keys are found, memory is
-/// bounded. Retries and fan-out copies of one body arrive within seconds, so they hit.
-pub(crate) struct Recent<K, V> {
-    cap: usize,
-    new: HashMap<K, V>,
-    old: HashMap<K, V>,
-}
-
-impl<K: Hash + Eq + Clone, V: Clone> Recent<K, V> {
-    pub fn new(cap: usize) -> Self {
-        Recent {
-            cap: cap.max(1),
-            new: HashMap::new(),
-            old: HashMap::new(),
-        }
-    }
-    pub fn get(&mut self, k: &K) -> Option<V> {
-        if let Some(v) = self.new.get(k) {
-            return Some(v.clone());
-        }
-        let v = self.old.remove(k)?;
-        self.insert(k.clone(), v.clone());
-        Some(v)
-    }
-    pub fn insert(&mut self, k: K, v: V) {
-        if self.new.len() >= self.cap {
-            self.old = std::mem::take(&mut self.new);
-        }
-        self.new.insert(k, v);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

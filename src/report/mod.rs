@@ -11,33 +11,14 @@ pub mod text;
 pub mod timeline;
 
 use crate::catalog::{Check, Level, CHECKS};
+use crate::recent::Recent;
 use serde::{Serialize, Serializer};
-use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// Identities remembered per half of [`RecentSet`].
-const RECENT: usize = 1 << 16;
-
-/// A set that forgets its older half when full.
-#[derive(Debug, Clone, Default)]
-struct RecentSet {
-    new: HashSet<u64>,
-    old: HashSet<u64>,
-}
-
-impl RecentSet {
-    /// True when `x` was not in the set.
-    fn insert(&mut self, x: u64) -> bool {
-        if self.new.contains(&x) || self.old.contains(&x) {
-            return false;
-        }
-        if self.new.len() >= RECENT {
-            self.old = std::mem::take(&mut self.new);
-        }
-        self.new.insert(x)
-    }
-}
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
+
+/// Finding identities remembered per half of the window that counts repeats once.
+const RECENT: usize = 1 << 16;
 
 pub use timeline::Timeline;
 
@@ -330,7 +311,7 @@ pub struct Findings {
     /// Identities of recent findings. Repeats of one finding (a retry, a fan-out copy,
     /// one delivery judged at several URLs) come close together, so a bounded window
     /// counts each once while memory stays flat, however long the capture.
-    seen: RecentSet,
+    seen: Recent<u64, ()>,
     /// Identity of each kept example, parallel to `groups[i].examples`.
     ids: Vec<Vec<u64>>,
 }
@@ -354,7 +335,7 @@ impl Findings {
             examples: examples.max(1),
             groups: Vec::new(),
             index: HashMap::new(),
-            seen: RecentSet::default(),
+            seen: Recent::new(RECENT),
             ids: Vec::new(),
         }
     }
@@ -392,7 +373,7 @@ impl Findings {
             }
         }
         let ids = &mut self.ids[g];
-        if !self.seen.insert(id) {
+        if !self.seen.first_time(id) {
             // The same finding again (another URL, another attempt): one occurrence.
             if let Some(i) = ids.iter().position(|x| *x == id) {
                 let e = &mut group.examples[i];
