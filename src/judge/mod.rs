@@ -119,7 +119,7 @@ struct Stats {
     paths: u64,
     /// Requests with a body that was read (each has a record).
     bodies: u64,
-    /// URL indexes that received anything, v2 events, v1 records.
+    /// Per URL index: whether any request reached it.
     reached: Vec<bool>,
 }
 
@@ -219,10 +219,11 @@ impl Judge {
                     .expected("a complete webhook body")
                     .found(err.clone()),
             );
-            self.findings.extend(mine.iter().cloned());
+            let loud = loud(&mine);
+            self.findings.extend(mine);
             return Pushed {
                 url: Some(name),
-                findings: mine,
+                findings: loud,
                 ..stray
             };
         }
@@ -256,7 +257,7 @@ impl Judge {
                 .map(|f| f.url(&name).source(src.clone())),
         );
         // The live line shows what is loud; every finding goes to the groups.
-        let loud: Vec<Finding> = mine.iter().filter(|f| f.level >= Level::Warn).cloned().collect();
+        let loud = loud(&mine);
         self.findings.extend(mine);
         if r.body.is_empty() {
             // An empty body names no event: it is judged (T1-T4) and is no attempt of
@@ -385,6 +386,15 @@ impl Judge {
         }
         report
     }
+}
+
+/// The warn and fail findings of a request: what its live line shows.
+fn loud(findings: &[Finding]) -> Vec<Finding> {
+    findings
+        .iter()
+        .filter(|f| f.level >= Level::Warn)
+        .cloned()
+        .collect()
 }
 
 /// Where the per-request records are kept until finish.

@@ -294,8 +294,10 @@ impl Group {
         let mut f = self.examples[0].clone();
         f.count = self.count;
         f.urls = self.urls.clone();
-        f.sources = self.examples.iter().flat_map(|e| e.sources.clone()).collect();
-        f.sources.dedup();
+        f.sources = Vec::new();
+        for s in self.examples.iter().flat_map(|e| e.sources.iter().cloned()) {
+            add_unique(&mut f.sources, s);
+        }
         f
     }
 }
