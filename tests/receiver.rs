@@ -1,21 +1,20 @@
 //! `brhook send` against small receivers written here: one correct, one per bug a real
 //! receiver has had. Each R check must trip on its bug and stay quiet on the correct one.
 
+mod common;
+
 use brhook::catalog::Level;
 use brhook::receiver::{Probe, Scenario, SendError};
 use brhook::report::{Report, Status};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::TcpListener;
 
 /// How a receiver goes wrong.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,24 +59,9 @@ struct Receiver {
 
 impl Receiver {
     async fn start(bug: Bug) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let st = Arc::clone(&state);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let st = Arc::clone(&st);
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| answer(bug, Arc::clone(&st), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
+        let addr = common::serve(move |req| answer(bug, Arc::clone(&st), req)).await;
         Receiver { addr, state }
     }
 

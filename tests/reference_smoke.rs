@@ -1,21 +1,20 @@
 //! The reference sender against a tiny recording server: the faithful path (headers,
 //! fan-out, retries, back-off, one byte array, v1 routing) and a few mutants.
 
+mod common;
+
 use brhook::gen::{self, Room};
 use brhook::reference::{play, realistic_scenario, Mutant, Sender, SenderConfig, Step};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Version};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 
 /// A property of one received request.
 type HitTest = fn(&Hit) -> bool;
@@ -49,24 +48,9 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let st = Arc::clone(&state);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let st = Arc::clone(&st);
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| answer(Arc::clone(&st), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
+        let addr = common::serve(move |req| answer(Arc::clone(&st), req)).await;
         Server { addr, state }
     }
 
