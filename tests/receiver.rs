@@ -481,7 +481,12 @@ async fn load_reports_throughput_and_percentiles() {
     let d = Arc::clone(&done);
     let run = rx
         .probe()
-        .on_progress(move |n, _| *d.lock().unwrap() = n)
+        // Workers report concurrently: the count seen last may be one behind, so keep
+        // the highest.
+        .on_progress(move |n, _| {
+            let mut d = d.lock().unwrap();
+            *d = (*d).max(n);
+        })
         .run_detailed(Scenario::Load {
             events: 300,
             concurrency: 8,
