@@ -43,10 +43,11 @@ impl Live {
 
     /// Prints the line for one answered request (and refreshes the status line).
     pub fn request(&mut self, r: &Request, p: &Pushed) {
-        let line = self.line(r, p);
+        // Quiet: no line and no status line, so nothing to format or count.
         if self.quiet {
             return;
         }
+        let line = self.line(r, p);
         let mut out = std::io::stdout().lock();
         if self.tty {
             let _ = write!(out, "\r\x1b[2K");
