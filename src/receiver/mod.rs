@@ -413,9 +413,10 @@ impl Probe {
         };
 
         use Check::*;
-        for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9] {
+        for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9, R10] {
             let reason = match id {
                 R9 if !v1 => Skip::NoV1Url,
+                R10 => Skip::NotImplemented,
                 R3 | R4 | R5 | R6 | R7 | R8 if scenario != Scenario::Probe => Skip::OnlyProbe,
                 _ => Skip::NoAnswer,
             };
