@@ -294,10 +294,18 @@ fn checks_explains_one_check_and_rejects_a_wrong_id() {
     assert_eq!(code, 0);
     assert!(out.starts_with("F3 (fail): concurrent"), "{out}");
     assert!(out.contains("brhook demo --mutant sequential"), "{out}");
+    // The worked example is a finding the mutant really produced.
+    assert!(
+        out.contains("\nExample: the finding `brhook demo --mutant sequential`"),
+        "{out}"
+    );
+    assert!(out.contains("  F3 fail ×"), "{out}");
     let (code, out, _) = brhook(&["checks", "d2", "--format", "json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["id"], "D2");
+    assert_eq!(v["example"]["group"]["check"], "D2", "{out}");
+    assert_eq!(v["example"]["group"]["level"], "fail", "{out}");
     let (code, out, _) = brhook(&["checks", "--format", "json"]);
     assert_eq!(code, 0);
     assert_eq!(
@@ -311,4 +319,28 @@ fn checks_explains_one_check_and_rejects_a_wrong_id() {
     let (code, _, err) = brhook(&["checks", "Q9"]);
     assert_eq!(code, 2);
     assert!(err.contains("not a check ID"), "{err}");
+}
+
+/// Checks without a mutant sender are shown on a body that trips exactly them; checks
+/// with no example say how to see them, and carry no example.
+#[test]
+fn checks_examples_for_body_checks_trip_their_check() {
+    for id in ["T4", "S1", "S3", "S4", "S5", "S6", "S7"] {
+        let (code, out, err) = brhook(&["checks", id, "--format", "json"]);
+        assert_eq!(code, 0, "{id}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["example"]["group"]["check"], id, "{out}");
+        assert!(
+            v["example"]["from"].as_str().unwrap().contains("brhook validate"),
+            "{out}"
+        );
+    }
+    for id in ["D7", "R1", "T5"] {
+        let (code, out, _) = brhook(&["checks", id, "--format", "json"]);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["example"].is_null(), "{out}");
+    }
+    let (_, out, _) = brhook(&["checks", "D7"]);
+    assert!(out.contains("delay:120000"), "{out}");
 }

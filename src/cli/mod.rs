@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod demo;
+mod explain;
 mod listen;
 mod live;
 mod offline;

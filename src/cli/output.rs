@@ -1,7 +1,6 @@
 //! The report options every judging command shares, and where reports go.
 
-use brhook::catalog::{Check, Scope, CHECKS};
-use brhook::reference::Mutant;
+use brhook::catalog::{Check, CHECKS};
 use brhook::report::{html, junit, text, Report};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
@@ -113,7 +112,7 @@ pub fn checks(args: ChecksArgs) -> Result<i32, String> {
     };
     if let Some(id) = &args.id {
         let c: Check = id.parse()?;
-        return explain(c, format);
+        return super::explain::explain(c, format == CatalogFormat::Json);
     }
     match format {
         CatalogFormat::Json => say!(
@@ -146,47 +145,6 @@ pub fn checks(args: ChecksArgs) -> Result<i32, String> {
             }
             say!("\n`brhook checks ID` explains one check.");
         }
-    }
-    Ok(0)
-}
-
-/// One check: its clause, where it is judged, what passes, and a sender that trips it.
-fn explain(c: Check, format: CatalogFormat) -> Result<i32, String> {
-    let info = c.info();
-    let scope = match info.scope {
-        Scope::Request => "on every request: its headers and body",
-        Scope::Delivery => "over the attempts of one event at one URL",
-        Scope::FanOut => "across the URLs of one setting",
-        Scope::Stream => "over the whole captured stream",
-        Scope::Receiver => "by `brhook send`, against a receiver",
-    };
-    let mutants: Vec<Mutant> = Mutant::ALL.iter().copied().filter(|m| m.check() == c).collect();
-    if format == CatalogFormat::Json {
-        let v = serde_json::json!({
-            "id": c, "level": info.level, "title": info.title, "source": info.source,
-            "scope": info.scope, "judged": scope,
-            "tripped_by": mutants.iter().map(|m| serde_json::json!({
-                "mutant": m.name(), "does": m.description(), "demo": format!("brhook demo --mutant {}", m.name()),
-            })).collect::<Vec<_>>(),
-        });
-        say!("{}", serde_json::to_string_pretty(&v).expect("JSON serialises"));
-        return Ok(0);
-    }
-    say!("{c} ({}): {}", info.level, info.title);
-    say!("  source:  {}", info.source);
-    say!("  judged:  {scope}");
-    say!("  passes:  when a capture shows no finding of it, and it ran (a check that could not run is `skipped` with its reason, never passed)");
-    if info.scope == Scope::Receiver {
-        say!("  fails:   a receiver that does not meet it; `brhook send probe --to URL` sends the cases that show it");
-    } else if mutants.is_empty() {
-        say!("  fails:   see the title; brhook's reference sender has no mutant for it");
-    }
-    for m in mutants {
-        say!(
-            "  fails:   a sender that {} (see it: `brhook demo --mutant {}`)",
-            m.description(),
-            m.name()
-        );
     }
     Ok(0)
 }

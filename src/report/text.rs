@@ -135,6 +135,20 @@ pub fn render(r: &Report, style: &Style) -> String {
     out
 }
 
+/// One group of findings as the report's details show it (`brhook checks ID` quotes one).
+pub fn render_group(g: &Group, style: &Style) -> String {
+    let paint = |code: &str, s: &str| {
+        if style.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::new();
+    group(&mut out, g, style, &paint);
+    out
+}
+
 fn group(out: &mut String, g: &Group, style: &Style, paint: &dyn Fn(&str, &str) -> String) {
     let lvl = match g.level {
         Level::Fail => paint("31", "fail"),
