@@ -229,7 +229,7 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let script = dir.join("webhook.lua");
     std::fs::write(&script, lua_script()).expect("script written");
-    brhook::schema::warm();
+    brhook::testkit::schema::warm();
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

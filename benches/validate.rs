@@ -42,19 +42,19 @@ fn rate(bodies: &[Vec<u8>], min: Duration, mut f: impl FnMut(&[u8]) -> usize) ->
 
 fn main() {
     let bodies = fixtures();
-    brhook::schema::warm();
+    brhook::testkit::schema::warm();
     let min = Duration::from_secs(3);
     let parse = rate(&bodies, min, |b| {
         serde_json::from_slice::<serde_json::Value>(b)
             .map(|v| v.as_object().map_or(0, |o| o.len()))
             .unwrap_or(0)
     });
-    let judge = rate(&bodies, min, |b| brhook::body::judge(b).findings.len());
+    let judge = rate(&bodies, min, |b| brhook::testkit::body::judge(b).findings.len());
     println!(
         "bodies: {} (doc examples and corpus, pretty and compact)",
         bodies.len()
     );
     println!("baseline serde_json parse : {parse:>12.0} bodies/s");
-    println!("brhook::body::judge       : {judge:>12.0} bodies/s");
+    println!("brhook::testkit::body::judge       : {judge:>12.0} bodies/s");
     println!("ratio judge/parse         : {:>12.3}", judge / parse);
 }

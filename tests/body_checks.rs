@@ -1,13 +1,13 @@
-//! The body and request judge (`brhook::body`) against the fixtures and against one
+//! The body and request judge (`brhook::testkit::body`) against the fixtures and against one
 //! tripping input and one quiet input per check: T1–T5, S1–S7.
 //!
 //! "Trips exactly X" means: the distinct check IDs among the findings at warn or fail
 //! level are {X} (for the info checks S3, S4, S7, T5: X is found at info level and
 //! nothing is found at warn or fail).
 
-use brhook::body::{judge, judge_request, Body, Kind};
 use brhook::catalog::Level;
 use brhook::report::Finding;
+use brhook::testkit::body::{judge, judge_request, Body, Kind};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -856,7 +856,7 @@ fn s3_unknown_event_type_is_info() {
 
 #[test]
 fn s3_quiet_on_known_types() {
-    for t in brhook::schema::V2_TYPES {
+    for t in brhook::testkit::schema::V2_TYPES {
         let b = judge(&compact(&event(t)));
         quiet(&b.findings, "S3");
     }
@@ -1206,9 +1206,11 @@ fn a_key_written_twice_fails_the_s_check_of_its_object() {
     // The same key in two different objects is no duplicate.
     quiet(&judge(&body).findings, "S2");
     let nested = br#"{"a":{"k":1},"b":{"k":2}}"#;
-    assert!(brhook::lexical::scan(std::str::from_utf8(nested).unwrap())
-        .duplicate_keys
-        .is_empty());
+    assert!(
+        brhook::testkit::lexical::scan(std::str::from_utf8(nested).unwrap())
+            .duplicate_keys
+            .is_empty()
+    );
 }
 
 #[test]

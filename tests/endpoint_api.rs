@@ -178,7 +178,7 @@ async fn the_front_door_judges_a_faithful_sender() {
         .await
         .unwrap();
     let config = SenderConfig::new(vec![ep.url("a"), ep.url("b")], vec![ep.url("old")]).scaled(0.05);
-    let room = brhook::gen::Room::doc_example();
+    let room = brhook::testkit::gen::Room::doc_example();
     play(
         &Sender::new(config),
         &realistic_scenario(&room, true, None),

@@ -8,7 +8,7 @@
 //! the old merged them into one finding.
 //!
 //! Captures are built directly as journals (no network): a random valid stream from
-//! `brhook::gen::any_stream`, cut to a few events and delivered to random URLs with
+//! `brhook::testkit::gen::any_stream`, cut to a few events and delivered to random URLs with
 //! random faults the way the reference sender would, then mutated: retries that change
 //! the body or headers, give up, go on after a 2xx or come too soon; ids shared by
 //! different events; changed or dropped events (FileOpening, SessionStarted, ...);
@@ -23,11 +23,11 @@ mod old_judge;
 
 use brhook::catalog::{Check, Level};
 use brhook::fault::{Answer, Fault};
-use brhook::gen::{self, Stream};
 use brhook::journal::{Journal, Request, Response, UrlSpec};
 use brhook::judge::{self, Options};
 use brhook::reference::Step;
 use brhook::report::{Report, Status};
+use brhook::testkit::gen::{self, Stream};
 use old_judge::Outcome;
 use proptest::prelude::*;
 use serde_json::Value;

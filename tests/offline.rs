@@ -268,11 +268,11 @@ async fn diff_finds_shape_drift_and_only_that() {
         .requests
         .iter()
         .find(|r| String::from_utf8_lossy(&r.body).contains("\"FileClosed\""))
-        .map(|r| brhook::body::identity(&r.body))
+        .map(|r| brhook::testkit::body::identity(&r.body))
         .unwrap();
-    fewer
-        .requests
-        .retain(|r| brhook::body::identity(&r.body) != first_closed && r.response.status != Some(500));
+    fewer.requests.retain(|r| {
+        brhook::testkit::body::identity(&r.body) != first_closed && r.response.status != Some(500)
+    });
     assert!(diff(&baseline, &normalize(&fewer)).is_empty());
     let _ = std::fs::remove_dir_all(&d);
 }

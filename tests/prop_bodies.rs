@@ -1,10 +1,10 @@
-//! Properties of `brhook::gen` against the body judge:
+//! Properties of `brhook::testkit::gen` against the body judge:
 //! (a) every generated valid body (v2 event, v1 record) has no finding at warn or fail;
 //! (b) every single-field mutation fails its expected check, and no other check fails.
 
-use brhook::body::{judge, Body, Kind};
 use brhook::catalog::Level;
-use brhook::gen::{self, EventKind, File, Room, State, V2x};
+use brhook::testkit::body::{judge, Body, Kind};
+use brhook::testkit::gen::{self, EventKind, File, Room, State, V2x};
 use proptest::prelude::*;
 use serde_json::Value;
 

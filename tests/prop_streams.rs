@@ -1,4 +1,4 @@
-//! Random event streams over real loopback HTTP (`brhook::gen::any_stream`,
+//! Random event streams over real loopback HTTP (`brhook::testkit::gen::any_stream`,
 //! `any_fault_plan`), sent by the reference sender to a real endpoint and judged:
 //! (a) the faithful sender passes (no fail, no warn) whatever the stream and faults;
 //! (b) the judge is order-insensitive: the captured journal, its events moved about in
@@ -10,14 +10,14 @@
 //! threshold with it (2 ms; 10 ms for the mutants, see `mutant_options`); the capture
 //! closes 300 ms after the sender is done. The whole file takes about 9 s in debug.
 
-use brhook::body;
 use brhook::catalog::Level;
 use brhook::endpoint::Endpoint;
-use brhook::gen::{self, Stream};
 use brhook::journal::Journal;
 use brhook::judge::{self, Options};
 use brhook::reference::{play, Mutant, Sender, SenderConfig, Step};
 use brhook::report::{text, Report};
+use brhook::testkit::body;
+use brhook::testkit::gen::{self, Stream};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

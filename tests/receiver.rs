@@ -81,7 +81,7 @@ impl Receiver {
     }
 }
 
-const KNOWN: &[&str] = brhook::schema::V2_TYPES;
+const KNOWN: &[&str] = brhook::testkit::schema::V2_TYPES;
 const TOP: [&str; 4] = ["EventType", "EventTimestamp", "EventId", "EventData"];
 const DATA: [&str; 15] = [
     "SessionId",

@@ -3,8 +3,8 @@
 
 mod common;
 
-use brhook::gen::{self, Room};
 use brhook::reference::{play, realistic_scenario, Mutant, Sender, SenderConfig, Step};
+use brhook::testkit::gen::{self, Room};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -199,7 +199,7 @@ async fn faithful_scenario_reaches_every_url_once_with_exact_headers() {
         let bytes = gen::serialize(ev);
         assert_eq!(at_a.iter().filter(|h| h.body[..] == bytes[..]).count(), 2, "{ev}");
         assert_eq!(at_b.iter().filter(|h| h.body[..] == bytes[..]).count(), 1, "{ev}");
-        let b = brhook::body::judge(&bytes);
+        let b = brhook::testkit::body::judge(&bytes);
         assert!(
             b.findings.iter().all(|f| f.level == brhook::catalog::Level::Info),
             "{:?}",

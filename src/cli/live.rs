@@ -2,9 +2,9 @@
 //! a terminal a status line with running counts. Judges only what one request shows
 //! (T and S checks); delivery, fan-out and stream checks come with the final report.
 
-use brhook::body::Kind;
 use brhook::catalog::Level;
 use brhook::journal::Request;
+use brhook::judge::Kind;
 use brhook::judge::Pushed;
 use std::io::{IsTerminal, Write};
 

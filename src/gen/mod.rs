@@ -12,7 +12,7 @@
 //!   (`sender-facts.md`, "Value formats"), so stream generators can reuse them.
 //!
 //! The code lives in private submodules, each re-exported here in full, so every item
-//! is used as `brhook::gen::X`:
+//! is used as `brhook::testkit::gen::X`:
 //! - `model`: the model, [`Time`] and its helpers ([`format_date_time`], [`later`], ...);
 //! - `build`: the event builders, [`unknown_event`] and [`serialize`];
 //! - `values`: strategies for single values in the sender's forms;

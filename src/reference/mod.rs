@@ -26,6 +26,8 @@ pub mod scenario;
 pub use demo::Demo;
 pub use mutant::Mutant;
 pub use scenario::{play, realistic_scenario, realistic_scenario_at, Step};
+// The scenarios take a room; callers need not reach into the testkit for it.
+pub use crate::gen::Room;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

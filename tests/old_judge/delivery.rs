@@ -80,8 +80,8 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, opts: &Options, out: &mut Vec<Fi
                         format!(
                             "{} ({} then {})",
                             first_difference(&first.req.body, &a.req.body),
-                            brhook::body::hash(&first.req.body),
-                            brhook::body::hash(&a.req.body)
+                            brhook::testkit::body::hash(&first.req.body),
+                            brhook::testkit::body::hash(&a.req.body)
                         )
                     } else {
                         format!(
@@ -242,7 +242,7 @@ fn describe(s: &Seen) -> String {
         .value
         .as_ref()
         .and_then(|v| v.get("EventData").or(Some(v)))
-        .map(brhook::schema::short);
+        .map(brhook::testkit::schema::short);
     format!("{t} {}", data.unwrap_or_default())
 }
 

@@ -5,9 +5,9 @@
 //! extra attempt is seen; its coverage is decided here.)
 
 use super::{Coverage, Finding, Seen};
-use brhook::body::Kind;
 use brhook::catalog::{Check, Level};
 use brhook::journal::Journal;
+use brhook::testkit::body::Kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mut Coverage) {

@@ -4,7 +4,7 @@
 //! `src/report/mod.rs` it used (the finding, coverage and verdict of that report model)
 //! at commit cde0556, adapted only to compile against today's public API: check IDs are
 //! [`Check`] values rather than strings, the body and header findings of
-//! [`brhook::body`] (today's [`brhook::report::Finding`]) are converted to this module's
+//! [`brhook::testkit::body`] (today's [`brhook::report::Finding`]) are converted to this module's
 //! own [`Finding`], and `body_coverage` is read through today's `Coverage`. The judging
 //! logic, the finding texts and the merge of findings are as they were.
 
@@ -12,10 +12,10 @@ mod delivery;
 mod fanout;
 mod stream;
 
-use brhook::body::{self, Body, Kind};
 use brhook::catalog::{Check, Level, CHECKS};
 use brhook::journal::{Journal, Request};
 use brhook::judge::Options;
+use brhook::testkit::body::{self, Body, Kind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -58,7 +58,7 @@ impl Finding {
         }
     }
 
-    /// A finding of today's body and header judges (`brhook::body`), as the old model
+    /// A finding of today's body and header judges (`brhook::testkit::body`), as the old model
     /// held it.
     pub fn from_today(f: brhook::report::Finding) -> Finding {
         let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(", "));
@@ -297,7 +297,7 @@ fn body_coverage(cov: &mut Coverage, bodies: u64, v2: u64, known: u64, v1: u64) 
 }
 
 pub(crate) fn known_type(t: &str) -> bool {
-    brhook::schema::V2_TYPES.contains(&t)
+    brhook::testkit::schema::V2_TYPES.contains(&t)
 }
 
 /// Content identity: for a v2 event its EventType and EventData, for a v1 record the

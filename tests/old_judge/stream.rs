@@ -4,8 +4,8 @@
 //! EventTimestamp order are never judged (the doc guarantees neither).
 
 use super::{Coverage, Finding, Seen};
-use brhook::body::Kind;
 use brhook::catalog::{Check, Level};
+use brhook::testkit::body::Kind;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -339,7 +339,7 @@ fn v1_pairs(v2: &[Ev], v1: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
                     .expected(match near {
                         Some(c) => format!(
                             "the FileClosed of the same file: {}",
-                            brhook::schema::short(c.v.get("EventData").unwrap_or(&Value::Null))
+                            brhook::testkit::schema::short(c.v.get("EventData").unwrap_or(&Value::Null))
                         ),
                         None => {
                             "a FileClosed with the same RelativePath, FileSize, RoomId, Name, Title and times"
