@@ -26,6 +26,15 @@ impl Style {
             verbose: false,
         }
     }
+
+    /// `s` in the ANSI colour `code`, when colours are on.
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -52,13 +61,7 @@ fn counts(g: Counts, o: Counts) -> String {
 
 /// Renders the report.
 pub fn render(r: &Report, style: &Style) -> String {
-    let paint = |code: &str, s: &str| {
-        if style.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    };
+    let paint = |code: &str, s: &str| style.paint(code, s);
     let mut out = String::new();
     let verdict = if r.passed() {
         paint("1;32", "PASS")
@@ -137,13 +140,7 @@ pub fn render(r: &Report, style: &Style) -> String {
 
 /// One group of findings as the report's details show it (`brhook checks ID` quotes one).
 pub fn render_group(g: &Group, style: &Style) -> String {
-    let paint = |code: &str, s: &str| {
-        if style.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    };
+    let paint = |code: &str, s: &str| style.paint(code, s);
     let mut out = String::new();
     group(&mut out, g, style, &paint);
     out
