@@ -408,18 +408,18 @@ fn duplicate_keys(kind: Kind, lex: &lexical::Lexical, out: &mut Vec<Finding>) {
 
 /// S6: escapes and whitespace, read off the raw text.
 fn forms_of_text(lex: &lexical::Lexical, out: &mut Vec<Finding>) {
-    for p in &lex.foreign_escapes {
+    for e in &lex.foreign_escapes {
         out.push(
             Finding::at(
                 Check::S6,
                 Level::Warn,
                 format!("a character written as a \\u escape, unlike {SENDER_FORMS}"),
             )
-            .pointer(p.clone())
+            .pointer(e.pointer.clone())
             .expected(
                 "raw UTF-8 (e.g. 直播间 and &, <, >, not \\u76f4\\u64ad\\u95f4 or \\u0026, \\u003c, \\u003e); \\u only for control characters",
             )
-            .found("\\u escape"),
+            .found(format!("{} (the first such escape in the string)", e.escape)),
         );
     }
     if lex.whitespace {

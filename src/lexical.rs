@@ -12,15 +12,24 @@ pub struct NumberToken {
     pub text: String,
 }
 
+/// A string holding an escape the real sender would not write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignEscape {
+    /// Where the string is.
+    pub pointer: String,
+    /// Its first such escape, as written (`\u0026`).
+    pub escape: String,
+}
+
 /// What the lexical pass saw.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Lexical {
     /// Numbers written with a fraction or an exponent.
     pub non_integer_numbers: Vec<NumberToken>,
-    /// Pointers of strings (values, or keys: the pointer then ends at that key) holding a
-    /// `\uXXXX` escape of a character the real sender writes raw (any non-ASCII, and
-    /// ASCII such as `&`, `<`, `>`).
-    pub foreign_escapes: Vec<String>,
+    /// Strings (values, or keys: the pointer then ends at that key) holding a `\uXXXX`
+    /// escape of a character the real sender writes raw (any non-ASCII, and ASCII such
+    /// as `&`, `<`, `>`).
+    pub foreign_escapes: Vec<ForeignEscape>,
     /// Whitespace between tokens (the real sender writes compact JSON). Whitespace
     /// before or after the value is not counted: a file saved with a final newline
     /// is not a pretty-printed body.
@@ -67,11 +76,11 @@ fn sender_escapes(c: u32) -> bool {
 }
 
 /// Reads a string starting after its opening quote; returns (decoded text when `want`
-/// it, saw a non-ASCII escape, index after the closing quote). Only keys are decoded:
+/// it, the first escape the real sender would not write, index after the closing quote). Only keys are decoded:
 /// a value is skipped over without a copy (this runs on every string of every body).
-fn read_string(b: &[u8], mut i: usize, want: bool) -> (Option<String>, bool, usize) {
+fn read_string(b: &[u8], mut i: usize, want: bool) -> (Option<String>, Option<String>, usize) {
     let start = i;
-    let mut escaped = false;
+    let mut escaped = None;
     let mut plain = true;
     while i < b.len() {
         match b[i] {
@@ -80,8 +89,8 @@ fn read_string(b: &[u8], mut i: usize, want: bool) -> (Option<String>, bool, usi
                 plain = false;
                 if b[i + 1] == b'u' && i + 6 <= b.len() {
                     let hex = std::str::from_utf8(&b[i + 2..i + 6]).unwrap_or("0");
-                    if !sender_escapes(u32::from_str_radix(hex, 16).unwrap_or(0)) {
-                        escaped = true;
+                    if escaped.is_none() && !sender_escapes(u32::from_str_radix(hex, 16).unwrap_or(0)) {
+                        escaped = Some(String::from_utf8_lossy(&b[i..i + 6]).into_owned());
                     }
                     i += 6;
                 } else {
@@ -196,8 +205,11 @@ pub fn scan(text: &str) -> Lexical {
                         *key = Some(k);
                     }
                 }
-                if escaped {
-                    lex.foreign_escapes.push(pointer(&stack));
+                if let Some(escape) = escaped {
+                    lex.foreign_escapes.push(ForeignEscape {
+                        pointer: pointer(&stack),
+                        escape,
+                    });
                 }
                 i = next;
             }
@@ -229,7 +241,10 @@ mod tests {
         let l = scan(r#"{"a":{"b/c":[1,2.0,{"d":3e2}]},"\u4e2d":"x","e":"\u00e9","f":"\u000a"}"#);
         let ptrs: Vec<_> = l.non_integer_numbers.iter().map(|n| n.pointer.as_str()).collect();
         assert_eq!(ptrs, ["/a/b~1c/1", "/a/b~1c/2/d"]);
-        assert_eq!(l.foreign_escapes, ["/中", "/e"]);
+        let at: Vec<_> = l.foreign_escapes.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(at, ["/中", "/e"]);
+        // What was written is quoted, so a finding can show it.
+        assert_eq!(l.foreign_escapes[1].escape, r"\u00e9");
         assert!(!l.whitespace);
     }
 
