@@ -1,4 +1,4 @@
-//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R9).
+//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R10).
 
 use super::output::{emit, Format, ReportArgs};
 use brhook::receiver::{Probe, Scenario};
@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Which {
     /// A recording: stream start, a session with three files, v1 records, session end,
-    /// stream end; in 2.x shape, then in 1.3 shape.
+    /// stream end; in 2.x shape and in 1.3 shape, fired as the recorder fires it.
     Realistic,
-    /// The named cases behind R1–R9 (unknown type, extra fields, retry, out of order,
-    /// stream events without SessionId, value-form edge cases, v1 records).
+    /// The named cases behind R1–R10: a baseline of every known type in both shapes,
+    /// then one variation per case (unknown type, extra fields, retry, out of order,
+    /// stream events without SessionId, one value form, a file split sent at once).
     Probe,
-    /// Random valid streams, replayable with --seed.
+    /// Random valid streams, sent at the same time; --seed fixes shapes and values.
     Random,
     /// Realistic bodies with --concurrency in flight; reports answers/s and latency.
     Load,
@@ -33,9 +34,14 @@ pub struct Args {
     /// A v1 URL (WebHookUrls) for the v1 records (R9); repeatable.
     #[arg(long = "v1-to", value_name = "URL")]
     v1_to: Vec<String>,
-    /// random: the seed (default: a fresh one, printed); the same seed sends the same bodies.
+    /// random: the seed (default: a fresh one, printed); the same seed sends the same
+    /// shapes and values, with fresh EventIds, SessionIds and EventRandomIds.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// random: reproduce the ids too (the same bytes as the last run with this seed; a
+    /// de-duplicating receiver will take them all for retries).
+    #[arg(long)]
+    exact: bool,
     /// random, load: how many bodies (default 20 for random, 1000 for load).
     #[arg(long, value_name = "N")]
     events: Option<usize>,
@@ -45,7 +51,8 @@ pub struct Args {
     /// Multiplies the real sender's back-off before retries (1 s, then 2 s).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     backoff_scale: f64,
-    /// R2: an answer slower than this many seconds is a warning.
+    /// R2: an answer slower than this many seconds is a warning; R10: an event sent
+    /// beside one held longer than this must still be answered within it.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     slow_after: f64,
     /// Per attempt: give up waiting for an answer after this many seconds (R2 fail).
@@ -74,6 +81,9 @@ pub fn run(args: Args) -> Result<i32, String> {
     };
     if args.seed.is_some() && which != Which::Random {
         return Err("--seed applies to `brhook send random` only".into());
+    }
+    if args.exact && which != Which::Random {
+        return Err("--exact applies to `brhook send random` only".into());
     }
     if args.concurrency.is_some() && which != Which::Load {
         return Err("--concurrency applies to `brhook send load` only".into());
@@ -105,8 +115,15 @@ pub fn run(args: Args) -> Result<i32, String> {
                 )
             });
             let events = args.events.unwrap_or(20);
-            eprintln!("brhook send random: seed {seed} (replay with --seed {seed} --events {events})");
-            Scenario::Random { seed, events }
+            eprintln!(
+                "brhook send random: seed {seed} (replay with --seed {seed} --events {events}{})",
+                if args.exact { " --exact" } else { "" }
+            );
+            Scenario::Random {
+                seed,
+                events,
+                exact: args.exact,
+            }
         }
         Which::Load => Scenario::Load {
             events: args.events.unwrap_or(1000),
@@ -128,7 +145,14 @@ pub fn run(args: Args) -> Result<i32, String> {
     if let Some(dir) = &args.save_bodies {
         probe = probe.save_bodies(dir.clone());
     }
-    let progress = matches!(scenario, Scenario::Load { .. }) && std::io::stderr().is_terminal();
+    if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && args.backoff_scale >= 0.5 {
+        eprintln!(
+            "brhook send {}: with the real back-off, each failing body can take {:.0} s (3 attempts, 1 s and 2 s apart); --backoff-scale 0.01 makes that 30 ms",
+            scenario.name(),
+            3.0 * args.backoff_scale
+        );
+    }
+    let progress = std::io::stderr().is_terminal();
     if progress {
         let started = Instant::now();
         let last = Arc::new(Mutex::new(Instant::now() - Duration::from_secs(1)));
