@@ -56,8 +56,11 @@
 //! ```
 
 mod cases;
+pub mod flv;
 mod judge;
 mod probe;
+pub mod replay;
+pub mod workdir;
 
 pub use cases::{random_steps, relative_path, seed_bytes, FileHook, PlannedFile, Timing};
 pub use judge::{fmt_duration, R2_FAIL_AFTER};

@@ -537,6 +537,8 @@ pub enum Skip {
     NotExercised,
     /// brhook cannot exercise this check yet.
     NotImplemented,
+    /// `replay`: the capture holds no event of an unknown `EventType`.
+    NoUnknownType,
 }
 
 impl fmt::Display for Skip {
@@ -579,6 +581,7 @@ impl fmt::Display for Skip {
             Skip::NoAnswer => "no answer was received to judge",
             Skip::NotExercised => "not exercised by this command",
             Skip::NotImplemented => "not implemented yet",
+            Skip::NoUnknownType => "the capture holds no event of an unknown EventType",
         })
     }
 }

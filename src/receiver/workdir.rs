@@ -1,0 +1,215 @@
+//! Real files behind the webhooks (`--workdir DIR`): each recorded file is written at
+//! `DIR/RelativePath` as a valid FLV of the size and duration its FileClosed reports,
+//! before any webhook about it is sent, so a receiver that opens, uploads or transcodes
+//! the file finds it and does its real work before it answers.
+//!
+//! Files are removed at the end unless kept; a receiver that moved or deleted one is
+//! fine. `RelativePath` never escapes the directory: an absolute path, a drive letter or
+//! a `..` segment is refused.
+
+use super::cases::{FileHook, PlannedFile};
+use super::flv::Plan;
+use super::SendError;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// A directory brhook writes recorded files into, and what it wrote there.
+#[derive(Debug)]
+pub struct Workdir {
+    root: PathBuf,
+    keep: bool,
+    /// Files written, in order.
+    files: Vec<PathBuf>,
+    /// Directories created for them (removed when empty at the end), parents first.
+    dirs: Vec<PathBuf>,
+}
+
+impl Workdir {
+    /// Opens `root` (created if missing) and proves it writable by writing and removing
+    /// a file there: a directory that cannot be written is one error before anything is
+    /// sent. `keep`: leave the files at the end.
+    pub fn open(root: &Path, keep: bool) -> Result<Workdir, SendError> {
+        let bad = |e: std::io::Error| {
+            SendError::Io(format!("--workdir {}: cannot write there: {e}", root.display()))
+        };
+        std::fs::create_dir_all(root).map_err(bad)?;
+        let probe = root.join(format!(".brhook-write-test-{}", std::process::id()));
+        std::fs::write(&probe, b"").map_err(bad)?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(Workdir {
+            root: root.to_path_buf(),
+            keep,
+            files: Vec::new(),
+            dirs: Vec::new(),
+        })
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where `relative` lives under the directory; an error when it would escape it.
+    pub fn path_of(&self, relative: &str) -> Result<PathBuf, SendError> {
+        let refuse = |why: &str| {
+            SendError::Io(format!(
+                "RelativePath {relative:?} {why}: it would leave --workdir {}",
+                self.root.display()
+            ))
+        };
+        // The recorder may write either separator; both split segments here.
+        let normal = relative.replace('\\', "/");
+        let bytes = normal.as_bytes();
+        if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
+            return Err(refuse("has a drive letter"));
+        }
+        if normal.contains('\0') {
+            return Err(refuse("holds a NUL byte"));
+        }
+        let mut out = self.root.clone();
+        let mut any = false;
+        for c in Path::new(&normal).components() {
+            match c {
+                Component::Normal(s) => {
+                    out.push(s);
+                    any = true;
+                }
+                Component::CurDir => {}
+                Component::ParentDir => return Err(refuse("has a .. segment")),
+                Component::RootDir | Component::Prefix(_) => return Err(refuse("is absolute")),
+            }
+        }
+        if !any {
+            return Err(refuse("names no file"));
+        }
+        Ok(out)
+    }
+
+    /// Writes the file `relative` as [`Plan`] lays it out; returns its path.
+    pub fn write(&mut self, relative: &str, plan: &Plan) -> Result<PathBuf, SendError> {
+        let path = self.path_of(relative)?;
+        let io = |e: std::io::Error| SendError::Io(format!("cannot write {}: {e}", path.display()));
+        if let Some(parent) = path.parent() {
+            let mut missing = Vec::new();
+            let mut p = parent;
+            while p != self.root && !p.exists() {
+                missing.push(p.to_path_buf());
+                match p.parent() {
+                    Some(up) => p = up,
+                    None => break,
+                }
+            }
+            std::fs::create_dir_all(parent).map_err(io)?;
+            self.dirs.extend(missing.into_iter().rev());
+        }
+        plan.write(&path).map_err(io)?;
+        self.files.push(path.clone());
+        Ok(path)
+    }
+
+    /// Files written so far.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// Removes what was written, unless kept. A file the receiver moved or deleted is
+    /// not an error; a directory is removed only when empty.
+    pub fn finish(mut self) {
+        if self.keep {
+            return;
+        }
+        for f in self.files.drain(..) {
+            let _ = std::fs::remove_file(f);
+        }
+        for d in self.dirs.drain(..).rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// The workdir hook: writes each planned file and makes its events state what is on
+/// disk. A size the case is about (R8's `FileSize` above 2^32) is written as is (a sparse
+/// file); any other size is the FLV's real size (raised to the smallest valid FLV when
+/// below it). `Duration` becomes the last tag's timestamp (millisecond precision).
+pub(crate) fn hook(dir: Arc<Mutex<Workdir>>) -> FileHook {
+    Arc::new(move |p: &mut PlannedFile| {
+        let f = &mut p.file;
+        let wanted = u64::try_from(f.size).unwrap_or(0);
+        let plan = Plan::new(wanted, f.duration);
+        if p.size_is_tested && plan.size != wanted {
+            return Err(format!(
+                "{}: FileSize {} cannot be written as a real file (the smallest FLV is {} bytes)",
+                p.case,
+                f.size,
+                super::flv::min_size()
+            ));
+        }
+        let mut w = dir.lock().unwrap_or_else(|e| e.into_inner());
+        w.write(&f.relative_path, &plan).map_err(|e| e.to_string())?;
+        f.size = plan.size as i64;
+        let secs = f64::from(plan.duration_ms) / 1000.0;
+        if (secs - f.duration).abs() >= 0.0005 {
+            f.duration = secs;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("brhook-workdir-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn relative_paths_never_escape() {
+        let w = Workdir::open(&dir("escape"), false).unwrap();
+        let ok = w.path_of("23058-room/rec-23058.flv").unwrap();
+        assert_eq!(ok, w.root().join("23058-room").join("rec-23058.flv"));
+        assert_eq!(w.path_of("a\\b.flv").unwrap(), w.root().join("a").join("b.flv"));
+        for bad in [
+            "../x.flv",
+            "a/../../x.flv",
+            "/etc/x.flv",
+            "\\x.flv",
+            "C:\\x.flv",
+            "c:x.flv",
+            "",
+            ".",
+            "a\0b",
+        ] {
+            assert!(w.path_of(bad).is_err(), "{bad:?} is refused");
+        }
+        let _ = std::fs::remove_dir_all(w.root());
+    }
+
+    #[test]
+    fn files_are_removed_at_the_end_unless_kept() {
+        for keep in [false, true] {
+            let root = dir(&format!("keep-{keep}"));
+            let mut w = Workdir::open(&root, keep).unwrap();
+            let a = w.write("room/sub/a.flv", &Plan::new(1000, 1.0)).unwrap();
+            let b = w.write("room/b.flv", &Plan::new(1000, 1.0)).unwrap();
+            assert_eq!(std::fs::metadata(&a).unwrap().len(), 1000);
+            // The receiver moved one away: not an error.
+            std::fs::remove_file(&b).unwrap();
+            w.finish();
+            assert_eq!(a.exists(), keep);
+            assert_eq!(root.join("room").exists(), keep, "created directories go too");
+            assert!(root.exists(), "the directory itself stays");
+            let _ = std::fs::remove_dir_all(&root);
+        }
+    }
+
+    #[test]
+    fn an_unwritable_directory_is_one_error() {
+        // A path under a regular file can never be a directory, even for root.
+        let file = dir("plain-file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = Workdir::open(&file.join("sub"), false).unwrap_err();
+        assert!(e.to_string().contains("cannot write there"), "{e}");
+        let _ = std::fs::remove_file(&file);
+    }
+}
