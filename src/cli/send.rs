@@ -61,6 +61,15 @@ pub struct Args {
     /// Write every body sent to DIR; findings name the file and replay it with curl.
     #[arg(long, value_name = "DIR")]
     save_bodies: Option<PathBuf>,
+    /// Write each recorded file at DIR/RelativePath (a valid FLV of the FileSize and
+    /// Duration its events state) before any webhook naming it is sent, so a receiver
+    /// that uploads or transcodes does its real work (answer times, R2, include it).
+    /// Removed at the end unless --keep-files; a DIR that cannot be written is exit 2.
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+    /// With --workdir: leave the files in DIR at the end.
+    #[arg(long, requires = "workdir")]
+    keep_files: bool,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -144,6 +153,9 @@ pub fn run(args: Args) -> Result<i32, String> {
     }
     if let Some(dir) = &args.save_bodies {
         probe = probe.save_bodies(dir.clone());
+    }
+    if let Some(dir) = &args.workdir {
+        probe = probe.workdir(dir.clone()).keep_files(args.keep_files);
     }
     if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && args.backoff_scale >= 0.5 {
         eprintln!(

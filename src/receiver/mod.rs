@@ -295,6 +295,9 @@ pub struct Probe {
     save_bodies: Option<PathBuf>,
     progress: Option<Progress>,
     hook: Option<FileHook>,
+    /// `--workdir`: real files (see [`workdir`]).
+    workdir: Option<PathBuf>,
+    keep_files: bool,
 }
 
 impl fmt::Debug for Probe {
@@ -324,6 +327,8 @@ impl Probe {
             save_bodies: None,
             progress: None,
             hook: None,
+            workdir: None,
+            keep_files: false,
         }
     }
 
@@ -405,9 +410,9 @@ impl Probe {
     pub async fn run_detailed(&self, scenario: Scenario) -> Result<Run, SendError> {
         self.preflight().await?;
         let v1 = !self.v1.is_empty();
-        let ctx = Ctx {
-            hook: self.hook.clone(),
-        };
+        // Held to the end of the run: dropping it removes the workdir's files.
+        let (hook, _files) = self.file_hook()?;
+        let ctx = Ctx { hook };
         let cases = match scenario {
             Scenario::Realistic => cases::realistic(&ctx, v1),
             Scenario::Probe => probe::probe(&ctx, v1),

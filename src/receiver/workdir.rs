@@ -9,7 +9,7 @@
 
 use super::cases::{FileHook, PlannedFile};
 use super::flv::Plan;
-use super::SendError;
+use super::{Probe, SendError};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -111,10 +111,12 @@ impl Workdir {
     pub fn files(&self) -> &[PathBuf] {
         &self.files
     }
+}
 
-    /// Removes what was written, unless kept. A file the receiver moved or deleted is
-    /// not an error; a directory is removed only when empty.
-    pub fn finish(mut self) {
+impl Drop for Workdir {
+    /// Removes what was written, unless kept: when the run ends, however it ends. A file
+    /// the receiver moved or deleted is not an error; a directory goes only when empty.
+    fn drop(&mut self) {
         if self.keep {
             return;
         }
@@ -131,7 +133,8 @@ impl Workdir {
 /// disk. A size the case is about (R8's `FileSize` above 2^32) is written as is (a sparse
 /// file); any other size is the FLV's real size (raised to the smallest valid FLV when
 /// below it). `Duration` becomes the last tag's timestamp (millisecond precision).
-pub(crate) fn hook(dir: Arc<Mutex<Workdir>>) -> FileHook {
+/// `then`, a caller's own hook ([`super::Probe::on_file`]), sees the file as written.
+pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook {
     Arc::new(move |p: &mut PlannedFile| {
         let f = &mut p.file;
         let wanted = u64::try_from(f.size).unwrap_or(0);
@@ -151,8 +154,42 @@ pub(crate) fn hook(dir: Arc<Mutex<Workdir>>) -> FileHook {
         if (secs - f.duration).abs() >= 0.0005 {
             f.duration = secs;
         }
-        Ok(())
+        drop(w);
+        match &then {
+            Some(h) => h(p),
+            None => Ok(()),
+        }
     })
+}
+
+/// Real files for a probe (`brhook send --workdir DIR`).
+impl Probe {
+    /// Writes each recorded file at `DIR/RelativePath` (a valid FLV of the size and
+    /// duration its events state) before any webhook naming it is sent, so a receiver's
+    /// real pipeline (upload, transcode) runs and its answer time shows it (R2). A
+    /// directory that cannot be written stops the run before anything is sent
+    /// ([`SendError::Io`]). Files are removed when the run ends unless
+    /// [`Probe::keep_files`].
+    pub fn workdir(mut self, dir: impl Into<PathBuf>) -> Probe {
+        self.workdir = Some(dir.into());
+        self
+    }
+
+    /// Leaves the files of [`Probe::workdir`] in place when the run ends.
+    pub fn keep_files(mut self, keep: bool) -> Probe {
+        self.keep_files = keep;
+        self
+    }
+
+    /// The hook a run uses, and the directory it writes to (its files are removed when
+    /// the returned value is dropped, unless kept).
+    pub(crate) fn file_hook(&self) -> Result<(Option<FileHook>, Option<Arc<Mutex<Workdir>>>), SendError> {
+        let Some(dir) = &self.workdir else {
+            return Ok((self.hook.clone(), None));
+        };
+        let w = Arc::new(Mutex::new(Workdir::open(dir, self.keep_files)?));
+        Ok((Some(hook(Arc::clone(&w), self.hook.clone())), Some(w)))
+    }
 }
 
 #[cfg(test)]
@@ -195,7 +232,7 @@ mod tests {
             assert_eq!(std::fs::metadata(&a).unwrap().len(), 1000);
             // The receiver moved one away: not an error.
             std::fs::remove_file(&b).unwrap();
-            w.finish();
+            drop(w);
             assert_eq!(a.exists(), keep);
             assert_eq!(root.join("room").exists(), keep, "created directories go too");
             assert!(root.exists(), "the directory itself stays");
