@@ -112,13 +112,14 @@ impl Receiver {
 /// copies at four URLs, v1 records), through brhook's endpoint.
 async fn capture(test: &str) -> PathBuf {
     let path = dir(test).join("capture.jsonl");
-    Demo {
+    let (report, _) = Demo {
         journal: Some(path.clone()),
         ..Demo::fast(None)
     }
     .judge()
     .await
     .expect("the demo runs");
+    report.assert_pass();
     path
 }
 

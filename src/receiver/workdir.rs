@@ -162,6 +162,9 @@ pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook
     })
 }
 
+/// A run's workdir, shared with its hook; its files go when the last holder drops it.
+pub(crate) type Files = Arc<Mutex<Workdir>>;
+
 /// Real files for a probe (`brhook send --workdir DIR`).
 impl Probe {
     /// Writes each recorded file at `DIR/RelativePath` (a valid FLV of the size and
@@ -183,7 +186,7 @@ impl Probe {
 
     /// The hook a run uses, and the directory it writes to (its files are removed when
     /// the returned value is dropped, unless kept).
-    pub(crate) fn file_hook(&self) -> Result<(Option<FileHook>, Option<Arc<Mutex<Workdir>>>), SendError> {
+    pub(crate) fn file_hook(&self) -> Result<(Option<FileHook>, Option<Files>), SendError> {
         let Some(dir) = &self.workdir else {
             return Ok((self.hook.clone(), None));
         };
