@@ -59,6 +59,10 @@ pub(crate) struct Item {
     pub check: Check,
     pub start: Start,
     pub timing: Timing,
+    /// Part of the probe's baseline: later cases' failures are compared with it.
+    pub baseline: bool,
+    /// The known type this body is a variation of, when its `EventType` is not one.
+    pub like: Option<EventKind>,
 }
 
 /// A named group of bodies: one room (or one stream), sent together.
@@ -94,6 +98,8 @@ impl Case {
             check,
             start,
             timing: Timing::Plain,
+            baseline: false,
+            like: None,
         });
         self
     }

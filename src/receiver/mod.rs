@@ -176,6 +176,12 @@ pub struct Sent {
     pub event: Option<String>,
     /// What its answer time means for R10.
     pub timing: Timing,
+    /// Part of the probe's baseline (the R1 cases): a later case's failure of the same
+    /// type and shape counts against the baseline, not the later case's check.
+    pub baseline: bool,
+    /// The baseline it is compared with: a known type and whether it is in 2.x shape
+    /// (writes the 2.x booleans); `None` for v1 records.
+    pub like: Option<(crate::gen::EventKind, bool)>,
     /// Where it was saved ([`Probe::save_bodies`]).
     pub file: Option<PathBuf>,
 }
@@ -434,7 +440,11 @@ impl Probe {
             user_agent: crate::reference::DEFAULT_USER_AGENT.to_string(),
             chains: scenario == Scenario::Probe,
         };
-        let (mut findings, mut cov) = judge::judge(&sent, &attempts, &opts);
+        let judge::Judged {
+            mut findings,
+            mut cov,
+            skips,
+        } = judge::judge(&sent, &attempts, &opts);
         let all: Vec<Attempt> = attempts.iter().map(|(_, a)| a.clone()).collect();
         let latency = Latency::of(&all);
         let load = match scenario {
@@ -464,6 +474,10 @@ impl Probe {
                 R3 | R4 | R5 | R6 | R7 | R8 | R10 if scenario != Scenario::Probe => Skip::OnlyProbe,
                 _ => Skip::NoAnswer,
             };
+            cov.skip(id, reason);
+        }
+        // What the judge knows of why a check could not run beats the generic reason.
+        for (id, reason) in skips {
             cov.skip(id, reason);
         }
         let bodies = sent.len();
@@ -580,6 +594,14 @@ impl Probe {
                     bytes,
                     event,
                     timing: it.timing,
+                    baseline: it.baseline,
+                    like: match &it.step {
+                        Step::V2(v) => it
+                            .like
+                            .or_else(|| crate::gen::EventKind::parse(v["EventType"].as_str()?))
+                            .map(|k| (k, v["EventData"].get("Recording").is_some())),
+                        Step::V1(_) => None,
+                    },
                     file,
                 });
             }
