@@ -301,6 +301,13 @@ async fn a_500_on_session_ended_is_one_r1_group_and_v1_without_url_is_skipped() 
         "{}",
         r1[0].message
     );
+    let example = &r1[0].examples[0];
+    let cmd = example.reproduce.as_deref().unwrap_or("");
+    assert!(
+        cmd.starts_with("curl ") && cmd.contains("\"SessionEnded\"") && cmd.contains("/a"),
+        "{cmd}"
+    );
+    assert_eq!(example.answer.as_ref().map(|a| a.status), Some(500));
     assert!(!run.report.passed());
     assert!(rx.hits("/v1").is_empty());
     let r9 = run.report.checks.iter().find(|c| c.id == Check::R9).unwrap();
@@ -441,6 +448,39 @@ async fn speed_divides_the_captured_gaps() {
     assert!((270.0..1200.0).contains(&x8), "×8: {x8} ms, expected 300");
     assert!(x2 / x8 > 1.8, "×2 takes longer than ×8: {x2} / {x8}");
     assert!(max < 250.0, "max: no waiting, {max} ms");
+    let _ = std::fs::remove_dir_all(journal.parent().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_written_out_of_arrival_order_are_sent_in_arrival_order() {
+    // A journal line is written when its answer is released: a held event comes later.
+    let journal = crafted("reorder", &[0.0, 900.0, 300.0, 600.0], false, false);
+    let captured: Vec<(f64, String)> = Journal::read(&journal)
+        .unwrap()
+        .requests
+        .iter()
+        .map(|r| (r.at_ms, ids(&r.body).0))
+        .collect();
+    let rx = Receiver::start(Bug::None).await;
+    Replay::new(&journal, rx.url("/a"))
+        .speed(Speed::Factor(2.0))
+        .original_ids(true)
+        .run()
+        .await
+        .unwrap()
+        .report
+        .assert_pass();
+    let mut hits = rx.hits("/a");
+    hits.sort_by_key(|h| h.1);
+    let got: Vec<String> = hits.iter().map(|h| ids(&h.0).0).collect();
+    let mut want = captured.clone();
+    want.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let want: Vec<String> = want.into_iter().map(|c| c.1).collect();
+    assert_eq!(got, want, "sent by arrival time, not by line");
+    for w in hits.windows(2) {
+        let gap = (w[1].1 - w[0].1).as_secs_f64() * 1000.0;
+        assert!(gap >= 100.0, "captured 300 ms apart, at ×2 about 150 ms: {gap}");
+    }
     let _ = std::fs::remove_dir_all(journal.parent().unwrap());
 }
 

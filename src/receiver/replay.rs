@@ -208,17 +208,20 @@ impl Replay {
 
     /// Reads the journal, sends its events, judges the answers.
     pub async fn run(&self) -> Result<ReplayRun, ReplayError> {
-        let path = self.journal.clone();
-        tokio::task::spawn_blocking(move || source::check(&path))
-            .await
-            .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
-            .map_err(ReplayError::Journal)?;
+        // A file that is no journal is told at once; a bad line anywhere after a full
+        // read, still before anything is sent.
+        crate::journal::Reader::open(&self.journal).map_err(ReplayError::Journal)?;
         let config = SenderConfig::new(self.v2.clone(), self.v1.clone())
             .scaled(self.backoff_scale)
             .with_timeout(self.timeout);
         preflight(&config, self.timeout)
             .await
             .map_err(ReplayError::Send)?;
+        let path = self.journal.clone();
+        tokio::task::spawn_blocking(move || source::check(&path))
+            .await
+            .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
+            .map_err(ReplayError::Journal)?;
 
         let (tx, mut rx) = mpsc::channel::<source::Planned>(self.concurrency);
         let (path, fresh, v1) = (self.journal.clone(), !self.original_ids, !self.v1.is_empty());
@@ -257,13 +260,14 @@ impl Replay {
             let (config, judge) = (config.clone(), Arc::clone(&judge));
             tasks.spawn(async move {
                 let sender = Sender::new(config);
-                sender.send_bytes(p.setting, p.bytes);
+                let bytes = bytes::Bytes::from(p.bytes);
+                sender.send_bytes(p.setting, bytes.clone());
                 sender.wait().await;
                 let attempts = sender.attempts();
                 judge
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(&p.event, attempts);
+                    .push(&p.event, attempts, &bytes);
                 drop(slot);
             });
             // Finished deliveries are reaped as we go: the task set stays bounded.

@@ -4,8 +4,9 @@
 
 use super::super::{fmt_duration, Latency, R2_FAIL_AFTER};
 use crate::catalog::{Check, Level};
+use crate::reference::DEFAULT_USER_AGENT;
 use crate::reference::{Attempt, Outcome};
-use crate::report::{Coverage, Finding, Findings, Source};
+use crate::report::{Answer, Coverage, Finding, Findings, Source};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -149,8 +150,8 @@ impl Judge {
         f
     }
 
-    /// Judges one event's attempts at every target URL.
-    pub(crate) fn push(&mut self, ev: &Event, mut attempts: Vec<Attempt>) {
+    /// Judges one event's attempts at every target URL; `bytes` is what was sent.
+    pub(crate) fn push(&mut self, ev: &Event, mut attempts: Vec<Attempt>, bytes: &[u8]) {
         attempts.sort_by_key(|a| (a.url_index, a.attempt));
         self.attempts += attempts.len() as u64;
         for a in &attempts {
@@ -188,12 +189,12 @@ impl Judge {
                 .iter()
                 .position(|a| a.url_index != url)
                 .map_or(attempts.len(), |n| i + n);
-            self.delivery(ev, &attempts[i..end]);
+            self.delivery(ev, &attempts[i..end], bytes);
             i = end;
         }
     }
 
-    fn delivery(&mut self, ev: &Event, atts: &[Attempt]) {
+    fn delivery(&mut self, ev: &Event, atts: &[Attempt], bytes: &[u8]) {
         let first = &atts[0];
         if !ev.judged && first.outcome != Outcome::Timeout {
             return;
@@ -236,10 +237,17 @@ impl Judge {
         if let Some(o) = &ev.original {
             found.push_str(&format!(" (captured as event {o})"));
         }
-        let f = self
+        let mut f = self
             .finding(ev, check, Level::Fail, msg, &first.url)
             .expected(expected)
-            .found(found);
+            .found(found)
+            .reproduce(curl(&first.url, bytes));
+        if let Outcome::Status(status) = first.outcome {
+            f = f.answer(Answer {
+                status,
+                body: String::from_utf8_lossy(&first.answer).into_owned(),
+            });
+        }
         self.findings.push(f);
     }
 
@@ -258,6 +266,21 @@ impl Judge {
             );
         }
     }
+}
+
+/// Single-quoted for a POSIX shell.
+fn sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// `curl` posting these bytes as the real sender does, showing the answer.
+fn curl(url: &str, bytes: &[u8]) -> String {
+    format!(
+        "curl -sS -i -X POST -H 'Content-Type: application/json' -H {} --data-binary {} {}",
+        sh(&format!("User-Agent: {DEFAULT_USER_AGENT}")),
+        sh(&String::from_utf8_lossy(bytes)),
+        sh(url)
+    )
 }
 
 /// Why a 2xx is expected.

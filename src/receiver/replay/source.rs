@@ -10,13 +10,19 @@ use crate::journal::{parse_request, Reader};
 use crate::recent::Recent;
 use crate::reference::Setting;
 use serde_json::Value;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::path::Path;
 
 /// Event identities remembered per half of the window that sends each event once:
 /// retries and fan-out copies of an event are captured within seconds of each other.
 const RECENT_EVENTS: usize = 1 << 16;
 
-/// One event to send.
+/// Events held to put them back in arrival order: a journal line is written when its
+/// answer is released, so an event held by a slow URL is written after later ones.
+const REORDER: usize = 256;
+
+/// One event to send, ordered by arrival (then by journal sequence).
 pub(crate) struct Planned {
     /// Arrival of its first captured request, milliseconds since the capture started.
     pub at_ms: f64,
@@ -24,6 +30,33 @@ pub(crate) struct Planned {
     /// The bytes to send: the captured ones, ids rewritten unless kept.
     pub bytes: Vec<u8>,
     pub event: Event,
+}
+
+impl Planned {
+    fn key(&self) -> (f64, u64) {
+        (self.at_ms, self.event.seq)
+    }
+}
+
+impl PartialEq for Planned {
+    fn eq(&self, o: &Planned) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Planned {}
+
+impl PartialOrd for Planned {
+    fn partial_cmp(&self, o: &Planned) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Planned {
+    fn cmp(&self, o: &Planned) -> std::cmp::Ordering {
+        let ((a, x), (b, y)) = (self.key(), o.key());
+        a.total_cmp(&b).then(x.cmp(&y))
+    }
 }
 
 /// What reading the journal found besides the events.
@@ -62,8 +95,9 @@ pub(crate) fn check(path: &Path) -> Result<(), String> {
     r.forgive_only_the_last(first_bad)
 }
 
-/// Reads `path` and hands each event to `emit` (in file order); `emit` returns false to
-/// stop. `fresh`: rewrite ids. `v1`: v1 records are sent (a v1 URL was given).
+/// Reads `path` and hands each event to `emit`, in arrival order within a window of
+/// [`REORDER`] events; `emit` returns false to stop. `fresh`: rewrite ids. `v1`: v1
+/// records are sent (a v1 URL was given).
 pub(crate) fn read(
     path: &Path,
     fresh: bool,
@@ -74,6 +108,7 @@ pub(crate) fn read(
     let mut seen: Recent<String, ()> = Recent::new(RECENT_EVENTS);
     let mut ids = Ids::new();
     let mut t = Tally::default();
+    let mut window: BinaryHeap<Reverse<Planned>> = BinaryHeap::new();
     while let Some((_, line)) = r.next_raw()? {
         // Bad lines were found by `check`; only a forgiven torn last line remains.
         let Ok(req) = parse_request(&line) else { continue };
@@ -156,7 +191,17 @@ pub(crate) fn read(
                 judged: valid,
             },
         };
-        if !emit(planned) {
+        window.push(Reverse(planned));
+        if window.len() > REORDER {
+            if let Some(Reverse(p)) = window.pop() {
+                if !emit(p) {
+                    return Ok(t);
+                }
+            }
+        }
+    }
+    while let Some(Reverse(p)) = window.pop() {
+        if !emit(p) {
             break;
         }
     }
