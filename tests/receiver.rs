@@ -808,3 +808,76 @@ async fn cli_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("seed 7"));
 }
+
+/// Issue 10: `--seed` fixes shapes and values, not ids, so a second run against a
+/// receiver that rejects a repeated EventId is not all duplicates; `exact` repeats them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_draws_fresh_ids_unless_exact() {
+    for exact in [false, true] {
+        let rx = Receiver::start(Bug::EventIdPrimaryKey).await;
+        let scenario = Scenario::Random {
+            seed: 42,
+            events: 30,
+            exact,
+        };
+        let first = rx.probe().run(scenario).await.unwrap();
+        assert!(first.passed(), "{}", text(&first));
+        let second = rx.probe().run(scenario).await.unwrap();
+        assert_eq!(second.passed(), !exact, "exact {exact}: {}", text(&second));
+        if exact {
+            assert!(second.subject.contains("seed 42 (exact)"));
+        }
+    }
+}
+
+/// JUnit's failure message is one line, the summary; the details are its text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn junit_failure_message_is_one_line() {
+    let r = probe(Bug::RejectSessionEnded).await;
+    let xml = brhook::report::junit::render(&r);
+    let at = xml.find("<failure message=\"").expect("a failure") + "<failure message=\"".len();
+    let message = &xml[at..at + xml[at..].find('"').unwrap()];
+    assert!(
+        message.starts_with("R1 every valid event of the six known types, 1.3 and 2.x shape, is answered 2xx — 2 findings: SessionEnded (1.3 shape): answered 500"),
+        "{message}"
+    );
+    assert!(message.ends_with("(and 1 more cause)"), "{message}");
+    assert!(!message.contains("curl") && !message.contains("&#10;") && !message.contains('\n'));
+    assert!(xml.contains("reproduce: curl"), "the details keep the command");
+}
+
+/// The command line: the real back-off is announced for random and load, no progress
+/// line when stderr is not a terminal, and --exact only with random.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_announces_the_back_off() {
+    let rx = Receiver::start(Bug::Correct).await;
+    let url = rx.url("/v2");
+    let out = tokio::task::spawn_blocking(move || {
+        let args = ["send", "random", "--to", &url, "--seed", "3", "--events", "4"];
+        common::brhook(&args)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert!(
+        out.2.contains("each failing body can take 3 s") && out.2.contains("--backoff-scale 0.01"),
+        "{}",
+        out.2
+    );
+    assert!(
+        !out.2.contains('\r'),
+        "no progress line off a terminal: {:?}",
+        out.2
+    );
+
+    let url = rx.url("/v2");
+    let out =
+        tokio::task::spawn_blocking(move || common::brhook(&["send", "probe", "--to", &url, "--exact"]))
+            .await
+            .unwrap();
+    assert_eq!(out.0, 2);
+    assert_eq!(
+        out.2.trim_end(),
+        "brhook: --exact applies to `brhook send random` only"
+    );
+}

@@ -83,12 +83,14 @@ enum Command {
     ///
     /// Example: brhook diff baseline.json cap.jsonl
     Diff(offline::DiffArgs),
-    /// Act as BililiveRecorder against a receiver and judge its answers (R1–R9).
+    /// Act as BililiveRecorder against a receiver and judge its answers (R1–R10).
     ///
     /// Sends faithful traffic (exact headers, compact raw-UTF-8 bodies, all URLs at
-    /// once, 3 attempts after 0 s, 1 s, 2 s) and checks every answer is a prompt 2xx.
-    /// Scenarios: realistic (default), probe (the R1–R9 cases), random --seed N
-    /// --events N, load --concurrency N --events N.
+    /// once, 3 attempts after 0 s, 1 s, 2 s; rooms at the same time, one path per file)
+    /// and checks every answer is a prompt 2xx. Scenarios: realistic (default), probe
+    /// (the R1–R10 cases: a baseline, then one variation per case), random --seed N
+    /// --events N, load --concurrency N --events N. A failure the baseline shares is
+    /// reported once, under R1; each finding carries the receiver's answer and a curl.
     ///
     /// Example: brhook send probe --to http://127.0.0.1:8080/hook --v1-to http://127.0.0.1:8080/v1
     Send(send::Args),

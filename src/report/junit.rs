@@ -98,9 +98,10 @@ fn summary(c: &CheckResult, shown: &[&Group], n: u64) -> String {
     if let Some(g) = shown.first() {
         out.push_str(&format!(": {}", g.message));
         if shown.len() > 1 {
+            let more = shown.len() - 1;
             out.push_str(&format!(
-                " (and {} more)",
-                plural(shown.len() as u64 - 1, "cause", "causes")
+                " (and {more} more cause{})",
+                if more == 1 { "" } else { "s" }
             ));
         }
     }
