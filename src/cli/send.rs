@@ -215,6 +215,10 @@ pub fn run(args: Args) -> Result<i32, String> {
         if let Some(dir) = &args.save_bodies {
             say!("  bodies saved in {}", dir.display());
         }
+        if let Some(dir) = &args.workdir {
+            let fate = if args.keep_files { "kept" } else { "removed at the end" };
+            say!("  recorded files written under {} ({fate})", dir.display());
+        }
         say!();
     }
     emit(&run.report, &args.report)

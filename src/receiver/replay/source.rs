@@ -183,7 +183,7 @@ pub(crate) fn read(
             setting,
             bytes,
             event: Event {
-                check: if valid { check } else { Check::R1 },
+                check,
                 label,
                 seq: req.seq,
                 id,
