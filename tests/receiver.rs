@@ -860,7 +860,9 @@ async fn cli_announces_the_back_off() {
     .unwrap();
     assert_eq!(out.0, 0, "{}", out.2);
     assert!(
-        out.2.contains("each failing body can take 3 s") && out.2.contains("--backoff-scale 0.01"),
+        out.2
+            .contains("each body the receiver fails can take 3.00 s (3 attempts, after 1.00 s and 2.00 s)")
+            && out.2.contains("--backoff-scale 0.01"),
         "{}",
         out.2
     );
