@@ -546,6 +546,18 @@ async fn cli_forgives_a_torn_last_line_and_refuses_what_is_not_a_journal() {
     assert!(err.contains("line 3: not a brhook journal line"), "{err}");
     assert_eq!(rx.total(), before, "nothing was sent");
 
+    // Nothing listening: one line, exit 2, before the journal's events are read.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/hook", l.local_addr().unwrap())
+    };
+    let (code, _, err) = cli(vec!["replay".into(), p.clone(), "--to".into(), closed]).await;
+    assert_eq!((code, err.lines().count()), (2, 1), "{err}");
+    assert!(
+        err.contains("cannot reach") && err.contains("is the receiver running?"),
+        "{err}"
+    );
+
     for (file, says) in [
         (
             "tests/fixtures/doc/SessionStarted.json",
