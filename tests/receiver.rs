@@ -883,3 +883,33 @@ async fn cli_announces_the_back_off() {
         "brhook: --exact applies to `brhook send random` only"
     );
 }
+
+/// Progress is reported for every scenario, not only load: the CLI's progress line
+/// counts up to every body sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_every_body() {
+    let rx = Receiver::start(Bug::Correct).await;
+    for scenario in [
+        Scenario::Probe,
+        Scenario::Realistic,
+        Scenario::Random {
+            seed: 5,
+            events: 40,
+            exact: false,
+        },
+    ] {
+        let seen = Arc::new(Mutex::new((0, 0)));
+        let s = Arc::clone(&seen);
+        let run = rx
+            .probe()
+            .on_progress(move |done, total| {
+                let mut s = s.lock().unwrap();
+                *s = (s.0.max(done), total);
+            })
+            .run_detailed(scenario)
+            .await
+            .unwrap();
+        let n = run.sent.len();
+        assert_eq!(*seen.lock().unwrap(), (n, n), "{}", scenario.name());
+    }
+}

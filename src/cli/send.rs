@@ -172,16 +172,20 @@ pub fn run(args: Args) -> Result<i32, String> {
     let progress = std::io::stderr().is_terminal();
     if progress {
         let started = Instant::now();
-        let last = Arc::new(Mutex::new(Instant::now() - Duration::from_secs(1)));
+        // (last redraw, most bodies seen): deliveries end concurrently, so a call may
+        // carry fewer than the one before; the line never goes back.
+        let state: Arc<Mutex<(Option<Instant>, usize)>> = Arc::new(Mutex::new((None, 0)));
         probe = probe.on_progress(move |done, total| {
-            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-            if done < total && last.elapsed() < Duration::from_millis(100) {
+            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+            st.1 = st.1.max(done);
+            let recent = st.0.is_some_and(|t| t.elapsed() < Duration::from_millis(100));
+            if st.1 < total && recent {
                 return;
             }
-            *last = Instant::now();
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            st.0 = Some(Instant::now());
+            let secs = started.elapsed().as_secs_f64();
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r  {done}/{total} bodies delivered, {rate:.0}/s   ");
+            let _ = write!(err, "\r  {}/{total} bodies delivered in {secs:.1} s   ", st.1);
             let _ = err.flush();
         });
     }
@@ -221,7 +225,11 @@ pub fn run(args: Args) -> Result<i32, String> {
             say!("  bodies saved in {}", dir.display());
         }
         if let Some(dir) = &args.workdir {
-            let fate = if args.keep_files { "kept" } else { "removed at the end" };
+            let fate = if args.keep_files {
+                "kept"
+            } else {
+                "removed at the end"
+            };
             say!("  recorded files written under {} ({fate})", dir.display());
         }
         say!();
