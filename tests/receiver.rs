@@ -42,6 +42,8 @@ enum Bug {
     RejectV1,
     /// R2: holds every answer this long, then 204.
     Slow(Duration),
+    /// R1: an old receiver that rejects the 2.x booleans (Recording present) with 400.
+    Rejects2x,
     /// R1 (issue 10): 500 to every SessionEnded, whatever else the event carries.
     RejectSessionEnded,
     /// R8: an int32 FileSize column: 500 `int32 overflow on FileSize` above 2^31.
@@ -217,6 +219,7 @@ fn status_code(bug: Bug, st: &mut State, v: &Value) -> u16 {
         Bug::SixFractionDigits if times(v).iter().any(|t| fraction_digits(t) > 6) => 400,
         Bug::RejectV1 if ty.is_none() => 400,
         Bug::RejectSessionEnded if ty == Some("SessionEnded") => 500,
+        Bug::Rejects2x if data.get("Recording").is_some() => 400,
         Bug::Int32FileSize
             if [Some(v), v.get("EventData")].into_iter().flatten().any(|o| {
                 o.get("FileSize")
@@ -912,4 +915,23 @@ async fn progress_counts_every_body() {
         let n = run.sent.len();
         assert_eq!(*seen.lock().unwrap(), (n, n), "{}", scenario.name());
     }
+}
+
+/// A receiver that rejects the whole 2.x shape fails every 2.x type of the baseline:
+/// each is detailed (a root cause is never cut short), and every later 2.x case joins
+/// them, so R3–R8 and R10 are skipped, saying why, instead of failing on its account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_shape_is_one_finding_per_type() {
+    let r = probe(Bug::Rejects2x).await;
+    assert_eq!(r_checks(&r), ["R1"], "{}", text(&r));
+    let r1: Vec<_> = r.findings_of(brhook::catalog::Check::R1).collect();
+    assert_eq!(r1.len(), 6, "{r1:#?}");
+    assert!(r1.iter().all(|f| f.message.contains("(2.x shape)")));
+    assert!(!r.findings.iter().any(|f| f.message.contains("more bodies")));
+    for id in ["R3", "R4", "R5", "R6", "R7", "R8"] {
+        assert_eq!(r.status(id.parse().unwrap()), Some(Status::Skipped), "{id}");
+        assert!(reason(&r, id).contains("baseline"), "{id}: {}", reason(&r, id));
+    }
+    // R9's v1 records carry no booleans: answered, passed.
+    assert_eq!(r.status(brhook::catalog::Check::R9), Some(Status::Passed));
 }

@@ -227,7 +227,7 @@ pub(crate) fn judge(sent: &[Sent], attempts: &[(usize, Attempt)], opts: &Options
     }
 
     // Item checks: the first answer to each body at each URL.
-    // (case, url, check) → bodies failed.
+    // (case, url, check) → bodies failed, outside the baseline.
     let mut seen: BTreeMap<(String, String, Check), usize> = BTreeMap::new();
     // Baseline finding (index into `findings`) per key, and the later cases that failed
     // the same way.
@@ -262,11 +262,13 @@ pub(crate) fn judge(sent: &[Sent], attempts: &[(usize, Attempt)], opts: &Options
                 (s.check, format!("{}: answered {}", s.label, history(atts)))
             }
         };
-        let n = seen.entry((s.case.clone(), url.to_string(), check)).or_default();
-        *n += 1;
         // A root cause is always detailed: later cases join it.
-        if *n > MAX_DETAILED && !s.baseline {
-            continue;
+        if !s.baseline {
+            let n = seen.entry((s.case.clone(), url.to_string(), check)).or_default();
+            *n += 1;
+            if *n > MAX_DETAILED {
+                continue;
+            }
         }
         let expected = if check == Check::R2 {
             format!(
@@ -277,7 +279,7 @@ pub(crate) fn judge(sent: &[Sent], attempts: &[(usize, Attempt)], opts: &Options
             why(check).to_string()
         };
         let f = Finding::at(check, Level::Fail, what).expected(expected);
-        if s.baseline && check != Check::R2 {
+        if s.baseline {
             if let Some(k) = key(*i, url) {
                 roots.insert(k, findings.len());
             }
