@@ -166,6 +166,37 @@ async fn keep_files_leaves_valid_flv_files_and_big_ones_are_sparse() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_streams_get_real_files_too() {
+    // Random streams draw any int64 FileSize and any title: sizes are capped to real
+    // ones, long names shortened, and the events say so.
+    let root = dir("random");
+    let (v2, v1, seen) = receiver(&root).await;
+    for seed in 1..=4 {
+        let report = Probe::new(&v2)
+            .v1(&v1)
+            .backoff_scale(0.01)
+            .workdir(&root)
+            .run(Scenario::Random {
+                seed,
+                events: 60,
+                exact: false,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            report.occurrences(Check::R1, Level::Fail),
+            0,
+            "seed {seed}: {}",
+            report.to_json()
+        );
+    }
+    let st = seen.lock().unwrap();
+    assert!(st.problems.is_empty(), "{:?}", st.problems);
+    assert!(st.checked > 0);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 #[tokio::test]
 async fn an_unwritable_workdir_is_one_error_before_anything_is_sent() {
     let root = dir("unwritable");

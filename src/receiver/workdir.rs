@@ -129,15 +129,27 @@ impl Drop for Workdir {
     }
 }
 
+/// A size no case is about is capped here (random streams draw any int64): real enough
+/// for a pipeline, and a sparse file of it allocates under a megabyte.
+const UNTESTED_SIZE_CAP: u64 = 1 << 30;
+
+/// Bytes a path segment may have: file systems refuse names over 255 bytes.
+const MAX_SEGMENT: usize = 200;
+
 /// The workdir hook: writes each planned file and makes its events state what is on
 /// disk. A size the case is about (R8's `FileSize` above 2^32) is written as is (a sparse
-/// file); any other size is the FLV's real size (raised to the smallest valid FLV when
-/// below it). `Duration` becomes the last tag's timestamp (millisecond precision).
-/// `then`, a caller's own hook ([`super::Probe::on_file`]), sees the file as written.
+/// file); any other size is the FLV's real size (raised to the smallest valid FLV, capped
+/// at 1 GiB). `Duration` becomes the last tag's timestamp (millisecond precision). A
+/// segment of `RelativePath` too long for a file system is shortened (its extension
+/// kept), and the events name the shortened path. `then`, a caller's own hook
+/// ([`super::Probe::on_file`]), sees the file as written.
 pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook {
     Arc::new(move |p: &mut PlannedFile| {
         let f = &mut p.file;
-        let wanted = u64::try_from(f.size).unwrap_or(0);
+        let mut wanted = u64::try_from(f.size).unwrap_or(0);
+        if !p.size_is_tested {
+            wanted = wanted.min(UNTESTED_SIZE_CAP);
+        }
         let plan = Plan::new(wanted, f.duration);
         if p.size_is_tested && plan.size != wanted {
             return Err(format!(
@@ -147,6 +159,7 @@ pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook
                 super::flv::min_size()
             ));
         }
+        f.relative_path = shorten(&f.relative_path);
         let mut w = dir.lock().unwrap_or_else(|e| e.into_inner());
         w.write(&f.relative_path, &plan).map_err(|e| e.to_string())?;
         f.size = plan.size as i64;
@@ -160,6 +173,33 @@ pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook
             None => Ok(()),
         }
     })
+}
+
+/// `relative` with every segment of over [`MAX_SEGMENT`] bytes cut (at a character
+/// boundary) so that it fits, its extension kept; unchanged when all fit.
+fn shorten(relative: &str) -> String {
+    if relative.split(['/', '\\']).all(|s| s.len() <= MAX_SEGMENT) {
+        return relative.to_string();
+    }
+    let mut out = String::new();
+    for (i, seg) in relative.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if seg.len() <= MAX_SEGMENT {
+            out.push_str(seg);
+            continue;
+        }
+        let ext = seg.rfind('.').map_or("", |d| &seg[d..]);
+        let ext = if ext.len() <= 16 { ext } else { "" };
+        let mut end = MAX_SEGMENT - ext.len();
+        while !seg.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&seg[..end]);
+        out.push_str(ext);
+    }
+    out
 }
 
 /// A run's workdir, shared with its hook; its files go when the last holder drops it.
@@ -223,6 +263,20 @@ mod tests {
             assert!(w.path_of(bad).is_err(), "{bad:?} is refused");
         }
         let _ = std::fs::remove_dir_all(w.root());
+    }
+
+    #[test]
+    fn long_segments_are_shortened_with_their_extension() {
+        assert_eq!(shorten("room/a.flv"), "room/a.flv");
+        let long = format!("room/{}.flv", "录".repeat(100));
+        let s = shorten(&long);
+        assert!(s.starts_with("room/录") && s.ends_with(".flv"), "{s}");
+        assert!(s.split('/').all(|seg| seg.len() <= MAX_SEGMENT), "{s}");
+        let root = dir("long");
+        let mut w = Workdir::open(&root, false).unwrap();
+        w.write(&s, &Plan::new(1000, 1.0)).unwrap();
+        drop(w);
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
