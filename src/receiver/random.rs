@@ -134,7 +134,9 @@ pub(crate) fn random_streams(
     Ok(streams)
 }
 
-/// The steps of [`random_streams`], one stream after another.
+/// Seeded random valid streams, one after another: `events` bodies (the last stream cut
+/// short). The same seed gives the same shapes and values; ids are fresh each call unless
+/// `exact`. Each file's path is the recorder's template ([`super::relative_path`]).
 pub fn random_steps(seed: u64, events: usize, v1: bool, exact: bool) -> Vec<Step> {
     random_streams(&Ctx { hook: None }, seed, events, v1, exact)
         .map(|s| s.into_iter().flat_map(|s| s.steps).collect())
