@@ -485,6 +485,95 @@ impl std::fmt::Display for Latency {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
+
+    fn body(position: usize, label: &str, timing: Timing) -> Sent {
+        Sent {
+            case: "r10-file-split".into(),
+            position,
+            label: label.into(),
+            setting: Setting::V2,
+            check: Check::R1,
+            bytes: b"{}".to_vec(),
+            event: None,
+            timing,
+            baseline: false,
+            like: Some((EventKind::FileOpening, true)),
+            file: None,
+        }
+    }
+
+    fn attempt(event: usize, ms: u64, outcome: Outcome) -> (usize, Attempt) {
+        let a = Attempt {
+            setting: Setting::V2,
+            event,
+            url_index: 0,
+            url: "http://rx/hook".into(),
+            attempt: 0,
+            started: Instant::now(),
+            elapsed: Duration::from_millis(ms),
+            outcome,
+            answer: Vec::new(),
+        };
+        (event, a)
+    }
+
+    /// R10 on what the sender saw: (alone, held, beside) answer times in ms, the
+    /// beside answer timing out when `None`.
+    fn r10_of(alone: u64, held: u64, beside: Option<u64>) -> (Vec<Finding>, Option<Skip>, bool) {
+        let sent = [
+            body(0, "FileOpening (alone)", Timing::Alone),
+            body(1, "FileClosed", Timing::Held),
+            body(2, "FileOpening (beside)", Timing::Beside),
+        ];
+        let ok = || Outcome::Status(204);
+        let attempts = [
+            attempt(0, alone, ok()),
+            attempt(1, held, ok()),
+            match beside {
+                Some(ms) => attempt(2, ms, ok()),
+                None => attempt(2, 1_000, Outcome::Timeout),
+            },
+        ];
+        let opts = Options {
+            slow_after: Duration::from_millis(300),
+            timeout: Duration::from_secs(1),
+            user_agent: "BililiveRecorder/2.17.3".into(),
+            chains: true,
+        };
+        let j = judge(&sent, &attempts, &opts);
+        let r10: Vec<Finding> = j.findings.into_iter().filter(|f| f.check == Check::R10).collect();
+        let skip = j
+            .skips
+            .into_iter()
+            .find(|(c, _)| *c == Check::R10)
+            .map(|(_, r)| r);
+        (r10, skip, j.cov.has_run(Check::R10))
+    }
+
+    #[test]
+    fn r10_levels_and_reasons() {
+        // Held, and the one beside it waited although it is fast alone: warn.
+        let (f, skip, ran) = r10_of(5, 900, Some(850));
+        assert_eq!((f.len(), f[0].level, skip, ran), (1, Level::Warn, None, true));
+        assert!(f[0]
+            .found
+            .as_deref()
+            .unwrap()
+            .contains("sent alone after 5.00 ms"));
+        // The one beside it never answered (the sender gave up): fail.
+        let (f, _, _) = r10_of(5, 900, None);
+        assert_eq!(f[0].level, Level::Fail);
+        // Answered promptly beside a held one: passed.
+        assert_eq!(r10_of(5, 900, Some(20)), (vec![], None, true));
+        // Nothing held: skipped, saying so.
+        assert_eq!(r10_of(5, 20, Some(20)), (vec![], Some(Skip::NothingHeld), false));
+        // As slow alone: R2's finding, not R10's.
+        assert_eq!(
+            r10_of(400, 900, Some(850)),
+            (vec![], Some(Skip::SlowAlone), false)
+        );
+    }
 
     #[test]
     fn percentiles_nearest_rank() {
