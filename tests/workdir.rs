@@ -166,6 +166,52 @@ async fn keep_files_leaves_valid_flv_files_and_big_ones_are_sparse() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// An uploader: on FileClosed it moves the file out of `root` into `to`, then answers.
+async fn upload(
+    root: PathBuf,
+    to: PathBuf,
+    req: Request<Incoming>,
+) -> Result<Response<Empty<Bytes>>, hyper::Error> {
+    let body = req.into_body().collect().await?.to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut code = 204;
+    if v["EventType"] == "FileClosed" {
+        let rel = v["EventData"]["RelativePath"].as_str().unwrap_or("");
+        let name = format!("{}.flv", v["EventId"].as_str().unwrap_or("x"));
+        if std::fs::rename(root.join(rel), to.join(name)).is_err() {
+            code = 500;
+        }
+    }
+    Ok(Response::builder()
+        .status(StatusCode::from_u16(code).unwrap())
+        .body(Empty::new())
+        .unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_moves_the_files_away_is_fine() {
+    let root = dir("moved");
+    let to = dir("moved-uploads");
+    std::fs::create_dir_all(&to).unwrap();
+    let (r, t) = (root.clone(), to.clone());
+    let addr = common::serve(move |req| upload(r.clone(), t.clone(), req)).await;
+    let report = Probe::new(format!("http://{addr}/v2"))
+        .backoff_scale(0.01)
+        .workdir(&root)
+        .run(Scenario::Realistic)
+        .await
+        .unwrap();
+    report.assert_pass();
+    let moved = std::fs::read_dir(&to).unwrap().count();
+    assert!(moved >= 3, "every FileClosed's file was moved: {moved}");
+    assert!(
+        std::fs::read_dir(&root).unwrap().next().is_none(),
+        "what is left (the emptied directories) is removed"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::remove_dir_all(&to);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_streams_get_real_files_too() {
     // Random streams draw any int64 FileSize and any title: sizes are capped to real
