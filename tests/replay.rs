@@ -447,7 +447,7 @@ async fn speed_divides_the_captured_gaps() {
     }
     assert!((270.0..1200.0).contains(&x8), "×8: {x8} ms, expected 300");
     assert!(x2 / x8 > 1.8, "×2 takes longer than ×8: {x2} / {x8}");
-    assert!(max < 250.0, "max: no waiting, {max} ms");
+    assert!(max < 600.0, "max: no waiting (2400 ms as captured), {max} ms");
     let _ = std::fs::remove_dir_all(journal.parent().unwrap());
 }
 
