@@ -15,6 +15,7 @@ mod listen;
 mod live;
 mod offline;
 mod output;
+mod replay;
 mod send;
 mod validate;
 
@@ -83,15 +84,27 @@ enum Command {
     ///
     /// Example: brhook diff baseline.json cap.jsonl
     Diff(offline::DiffArgs),
-    /// Act as BililiveRecorder against a receiver and judge its answers (R1–R9).
+    /// Act as BililiveRecorder against a receiver and judge its answers (R1–R10).
     ///
     /// Sends faithful traffic (exact headers, compact raw-UTF-8 bodies, all URLs at
-    /// once, 3 attempts after 0 s, 1 s, 2 s) and checks every answer is a prompt 2xx.
-    /// Scenarios: realistic (default), probe (the R1–R9 cases), random --seed N
-    /// --events N, load --concurrency N --events N.
+    /// once, 3 attempts after 0 s, 1 s, 2 s; rooms at the same time, one path per file)
+    /// and checks every answer is a prompt 2xx. Scenarios: realistic (default), probe
+    /// (the R1–R10 cases: a baseline, then one variation per case), random --seed N
+    /// --events N, load --concurrency N --events N. A failure the baseline shares is
+    /// reported once, under R1; each finding carries the receiver's answer and a curl.
     ///
     /// Example: brhook send probe --to http://127.0.0.1:8080/hook --v1-to http://127.0.0.1:8080/v1
     Send(send::Args),
+    /// Replay a saved capture against a receiver and judge its answers (R1, R2, R3, R9).
+    ///
+    /// Capture your recorder once (`brhook listen --journal cap.jsonl`), then replay it
+    /// to your receiver in CI. Each captured event is sent once per URL (retries and
+    /// copies at other URLs dropped), with the capture's timing (--speed divides the
+    /// gaps), fresh ids written into the captured bytes (--original-ids keeps them), and
+    /// the real sender's headers and retries. Nothing is re-serialised.
+    ///
+    /// Example: brhook replay cap.jsonl --to http://127.0.0.1:8080/hook --speed 10
+    Replay(replay::Args),
     /// List the check catalogue: ID, level, status in this version, title and source.
     Checks(output::ChecksArgs),
 }
@@ -114,6 +127,7 @@ pub fn run() -> i32 {
         Command::Normalize(a) => offline::normalize(a),
         Command::Diff(a) => offline::diff(a),
         Command::Send(a) => send::run(a),
+        Command::Replay(a) => replay::run(a),
     };
     match result {
         Ok(code) => code,

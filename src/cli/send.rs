@@ -1,4 +1,4 @@
-//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R9).
+//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R10).
 
 use super::output::{emit, Format, ReportArgs};
 use brhook::receiver::{Probe, Scenario};
@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Which {
     /// A recording: stream start, a session with three files, v1 records, session end,
-    /// stream end; in 2.x shape, then in 1.3 shape.
+    /// stream end; in 2.x shape and in 1.3 shape, fired as the recorder fires it.
     Realistic,
-    /// The named cases behind R1–R9 (unknown type, extra fields, retry, out of order,
-    /// stream events without SessionId, value-form edge cases, v1 records).
+    /// The named cases behind R1–R10: a baseline of every known type in both shapes,
+    /// then one variation per case (unknown type, extra fields, retry, out of order,
+    /// stream events without SessionId, one value form, a file split sent at once).
     Probe,
-    /// Random valid streams, replayable with --seed.
+    /// Random valid streams, sent at the same time; --seed fixes shapes and values.
     Random,
     /// Realistic bodies with --concurrency in flight; reports answers/s and latency.
     Load,
@@ -33,19 +34,26 @@ pub struct Args {
     /// A v1 URL (WebHookUrls) for the v1 records (R9); repeatable.
     #[arg(long = "v1-to", value_name = "URL")]
     v1_to: Vec<String>,
-    /// random: the seed (default: a fresh one, printed); the same seed sends the same bodies.
+    /// random: the seed (default: a fresh one, printed); the same seed sends the same
+    /// shapes and values, with fresh EventIds, SessionIds and EventRandomIds.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// random: reproduce the ids too (the same bytes as the last run with this seed; a
+    /// de-duplicating receiver will take them all for retries).
+    #[arg(long)]
+    exact: bool,
     /// random, load: how many bodies (default 20 for random, 1000 for load).
     #[arg(long, value_name = "N")]
     events: Option<usize>,
     /// load: bodies in flight at once.
     #[arg(long, value_name = "N")]
     concurrency: Option<usize>,
-    /// Multiplies the real sender's back-off before retries (1 s, then 2 s).
+    /// Multiplies the real sender's back-off before retries (1 s, then 2 s): 0.01 in
+    /// tests and CI (10 ms, 20 ms); with 1, each body the receiver fails takes 3 s.
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     backoff_scale: f64,
-    /// R2: an answer slower than this many seconds is a warning.
+    /// R2: an answer slower than this many seconds is a warning; R10: an event sent
+    /// beside one held longer than this must still be answered within it.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     slow_after: f64,
     /// Per attempt: give up waiting for an answer after this many seconds (R2 fail).
@@ -54,6 +62,15 @@ pub struct Args {
     /// Write every body sent to DIR; findings name the file and replay it with curl.
     #[arg(long, value_name = "DIR")]
     save_bodies: Option<PathBuf>,
+    /// Write each recorded file at DIR/RelativePath (a valid FLV of the FileSize and
+    /// Duration its events state) before any webhook naming it is sent, so a receiver
+    /// that uploads or transcodes does its real work (answer times, R2, include it).
+    /// Removed at the end unless --keep-files; a DIR that cannot be written is exit 2.
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+    /// With --workdir: leave the files in DIR at the end.
+    #[arg(long, requires = "workdir")]
+    keep_files: bool,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -74,6 +91,9 @@ pub fn run(args: Args) -> Result<i32, String> {
     };
     if args.seed.is_some() && which != Which::Random {
         return Err("--seed applies to `brhook send random` only".into());
+    }
+    if args.exact && which != Which::Random {
+        return Err("--exact applies to `brhook send random` only".into());
     }
     if args.concurrency.is_some() && which != Which::Load {
         return Err("--concurrency applies to `brhook send load` only".into());
@@ -105,8 +125,15 @@ pub fn run(args: Args) -> Result<i32, String> {
                 )
             });
             let events = args.events.unwrap_or(20);
-            eprintln!("brhook send random: seed {seed} (replay with --seed {seed} --events {events})");
-            Scenario::Random { seed, events }
+            eprintln!(
+                "brhook send random: seed {seed} (replay with --seed {seed} --events {events}{})",
+                if args.exact { " --exact" } else { "" }
+            );
+            Scenario::Random {
+                seed,
+                events,
+                exact: args.exact,
+            }
         }
         Which::Load => Scenario::Load {
             events: args.events.unwrap_or(1000),
@@ -128,19 +155,37 @@ pub fn run(args: Args) -> Result<i32, String> {
     if let Some(dir) = &args.save_bodies {
         probe = probe.save_bodies(dir.clone());
     }
-    let progress = matches!(scenario, Scenario::Load { .. }) && std::io::stderr().is_terminal();
+    if let Some(dir) = &args.workdir {
+        probe = probe.workdir(dir.clone()).keep_files(args.keep_files);
+    }
+    // Many bodies, each failing one waiting out the back-off: say so before the wait.
+    if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && args.backoff_scale >= 0.1 {
+        let wait = |s: f64| brhook::receiver::fmt_duration(Duration::from_secs_f64(s * args.backoff_scale));
+        eprintln!(
+            "brhook send {}: with this back-off, each body the receiver fails can take {} (3 attempts, after {} and {}); --backoff-scale 0.01 makes that 30 ms",
+            scenario.name(),
+            wait(3.0),
+            wait(1.0),
+            wait(2.0)
+        );
+    }
+    let progress = std::io::stderr().is_terminal();
     if progress {
         let started = Instant::now();
-        let last = Arc::new(Mutex::new(Instant::now() - Duration::from_secs(1)));
+        // (last redraw, most bodies seen): deliveries end concurrently, so a call may
+        // carry fewer than the one before; the line never goes back.
+        let state: Arc<Mutex<(Option<Instant>, usize)>> = Arc::new(Mutex::new((None, 0)));
         probe = probe.on_progress(move |done, total| {
-            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-            if done < total && last.elapsed() < Duration::from_millis(100) {
+            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+            st.1 = st.1.max(done);
+            let recent = st.0.is_some_and(|t| t.elapsed() < Duration::from_millis(100));
+            if st.1 < total && recent {
                 return;
             }
-            *last = Instant::now();
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            st.0 = Some(Instant::now());
+            let secs = started.elapsed().as_secs_f64();
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r  {done}/{total} bodies delivered, {rate:.0}/s   ");
+            let _ = write!(err, "\r  {}/{total} bodies delivered in {secs:.1} s   ", st.1);
             let _ = err.flush();
         });
     }
@@ -178,6 +223,14 @@ pub fn run(args: Args) -> Result<i32, String> {
         }
         if let Some(dir) = &args.save_bodies {
             say!("  bodies saved in {}", dir.display());
+        }
+        if let Some(dir) = &args.workdir {
+            let fate = if args.keep_files {
+                "kept"
+            } else {
+                "removed at the end"
+            };
+            say!("  recorded files written under {} ({fate})", dir.display());
         }
         say!();
     }

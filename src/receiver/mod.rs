@@ -1,28 +1,42 @@
 //! Receiver mode (`brhook send`), as a library: brhook acts as BililiveRecorder, sends faithful webhook
-//! traffic to a receiver, and judges the receiver's answers with checks R1–R9.
+//! traffic to a receiver, and judges the receiver's answers with checks R1–R10.
 //!
 //! The traffic goes through the reference sender ([`crate::reference`]): compact raw-UTF-8
 //! bodies serialised once, `POST` with exactly `Content-Type: application/json` and
 //! `User-Agent: BililiveRecorder/2.17.3`, every URL of a setting at the same time, up to
 //! 3 attempts per URL after 0 s, 1 s and 2 s (scaled by [`Probe::backoff_scale`]).
 //!
+//! The traffic is what a recorder could send: each case records in its own room, one
+//! session at a time, times increasing; every file's `RelativePath` is the recorder's
+//! default template stamped with its open time to the millisecond, so no two files share
+//! a path; a v1 record goes together with its `FileClosed`. Cases (rooms, streams) are
+//! sent at the same time. Each file is planned once, before any body naming it is
+//! built ([`PlannedFile`], [`Probe::on_file`]: the workdir hook).
+//!
 //! What is sent ([`Scenario`]):
-//! - [`Scenario::Probe`]: one named case per thing a receiver must survive: every known
-//!   type in 1.3 and 2.x shape (R1), an unknown `EventType` (R3), extra fields (R4), a retry
-//!   of an event already answered 2xx (R5), out-of-order delivery (R6), stream events
-//!   without `SessionId` (R7), value-form edge cases (R8) and v1 records (R9, with a v1
-//!   URL). Cases run at the same time; inside a case, each body is delivered before the
-//!   next is sent.
+//! - [`Scenario::Probe`]: one named case per thing a receiver must survive. The two R1
+//!   cases are the baseline: every known type in 1.3 and 2.x shape (with v1 records for
+//!   R9, given a v1 URL). Then an unknown `EventType` (R3), extra fields (R4), a retry of
+//!   an event already answered 2xx (R5), out-of-order delivery (R6), stream events
+//!   without `SessionId` (R7), one value form per case (R8), and a file split whose
+//!   `FileClosed` and next `FileOpening` go out at the same moment (R10, after the other
+//!   cases). Inside a case, each body is delivered before the next is sent. A failure
+//!   counts against a later case's check only when the same type and shape passed in the
+//!   baseline; otherwise it joins the baseline's finding, which lists the cases it was
+//!   also seen in.
 //! - [`Scenario::Realistic`]: a recording (stream start, a session with three files, v1
-//!   records, session end, stream end) in 2.x shape, then in 1.3 shape, fired as the
-//!   recorder fires it.
+//!   records, session end, stream end) in 2.x shape and in 1.3 shape, fired as the
+//!   recorder fires it (fire-and-forget, deliveries overlap).
 //! - [`Scenario::Random`]: random valid streams from [`crate::gen`]'s strategies, driven
-//!   by a ChaCha RNG seeded with `seed`: the same seed sends the same bodies.
+//!   by a ChaCha RNG seeded with `seed`: the same seed sends the same shapes and values,
+//!   with fresh ids unless `exact`. Streams are sent at the same time, each fired as the
+//!   recorder fires it.
 //! - [`Scenario::Load`]: realistic recordings, `concurrency` bodies in flight; the run's
 //!   [`LoadStats`] give answers/s and latency percentiles.
 //!
 //! Every answer counts for R2 (answered within [`Probe::slow_after`], 5 s by default;
-//! over 100 s is a failure; p50/p90/p99 reported as info).
+//! over 100 s is a failure; p50/p90/p99 reported as info). R10 compares the answer to
+//! an event sent while another is held with the answer to the same kind sent alone.
 //!
 //! A receiver's own tests can run the probe against it:
 //!
@@ -42,15 +56,23 @@
 //! ```
 
 mod cases;
+pub mod flv;
 mod judge;
+mod probe;
+mod random;
+pub mod replay;
+mod run;
+pub mod workdir;
 
-pub use cases::{random_steps, seed_bytes};
+pub use cases::{relative_path, FileHook, PlannedFile, Timing};
 pub use judge::{fmt_duration, R2_FAIL_AFTER};
+pub use random::{random_steps, seed_bytes};
 
 use crate::catalog::Check;
-use crate::reference::{play, Attempt, Outcome, Sender, SenderConfig, Setting, Step};
+use crate::reference::{Attempt, Outcome, Sender, SenderConfig, Setting, Step};
 use crate::report::{Findings, Report, Skip};
-use cases::{Case, Mode};
+use cases::{Case, Ctx};
+use run::{dispatch, moments, run_case, Counter};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,17 +87,20 @@ pub const DEFAULT_SLOW_AFTER: Duration = Duration::from_secs(5);
 /// What to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
-    /// A recording session in 2.x shape, then in 1.3 shape (R1, R2, R9).
+    /// A recording session in 2.x shape and in 1.3 shape (R1, R2, R9).
     Realistic,
-    /// The cases behind R1–R9.
+    /// The cases behind R1–R10.
     Probe,
-    /// `events` bodies of random valid streams; the same `seed` sends the same bodies
-    /// (R1, R2, R9).
+    /// `events` bodies of random valid streams; the same `seed` sends the same shapes
+    /// and values (R1, R2, R9).
     Random {
         /// Seed of the ChaCha RNG that drives the strategies.
         seed: u64,
         /// Number of bodies to send.
         events: usize,
+        /// Reproduce the ids (`EventId`, `SessionId`, `EventRandomId`) too: the same
+        /// bytes as the last run with this seed. Otherwise each run draws fresh ids.
+        exact: bool,
     },
     /// `events` realistic bodies with `concurrency` in flight (R1, R2, R9).
     Load {
@@ -153,6 +178,14 @@ pub struct Sent {
     pub bytes: Vec<u8>,
     /// `EventId` or `EventRandomId`.
     pub event: Option<String>,
+    /// What its answer time means for R10.
+    pub timing: Timing,
+    /// Part of the probe's baseline (the R1 cases): a later case's failure of the same
+    /// type and shape counts against the baseline, not the later case's check.
+    pub baseline: bool,
+    /// The baseline it is compared with: a known type and whether it is in 2.x shape
+    /// (writes the 2.x booleans); `None` for v1 records.
+    pub like: Option<(crate::gen::EventKind, bool)>,
     /// Where it was saved ([`Probe::save_bodies`]).
     pub file: Option<PathBuf>,
 }
@@ -270,8 +303,11 @@ pub struct Probe {
     timeout: Duration,
     strict: bool,
     save_bodies: Option<PathBuf>,
-    pace: Duration,
     progress: Option<Progress>,
+    hook: Option<FileHook>,
+    /// `--workdir`: real files (see [`workdir`]).
+    workdir: Option<PathBuf>,
+    keep_files: bool,
 }
 
 impl fmt::Debug for Probe {
@@ -299,8 +335,10 @@ impl Probe {
             timeout: crate::reference::DEFAULT_TIMEOUT,
             strict: false,
             save_bodies: None,
-            pace: Duration::from_millis(20),
             progress: None,
+            hook: None,
+            workdir: None,
+            keep_files: false,
         }
     }
 
@@ -348,9 +386,22 @@ impl Probe {
         self
     }
 
-    /// Called as bodies are delivered (load mode).
+    /// Called as bodies are delivered: `(done, total)`. Deliveries finish concurrently,
+    /// so a call may carry a smaller `done` than the one before it.
     pub fn on_progress(mut self, f: impl Fn(usize, usize) + Send + Sync + 'static) -> Probe {
         self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// The workdir hook: called once per recorded file, after its path, times, size and
+    /// duration are planned and before any body naming it is built ([`PlannedFile`]).
+    /// It may create the file and write back its real size and duration; an `Err` stops
+    /// the run before anything is sent, as [`SendError::Io`].
+    pub fn on_file(
+        mut self,
+        f: impl Fn(&mut PlannedFile) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Probe {
+        self.hook = Some(Arc::new(f));
         self
     }
 
@@ -369,12 +420,16 @@ impl Probe {
     pub async fn run_detailed(&self, scenario: Scenario) -> Result<Run, SendError> {
         self.preflight().await?;
         let v1 = !self.v1.is_empty();
+        // Held to the end of the run: dropping it removes the workdir's files.
+        let (hook, _files) = self.file_hook()?;
+        let ctx = Ctx { hook };
         let cases = match scenario {
-            Scenario::Realistic => cases::realistic(v1),
-            Scenario::Probe => cases::probe(v1),
-            Scenario::Random { seed, events } => cases::random(seed, events, v1),
-            Scenario::Load { events, .. } => vec![cases::load(events, v1)],
-        };
+            Scenario::Realistic => cases::realistic(&ctx, v1),
+            Scenario::Probe => probe::probe(&ctx, v1),
+            Scenario::Random { seed, events, exact } => random::random(&ctx, seed, events, v1, exact),
+            Scenario::Load { events, .. } => cases::load(&ctx, events, v1).map(|c| vec![c]),
+        }
+        .map_err(SendError::Io)?;
         let sent = self.record(&cases)?;
         let started = Instant::now();
         let attempts = match scenario {
@@ -389,7 +444,11 @@ impl Probe {
             user_agent: crate::reference::DEFAULT_USER_AGENT.to_string(),
             chains: scenario == Scenario::Probe,
         };
-        let (mut findings, mut cov) = judge::judge(&sent, &attempts, &opts);
+        let judge::Judged {
+            mut findings,
+            mut cov,
+            skips,
+        } = judge::judge(&sent, &attempts, &opts);
         let all: Vec<Attempt> = attempts.iter().map(|(_, a)| a.clone()).collect();
         let latency = Latency::of(&all);
         let load = match scenario {
@@ -416,10 +475,13 @@ impl Probe {
         for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9, R10] {
             let reason = match id {
                 R9 if !v1 => Skip::NoV1Url,
-                R10 => Skip::NotImplemented,
-                R3 | R4 | R5 | R6 | R7 | R8 if scenario != Scenario::Probe => Skip::OnlyProbe,
+                R3 | R4 | R5 | R6 | R7 | R8 | R10 if scenario != Scenario::Probe => Skip::OnlyProbe,
                 _ => Skip::NoAnswer,
             };
+            cov.skip(id, reason);
+        }
+        // What the judge knows of why a check could not run beats the generic reason.
+        for (id, reason) in skips {
             cov.skip(id, reason);
         }
         let bodies = sent.len();
@@ -435,8 +497,8 @@ impl Probe {
             if n_cases == 1 { "" } else { "s" },
             attempts.len()
         );
-        if let Scenario::Random { seed, .. } = scenario {
-            subject.push_str(&format!(", seed {seed}"));
+        if let Scenario::Random { seed, exact, .. } = scenario {
+            subject.push_str(&format!(", seed {seed}{}", if exact { " (exact)" } else { "" }));
         }
         let mut grouped = Findings::default();
         grouped.extend(findings);
@@ -535,6 +597,15 @@ impl Probe {
                     check: it.check,
                     bytes,
                     event,
+                    timing: it.timing,
+                    baseline: it.baseline,
+                    like: match &it.step {
+                        Step::V2(v) => it
+                            .like
+                            .or_else(|| crate::gen::EventKind::parse(v["EventType"].as_str()?))
+                            .map(|k| (k, v["EventData"].get("Recording").is_some())),
+                        Step::V1(_) => None,
+                    },
                     file,
                 });
             }
@@ -542,79 +613,68 @@ impl Probe {
         Ok(out)
     }
 
-    /// All cases at the same time, each on its own sender; returns the attempts with
-    /// the index of their body in the order of [`Probe::record`].
+    /// All cases at the same time (cases marked `alone` after the others are done);
+    /// returns the attempts with the index of their body in the order of
+    /// [`Probe::record`].
     async fn cases(&self, cases: &[Case]) -> Vec<(usize, Attempt)> {
-        let mut set = JoinSet::new();
+        let total: usize = cases.iter().map(|c| c.items.len()).sum();
+        let counter = Counter::new(self.progress.clone(), total);
+        let mut first = Vec::new();
         let mut base = 0;
         for c in cases {
-            let (c, config, pace, first) = (c.clone(), self.config(), self.pace, base);
+            first.push(base);
             base += c.items.len();
-            set.spawn(async move {
-                let sender = Sender::new(config);
-                match c.mode {
-                    Mode::InOrder => {
-                        for it in &c.items {
-                            dispatch(&sender, &it.step);
-                            sender.wait().await;
-                        }
-                    }
-                    Mode::Overlapping => {
-                        let steps: Vec<Step> = c.items.iter().map(|i| i.step.clone()).collect();
-                        play(&sender, &steps, pace).await;
-                    }
-                }
-                // The sender numbers events in dispatch order: the case's item order.
-                sender
-                    .attempts()
-                    .into_iter()
-                    .map(|a| (first + a.event, a))
-                    .collect::<Vec<_>>()
-            });
         }
         let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            match r {
-                Ok(v) => out.extend(v),
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => {}
+        for alone in [false, true] {
+            let mut set = JoinSet::new();
+            for (c, &first) in cases.iter().zip(&first).filter(|(c, _)| c.alone == alone) {
+                let (c, config, counter) = (c.clone(), self.config(), counter.clone());
+                set.spawn(async move { run_case(&c, first, config, &counter).await });
+            }
+            while let Some(r) = set.join_next().await {
+                match r {
+                    Ok(v) => out.extend(v),
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(_) => {}
+                }
             }
         }
-        out.sort_by_key(|(i, a)| (*i, a.url_index, a.attempt));
+        out.sort_by_key(|(i, a)| (*i, a.setting == Setting::V1, a.url_index, a.attempt));
         out
     }
 
     /// `concurrency` workers, each its own sender with one body in flight.
+    /// A v1 record goes with its `FileClosed`: a worker takes both.
     async fn load(&self, case: &Case, concurrency: usize) -> Vec<(usize, Attempt)> {
+        let moments = Arc::new(moments(case));
         let items = Arc::new(case.items.clone());
         let next = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(AtomicUsize::new(0));
+        let counter = Counter::new(self.progress.clone(), items.len());
         let out = Arc::new(Mutex::new(Vec::new()));
-        let total = items.len();
         let mut set = JoinSet::new();
-        for _ in 0..concurrency.min(total.max(1)) {
-            let (items, next, done, out) = (
+        for _ in 0..concurrency.min(moments.len().max(1)) {
+            let (items, moments, next, out) = (
                 Arc::clone(&items),
+                Arc::clone(&moments),
                 Arc::clone(&next),
-                Arc::clone(&done),
                 Arc::clone(&out),
             );
-            let (config, progress) = (self.config(), self.progress.clone());
+            let (config, counter) = (self.config(), counter.clone());
             set.spawn(async move {
                 let sender = Sender::new(config);
                 let mut order = Vec::new();
                 loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= items.len() {
+                    let m = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(range) = moments.get(m) else {
                         break;
+                    };
+                    for i in range.clone() {
+                        order.push(i);
+                        dispatch(&sender, &items[i].step);
                     }
-                    order.push(i);
-                    dispatch(&sender, &items[i].step);
                     sender.wait().await;
-                    let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    if let Some(p) = &progress {
-                        p(d, total);
-                    }
+                    counter.add(range.len());
                 }
                 let mine: Vec<_> = sender
                     .attempts()
@@ -632,15 +692,8 @@ impl Probe {
             }
         }
         let mut out = std::mem::take(&mut *out.lock().expect("attempt list"));
-        out.sort_by_key(|(i, a)| (*i, a.url_index, a.attempt));
+        out.sort_by_key(|(i, a)| (*i, a.setting == Setting::V1, a.url_index, a.attempt));
         out
-    }
-}
-
-fn dispatch(sender: &Sender, step: &Step) {
-    match step {
-        Step::V2(v) => sender.send(v),
-        Step::V1(v) => sender.send_v1(v),
     }
 }
 

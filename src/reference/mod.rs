@@ -161,7 +161,12 @@ pub struct Attempt {
     pub elapsed: Duration,
     /// How the attempt ended.
     pub outcome: Outcome,
+    /// The first [`ANSWER_PREFIX`] bytes of the response body (empty without one).
+    pub answer: Vec<u8>,
 }
+
+/// How much of a response body an [`Attempt`] keeps: enough for an error message.
+pub const ANSWER_PREFIX: usize = 512;
 
 /// An `http://host:port/path?query` URL, split for a raw HTTP/1.1 connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -269,6 +274,22 @@ impl Sender {
     /// Sends a v1 record to every v1 URL, on its own task. Returns at once.
     pub fn send_v1(&self, record: &Value) {
         self.dispatch(Setting::V1, record);
+    }
+
+    /// Sends `bytes` exactly as given (a captured body, for `brhook replay`) to every URL
+    /// of `setting`, on its own task, with the faithful sender's headers, fan-out and
+    /// retries. Returns at once. Nothing is parsed or re-serialised, so mutants that
+    /// rebuild a body from its value do not apply to these bytes.
+    pub fn send_bytes(&self, setting: Setting, bytes: impl Into<Bytes>) {
+        let event = Event {
+            setting,
+            index: self.inner.next_event.fetch_add(1, Ordering::SeqCst),
+            value: Value::Null,
+            bytes: bytes.into(),
+        };
+        let inner = Arc::clone(&self.inner);
+        let handle = tokio::spawn(async move { inner.deliver(Arc::new(event)).await });
+        self.inner.tasks.lock().expect("task list").push(handle);
     }
 
     fn dispatch(&self, setting: Setting, value: &Value) {
@@ -471,10 +492,10 @@ impl Inner {
         body: Bytes,
     ) -> bool {
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(self.config.timeout, self.post(target, body)).await {
-            Ok(Ok(status)) => Outcome::Status(status),
-            Ok(Err(e)) => Outcome::Error(e),
-            Err(_) => Outcome::Timeout,
+        let (outcome, answer) = match tokio::time::timeout(self.config.timeout, self.post(target, body)).await {
+            Ok(Ok((status, answer))) => (Outcome::Status(status), answer),
+            Ok(Err(e)) => (Outcome::Error(e), Vec::new()),
+            Err(_) => (Outcome::Timeout, Vec::new()),
         };
         let ok = outcome.is_success();
         self.attempts.lock().expect("attempt list").push(Attempt {
@@ -486,12 +507,14 @@ impl Inner {
             started,
             elapsed: started.elapsed(),
             outcome,
+            answer,
         });
         ok
     }
 
-    /// One HTTP/1.1 request on a new connection; the status once the body is read.
-    async fn post(&self, target: &Target, body: Bytes) -> Result<u16, String> {
+    /// One HTTP/1.1 request on a new connection; the status and the start of the
+    /// response body, once the body is read.
+    async fn post(&self, target: &Target, body: Bytes) -> Result<(u16, Vec<u8>), String> {
         let stream = TcpStream::connect(&target.connect)
             .await
             .map_err(|e| format!("connect {}: {e}", target.connect))?;
@@ -533,11 +556,13 @@ impl Inner {
             .map_err(|e| format!("request: {e}"))?;
         let status = resp.status().as_u16();
         // Like HttpClient.PostAsync: the response is read to its end.
-        resp.into_body()
+        let answer = resp
+            .into_body()
             .collect()
             .await
-            .map_err(|e| format!("response body: {e}"))?;
-        Ok(status)
+            .map_err(|e| format!("response body: {e}"))?
+            .to_bytes();
+        Ok((status, answer[..answer.len().min(ANSWER_PREFIX)].to_vec()))
     }
 }
 

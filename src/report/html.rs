@@ -105,6 +105,12 @@ fn group(h: &mut String, g: &Group, anchor: bool) {
         if let Some(x) = &e.found {
             lines.push(format!("found <code>{}</code>", esc(x)));
         }
+        if let Some(a) = &e.answer {
+            lines.push(format!("answer <code>{}</code>", esc(&a.to_string())));
+        }
+        if let Some(r) = &e.reproduce {
+            lines.push(format!("reproduce <code>{}</code>", esc(r)));
+        }
         w!(h, "<div class='ex'>{}</div>", lines.join("<br>"));
     }
     if g.omitted > 0 {

@@ -4,7 +4,8 @@
 //! Findings are reported per group (per cause), with the group's count and the
 //! examples the report kept, never one block per occurrence:
 //!
-//! - failed → `<failure>` listing its groups (warn groups too under `--strict`), each
+//! - failed → `<failure>` whose message is one line (the check, its count, the worst
+//!   cause) and whose text lists its groups (warn groups too under `--strict`), each
 //!   with its count, its examples (expected, found) and how many were left out;
 //! - warned → passed (`<failure>` under strict), the warning groups in `<system-out>`;
 //! - skipped, not-implemented → `<skipped>` with the reason;
@@ -59,14 +60,9 @@ fn case(report: &Report, c: &CheckResult) -> TestCase {
                 .collect();
             let n: u64 = shown.iter().map(|g| g.count).sum();
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(format!(
-                "{}, {}: {}",
-                plural(shown.len() as u64, "group", "groups"),
-                plural(n, "occurrence", "occurrences"),
-                shown.iter().map(|g| line(g)).collect::<Vec<_>>().join("; ")
-            ))
-            .set_type(c.level.as_str())
-            .set_description(shown.iter().map(|g| block(g)).collect::<Vec<_>>().join("\n"));
+            s.set_message(summary(c, &shown, n))
+                .set_type(c.level.as_str())
+                .set_description(shown.iter().map(|g| block(g)).collect::<Vec<_>>().join("\n"));
             s
         }
         Status::Skipped | Status::NotImplemented => {
@@ -95,6 +91,23 @@ fn case(report: &Report, c: &CheckResult) -> TestCase {
     case
 }
 
+/// The `<failure message>`: one line, as the text report's summary says it: the check,
+/// its count, and the worst cause (the details are in the description).
+fn summary(c: &CheckResult, shown: &[&Group], n: u64) -> String {
+    let mut out = format!("{} {} — {}", c.id, c.title, plural(n, "finding", "findings"));
+    if let Some(g) = shown.first() {
+        out.push_str(&format!(": {}", g.message));
+        if shown.len() > 1 {
+            let more = shown.len() - 1;
+            out.push_str(&format!(
+                " (and {more} more cause{})",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    out
+}
+
 /// "F3 fail ×20: message" (the count only when there is more than one occurrence).
 fn head(g: &Group) -> String {
     let times = if g.count == 1 {
@@ -103,31 +116,6 @@ fn head(g: &Group) -> String {
         format!(" ×{}", g.count)
     };
     format!("{} {}{times}: {}", g.check, g.level, g.message)
-}
-
-/// One group on one line: its head, pointer, URLs and what its first example showed.
-fn line(g: &Group) -> String {
-    let mut parts = vec![head(g)];
-    if let Some(p) = &g.pointer {
-        parts.push(if p.is_empty() {
-            "at the body".into()
-        } else {
-            format!("at {p}")
-        });
-    }
-    if !g.urls.is_empty() {
-        parts.push(format!("url {}", g.urls.join(", ")));
-    }
-    if let Some(e) = g.examples.first() {
-        let lead = if g.count > 1 { "e.g. " } else { "" };
-        match (&e.expected, &e.found) {
-            (Some(x), Some(f)) => parts.push(format!("{lead}expected {x}, found {f}")),
-            (Some(x), None) => parts.push(format!("{lead}expected {x}")),
-            (None, Some(f)) => parts.push(format!("{lead}found {f}")),
-            (None, None) => {}
-        }
-    }
-    parts.join(" — ")
 }
 
 /// One group over several lines, as the text report writes it: head, URLs, every

@@ -92,6 +92,10 @@ pub struct Finding {
     pub found: Option<String>,
     /// `found` is a measurement (a time, a gap): it differs between runs.
     pub measured: bool,
+    /// A command that sends the body again (`brhook send`: a `curl`), when there is one.
+    pub reproduce: Option<String>,
+    /// What the receiver answered (`brhook send`), when it answered.
+    pub answer: Option<Answer>,
     /// Occurrences this finding stands for: 1 for an example, the group's count for
     /// the entry of a report's `findings`.
     pub count: u64,
@@ -106,7 +110,7 @@ impl Serialize for Finding {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(", "));
-        let mut st = s.serialize_struct("Finding", 13)?;
+        let mut st = s.serialize_struct("Finding", 15)?;
         st.serialize_field("check", &self.check)?;
         st.serialize_field("level", &self.level)?;
         st.serialize_field("message", &self.message)?;
@@ -126,6 +130,15 @@ impl Serialize for Finding {
             st.serialize_field("measured", &true)?;
         } else {
             st.skip_field("measured")?;
+        }
+        // Only `brhook send` sets these: other reports stay as they were.
+        match &self.reproduce {
+            Some(r) => st.serialize_field("reproduce", r)?,
+            None => st.skip_field("reproduce")?,
+        }
+        match &self.answer {
+            Some(a) => st.serialize_field("answer", a)?,
+            None => st.skip_field("answer")?,
         }
         st.end()
     }
@@ -150,6 +163,8 @@ impl Finding {
             expected: None,
             found: None,
             measured: false,
+            reproduce: None,
+            answer: None,
             count: 1,
             detail: None,
             detail_key: 0,
@@ -190,6 +205,17 @@ impl Finding {
     pub fn measured(mut self, f: impl Into<String>) -> Self {
         self.found = Some(f.into());
         self.measured = true;
+        self
+    }
+
+    /// Sets the command that sends the body again.
+    pub fn reproduce(mut self, cmd: impl Into<String>) -> Self {
+        self.reproduce = Some(cmd.into());
+        self
+    }
+    /// Sets what the receiver answered.
+    pub fn answer(mut self, a: Answer) -> Self {
+        self.answer = Some(a);
         self
     }
 
@@ -234,7 +260,7 @@ impl Finding {
     fn identity(&self) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (self.check, self.level, &self.message, &self.pointer, &self.event).hash(&mut h);
-        (&self.expected, &self.found, self.detail_key).hash(&mut h);
+        (&self.expected, &self.found, self.detail_key, &self.reproduce).hash(&mut h);
         h.finish()
     }
 
@@ -247,6 +273,44 @@ impl Finding {
             self.urls.first(),
             &self.found,
         )
+    }
+}
+
+/// A receiver's answer: its status and the start of its body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The first 512 bytes of the answer's body, as text (invalid UTF-8 replaced).
+    pub body: String,
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = hyper::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|c| c.canonical_reason())
+            .map(|r| format!(" {r}"))
+            .unwrap_or_default();
+        write!(f, "{}{reason}", self.status)?;
+        let body = self.body.trim();
+        if body.is_empty() {
+            f.write_str(", empty body")
+        } else {
+            // One line: control characters (newlines) escaped, the rest as sent.
+            let line: String = body
+                .chars()
+                .flat_map(|c| {
+                    let e: Vec<char> = if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    e
+                })
+                .collect();
+            write!(f, ": {line}")
+        }
     }
 }
 
@@ -531,12 +595,24 @@ pub enum Skip {
     NoV1Url,
     /// `send`: no answer was received to judge.
     NoAnswer,
+    /// `send probe`: every body of the check's cases that failed, failed as the same
+    /// event type and shape did in the baseline (R1), so the check's own variation was
+    /// never judged; R1's finding lists the cases.
+    FailedInBaseline,
+    /// `send probe`: no event's answer was held longer than `--slow-after`, so no
+    /// event was sent while another was held (R10).
+    NothingHeld,
+    /// `send probe`: the event sent beside the held one is as slow when sent alone, so
+    /// the wait is not the held one's doing (R2 reports the slowness).
+    SlowAlone,
     /// The URLs (`name=fault`) that would have exercised the check received no request.
     Unreached(String),
     /// The command does not exercise this check at all.
     NotExercised,
     /// brhook cannot exercise this check yet.
     NotImplemented,
+    /// `replay`: the capture holds no event of an unknown `EventType`.
+    NoUnknownType,
 }
 
 impl fmt::Display for Skip {
@@ -577,8 +653,18 @@ impl fmt::Display for Skip {
             Skip::OnlyProbe => "only `brhook send probe` (Scenario::Probe) sends these cases",
             Skip::NoV1Url => "no v1 URL given (--v1-to URL): v1 records were not sent",
             Skip::NoAnswer => "no answer was received to judge",
+            Skip::FailedInBaseline => {
+                "every failure of its cases was the baseline's failure of the same type and shape (see R1, which lists the cases)"
+            }
+            Skip::NothingHeld => {
+                "no event's answer was held longer than --slow-after, so nothing was sent while one was held"
+            }
+            Skip::SlowAlone => {
+                "the event sent beside the held one is as slow when sent alone: that is R2's finding, not head-of-line blocking"
+            }
             Skip::NotExercised => "not exercised by this command",
             Skip::NotImplemented => "not implemented yet",
+            Skip::NoUnknownType => "the capture holds no event of an unknown EventType",
         })
     }
 }

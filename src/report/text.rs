@@ -194,7 +194,8 @@ fn group(out: &mut String, g: &Group, style: &Style, paint: &dyn Fn(&str, &str) 
 }
 
 /// One example as lines, unindented: where it was seen ("e.g. " when the group has
-/// several), what was expected and what was found. JUnit writes the same lines.
+/// several), what was expected and what was found, the receiver's answer and the
+/// command that reproduces it. JUnit writes the same lines.
 pub(super) fn example_lines(f: &Finding, several: bool) -> Vec<String> {
     let at: Vec<String> = f
         .place()
@@ -211,6 +212,12 @@ pub(super) fn example_lines(f: &Finding, several: bool) -> Vec<String> {
     }
     if let Some(found) = &f.found {
         lines.push(format!("{pad}found:    {found}"));
+    }
+    if let Some(a) = &f.answer {
+        lines.push(format!("{pad}answer:   {a}"));
+    }
+    if let Some(r) = &f.reproduce {
+        lines.push(format!("{pad}reproduce: {r}"));
     }
     lines
 }

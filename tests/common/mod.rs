@@ -56,14 +56,14 @@ pub fn journal_a() -> Journal {
     )
 }
 
-/// A tiny HTTP/1.1 receiver on a free loopback port: every request goes to `answer`.
-pub async fn serve<F, Fut>(answer: F) -> std::net::SocketAddr
+/// A tiny HTTP/1.1 receiver on a free loopback port: every request goes to `answer`,
+/// whose response body may be any body of bytes (`Empty`, `Full`).
+pub async fn serve<F, Fut, B>(answer: F) -> std::net::SocketAddr
 where
     F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<
-            Output = Result<hyper::Response<http_body_util::Empty<bytes::Bytes>>, hyper::Error>,
-        > + Send
-        + 'static,
+    Fut: std::future::Future<Output = Result<hyper::Response<B>, hyper::Error>> + Send + 'static,
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

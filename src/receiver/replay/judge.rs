@@ -1,0 +1,330 @@
+//! The streaming R judge of a replay: each event's attempts are judged as its delivery
+//! ends and then dropped. Memory holds the grouped findings and one latency histogram
+//! per URL, whatever the length of the journal.
+
+use super::super::{fmt_duration, Latency, R2_FAIL_AFTER};
+use crate::catalog::{Check, Level};
+use crate::reference::DEFAULT_USER_AGENT;
+use crate::reference::{Attempt, Outcome};
+use crate::report::{Answer, Coverage, Finding, Findings, Source};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What the judge knows of one replayed event.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    /// The check its answer is judged under (R1 known type, R3 unknown, R9 v1 record).
+    pub check: Check,
+    /// `SessionEnded`, `RoomInfoChanged (unknown type)`, `v1 record`.
+    pub label: String,
+    /// The captured request it was first seen in.
+    pub seq: u64,
+    /// The id sent (fresh or original).
+    pub id: Option<String>,
+    /// The captured id, when a fresh one was sent instead.
+    pub original: Option<String>,
+    /// False when the captured body breaks the protocol itself: its answer is timed
+    /// (R2) but not judged.
+    pub judged: bool,
+}
+
+/// Latency histogram: exact below 128 µs, then 64 buckets per power of two (under 1.6%
+/// error), so percentiles need no list of answers.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Histogram {
+    counts: Vec<u64>,
+    total: u64,
+    max: Duration,
+}
+
+fn bucket(us: u64) -> usize {
+    if us < 128 {
+        return us as usize;
+    }
+    let shift = 63 - us.leading_zeros() - 6;
+    128 + (shift as usize - 1) * 64 + ((us >> shift) as usize - 64)
+}
+
+/// The largest value of bucket `b`.
+fn upper(b: usize) -> u64 {
+    if b < 128 {
+        return b as u64;
+    }
+    let shift = (b - 128) / 64 + 1;
+    let top = ((b - 128) % 64 + 64) as u64;
+    ((top + 1) << shift) - 1
+}
+
+impl Histogram {
+    pub(crate) fn add(&mut self, d: Duration) {
+        let b = bucket(d.as_micros().min(u64::MAX as u128) as u64);
+        if self.counts.len() <= b {
+            self.counts.resize(b + 1, 0);
+        }
+        self.counts[b] += 1;
+        self.total += 1;
+        self.max = self.max.max(d);
+    }
+
+    /// Nearest-rank percentile, as the bucket's upper bound (never above the maximum).
+    fn percentile(&self, p: f64) -> Duration {
+        let rank = ((p / 100.0) * self.total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (b, n) in self.counts.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Duration::from_micros(upper(b)).min(self.max);
+            }
+        }
+        self.max
+    }
+
+    pub(crate) fn latency(&self) -> Option<Latency> {
+        (self.total > 0).then(|| Latency {
+            answers: self.total as usize,
+            p50: self.percentile(50.0),
+            p90: self.percentile(90.0),
+            p99: self.percentile(99.0),
+            max: self.max,
+        })
+    }
+}
+
+/// The judge's settings.
+pub(crate) struct Options {
+    pub slow_after: Duration,
+    pub timeout: Duration,
+}
+
+/// Findings grouped as they come, what ran, and latency per URL.
+pub(crate) struct Judge {
+    opts: Options,
+    pub findings: Findings,
+    pub cov: Coverage,
+    pub latency: BTreeMap<String, Histogram>,
+    pub all: Histogram,
+    pub attempts: u64,
+}
+
+fn status_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Status(s) => {
+            let reason = hyper::StatusCode::from_u16(*s)
+                .ok()
+                .and_then(|c| c.canonical_reason())
+                .unwrap_or("");
+            format!("{s} {reason}").trim_end().to_string()
+        }
+        Outcome::Error(_) => "with a connection error".into(),
+        Outcome::Timeout => "no answer (timeout)".into(),
+    }
+}
+
+fn short(o: &Outcome) -> String {
+    match o {
+        Outcome::Status(s) => s.to_string(),
+        Outcome::Error(e) => format!("error ({e})"),
+        Outcome::Timeout => "timeout".into(),
+    }
+}
+
+impl Judge {
+    pub(crate) fn new(opts: Options, examples: usize) -> Judge {
+        Judge {
+            opts,
+            findings: Findings::new(examples),
+            cov: Coverage::default(),
+            latency: BTreeMap::new(),
+            all: Histogram::default(),
+            attempts: 0,
+        }
+    }
+
+    fn finding(&self, ev: &Event, check: Check, level: Level, message: String, url: &str) -> Finding {
+        let mut f = Finding::at(check, level, message)
+            .source(Source::Request(ev.seq))
+            .url(url);
+        if let Some(id) = &ev.id {
+            f = f.event(id);
+        }
+        f
+    }
+
+    /// Judges one event's attempts at every target URL; `bytes` is what was sent.
+    pub(crate) fn push(&mut self, ev: &Event, mut attempts: Vec<Attempt>, bytes: &[u8]) {
+        attempts.sort_by_key(|a| (a.url_index, a.attempt));
+        self.attempts += attempts.len() as u64;
+        for a in &attempts {
+            if let Outcome::Status(_) = a.outcome {
+                self.cov.ran(Check::R2);
+                self.all.add(a.elapsed);
+                self.latency.entry(a.url.clone()).or_default().add(a.elapsed);
+                if a.elapsed > self.opts.slow_after {
+                    let (level, limit) = if a.elapsed > R2_FAIL_AFTER {
+                        (Level::Fail, R2_FAIL_AFTER)
+                    } else {
+                        (Level::Warn, self.opts.slow_after)
+                    };
+                    let msg = format!("{}: answered after more than {}", ev.label, fmt_duration(limit));
+                    let f = self
+                        .finding(ev, Check::R2, level, msg, &a.url)
+                        .expected(format!(
+                            "an answer within {} (answer at once, do slow work after answering)",
+                            fmt_duration(self.opts.slow_after)
+                        ))
+                        .measured(format!(
+                            "answered {} after {}",
+                            short(&a.outcome),
+                            fmt_duration(a.elapsed)
+                        ));
+                    self.findings.push(f);
+                }
+            }
+        }
+        // The first answer at each URL decides; the rest is the history shown.
+        let mut i = 0;
+        while i < attempts.len() {
+            let url = attempts[i].url_index;
+            let end = attempts[i..]
+                .iter()
+                .position(|a| a.url_index != url)
+                .map_or(attempts.len(), |n| i + n);
+            self.delivery(ev, &attempts[i..end], bytes);
+            i = end;
+        }
+    }
+
+    fn delivery(&mut self, ev: &Event, atts: &[Attempt], bytes: &[u8]) {
+        let first = &atts[0];
+        if !ev.judged && first.outcome != Outcome::Timeout {
+            return;
+        }
+        if first.outcome.is_success() {
+            self.cov.ran(ev.check);
+            return;
+        }
+        let (check, msg, expected) = if first.outcome == Outcome::Timeout {
+            self.cov.ran(Check::R2);
+            (
+                Check::R2,
+                format!(
+                    "{}: no answer within {}",
+                    ev.label,
+                    fmt_duration(self.opts.timeout)
+                ),
+                "an answer within the real sender's patience (100 s), then it retries".to_string(),
+            )
+        } else {
+            self.cov.ran(ev.check);
+            (
+                ev.check,
+                format!("{}: answered {}", ev.label, status_text(&first.outcome)),
+                why(ev.check).to_string(),
+            )
+        };
+        let all: Vec<String> = atts.iter().map(|a| short(&a.outcome)).collect();
+        let end = if atts.last().is_some_and(|a| a.outcome.is_success()) {
+            "accepted on a retry"
+        } else {
+            "the real sender then gives up"
+        };
+        let mut found = format!(
+            "{} attempt{}: {}; {end}",
+            atts.len(),
+            if atts.len() == 1 { "" } else { "s" },
+            all.join(", ")
+        );
+        if let Some(o) = &ev.original {
+            found.push_str(&format!(" (captured as event {o})"));
+        }
+        let mut f = self
+            .finding(ev, check, Level::Fail, msg, &first.url)
+            .expected(expected)
+            .found(found)
+            .reproduce(curl(&first.url, bytes));
+        if let Outcome::Status(status) = first.outcome {
+            f = f.answer(Answer {
+                status,
+                body: String::from_utf8_lossy(&first.answer).into_owned(),
+            });
+        }
+        self.findings.push(f);
+    }
+
+    /// Adds the latency summaries (info) once everything is judged.
+    pub(crate) fn summaries(&mut self) {
+        let lines: Vec<(String, Latency)> = self
+            .latency
+            .iter()
+            .filter_map(|(u, h)| Some((u.clone(), h.latency()?)))
+            .collect();
+        for (url, l) in lines {
+            self.findings.push(
+                Finding::at(Check::R2, Level::Info, "latency measured")
+                    .url(url)
+                    .measured(l.to_string()),
+            );
+        }
+    }
+}
+
+/// Single-quoted for a POSIX shell.
+fn sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// `curl` posting these bytes as the real sender does, showing the answer.
+fn curl(url: &str, bytes: &[u8]) -> String {
+    format!(
+        "curl -sS -i -X POST -H 'Content-Type: application/json' -H {} --data-binary {} {}",
+        sh(&format!("User-Agent: {DEFAULT_USER_AGENT}")),
+        sh(&String::from_utf8_lossy(bytes)),
+        sh(url)
+    )
+}
+
+/// Why a 2xx is expected.
+fn why(check: Check) -> &'static str {
+    match check {
+        Check::R3 => "an unknown EventType is answered 2xx: the doc warns more types may be added",
+        Check::R9 => "v1 records are answered 2xx",
+        _ => "every valid event of a known type is answered 2xx (doc: answer 2xx)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_round_trip_within_two_percent() {
+        for us in [
+            0u64,
+            1,
+            127,
+            128,
+            129,
+            1000,
+            65_535,
+            1_000_000,
+            100_000_000,
+            u64::MAX / 2,
+        ] {
+            let b = bucket(us);
+            assert!(upper(b) >= us, "{us}");
+            assert!(upper(b) as f64 <= us as f64 * 1.016 + 1.0, "{us} → {}", upper(b));
+            if b > 0 {
+                assert!(upper(b - 1) < us, "{us} is in the first bucket that holds it");
+            }
+        }
+        let mut h = Histogram::default();
+        for ms in 1..=100 {
+            h.add(Duration::from_millis(ms));
+        }
+        let l = h.latency().unwrap();
+        assert_eq!(l.answers, 100);
+        assert_eq!(l.max, Duration::from_millis(100));
+        let p50 = l.p50.as_secs_f64() * 1000.0;
+        assert!((50.0..=51.0).contains(&p50), "{p50}");
+    }
+}
