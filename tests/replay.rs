@@ -5,11 +5,11 @@
 mod common;
 
 use brhook::catalog::{Check, Level};
-use brhook::gen::{self, Room};
 use brhook::journal::Journal;
 use brhook::receiver::replay::{Replay, ReplayRun, Speed};
 use brhook::reference::Demo;
 use brhook::report::{Skip, Status};
+use brhook::testkit::gen::{self, Room};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -69,7 +69,7 @@ async fn answer(
         match bug {
             Bug::SessionEnded500 if ty == "SessionEnded" => 500,
             Bug::FirstAttempt500 if before == 0 => 500,
-            Bug::ClosedEnum if !ty.is_empty() && !brhook::schema::V2_TYPES.contains(&ty) => 422,
+            Bug::ClosedEnum if !ty.is_empty() && !brhook::testkit::schema::V2_TYPES.contains(&ty) => 422,
             _ => 204,
         }
     };
@@ -128,7 +128,7 @@ fn events(path: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let j = Journal::read(path).unwrap();
     let (mut v2, mut v1, mut seen) = (Vec::new(), Vec::new(), std::collections::HashSet::new());
     for r in j.requests {
-        if seen.insert(brhook::body::identity(&r.body)) {
+        if seen.insert(brhook::testkit::body::identity(&r.body)) {
             let v: Value = serde_json::from_slice(&r.body).unwrap();
             if v.get("EventType").is_some() {
                 v2.push(r.body);

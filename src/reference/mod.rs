@@ -492,7 +492,8 @@ impl Inner {
         body: Bytes,
     ) -> bool {
         let started = Instant::now();
-        let (outcome, answer) = match tokio::time::timeout(self.config.timeout, self.post(target, body)).await {
+        let (outcome, answer) = match tokio::time::timeout(self.config.timeout, self.post(target, body)).await
+        {
             Ok(Ok((status, answer))) => (Outcome::Status(status), answer),
             Ok(Err(e)) => (Outcome::Error(e), Vec::new()),
             Err(_) => (Outcome::Timeout, Vec::new()),
