@@ -172,6 +172,7 @@ impl Bench {
                 name: "a".into(),
                 fault: Fault::ok(),
                 setting: None,
+                upstream: None,
             }],
             prefix: String::new(),
         };
@@ -205,6 +206,7 @@ impl Bench {
                     at_ms: at_ms + 0.2,
                     abandoned_ms: None,
                 },
+                upstream: None,
             };
             w.request(&r).expect("journal line written");
         }

@@ -185,6 +185,7 @@ fn request(seq: u64, at: f64, url: Option<&str>, body: &str, status: Option<u16>
             at_ms: done,
             abandoned_ms: None,
         },
+        upstream: None,
     }
 }
 
@@ -193,6 +194,7 @@ fn journal(urls: &[&str]) -> Journal {
         name: n.to_string(),
         fault: "ok".parse().unwrap(),
         setting: None,
+        upstream: None,
     });
     let mut j = Journal::new(specs.collect(), String::new());
     j.closed_ms = Some(3000.0);
