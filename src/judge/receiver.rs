@@ -105,8 +105,9 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
             if r.leg == Leg::TimedOut {
                 out.push(answer(
                     cx,
-                    Finding::new(
+                    Finding::at(
                         Check::R2,
+                        Level::Fail,
                         "the receiver did not answer within the upstream timeout",
                     )
                     .expected(format!("an answer within {}", ms(proxy.timeout_ms))),

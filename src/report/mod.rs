@@ -552,7 +552,7 @@ impl fmt::Display for Skip {
                 )
             }
             Skip::NoneForwarded(what) => {
-                return write!(f, "no {} was forwarded to a receiver and answered", what.as_str())
+                return write!(f, "the forwarded traffic had no {}", what.as_str())
             }
             Skip::NoRequest => "no request reached a configured URL",
             Skip::NoBody => "no body was judged",
@@ -618,14 +618,14 @@ impl Forwarded {
     pub fn as_str(self) -> &'static str {
         match self {
             Forwarded::KnownEvent => "valid event of a known type",
-            Forwarded::Request => "request",
+            Forwarded::Request => "request (nothing reached a receiver)",
             Forwarded::UnknownType => "valid event of an unknown EventType (the recorder sent none)",
             Forwarded::RetryAfterSuccess => "retry of an event the receiver had already answered 2xx",
             Forwarded::OutOfOrder => "event out of order (a FileClosed before its FileOpening, an event before its session's SessionStarted)",
             Forwarded::StreamWithoutSession => "StreamStarted or StreamEnded without SessionId",
             Forwarded::RawText => "valid event with raw non-ASCII text",
             Forwarded::V1Record => "valid v1 record",
-            Forwarded::WhileHeld => "request while another's answer was held past --slow-after",
+            Forwarded::WhileHeld => "request arriving while another's answer was held past --slow-after",
         }
     }
 }

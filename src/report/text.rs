@@ -81,15 +81,17 @@ pub fn render(r: &Report, style: &Style) -> String {
         &[None]
     };
     for side in sides {
-        if let Some(s) = side {
-            let _ = writeln!(out, "  {}:", heading(*s));
-        }
-        for c in r
+        let failed: Vec<_> = r
             .checks
             .iter()
             .filter(|c| matches!(c.status, Status::Failed | Status::Warned))
             .filter(|c| side.is_none_or(|s| c.id.side() == s))
-        {
+            .collect();
+        if let Some(s) = side {
+            let none = if failed.is_empty() { " no fail or warn" } else { "" };
+            let _ = writeln!(out, "  {}:{none}", heading(*s));
+        }
+        for c in failed {
             let groups: Vec<&Group> = r
                 .groups
                 .iter()
