@@ -321,13 +321,28 @@ fn timeline(h: &mut String, tl: &Timeline) {
                 line(h, (b, mid), (next, mid), DOTS);
             }
             let (seq, at, done) = (r.seq, r.at_ms / 1000.0, r.answered_ms / 1000.0);
+            // A proxy's attempt says when its receiver answered, inside the attempt.
+            let receiver = r.upstream.map(|(t, status)| {
+                let said = status.map_or("no answer".to_string(), |s| format!("answered {s}"));
+                format!("; the receiver {said} at {:.3} s", t / 1000.0)
+            });
             w!(
                 h,
                 "<g><title>request #{seq} to {name}, attempt {}: arrived {at:.3} s, answered {caption} at \
-                 {done:.3} s</title><circle cx='{a:.1}' cy='{mid}' r='4' fill='{color}'/>",
-                n + 1
+                 {done:.3} s{}</title><circle cx='{a:.1}' cy='{mid}' r='4' fill='{color}'/>",
+                n + 1,
+                receiver.unwrap_or_default()
             );
             line(h, (a, mid), (b.max(a + 1.5), mid), &bar(color));
+            if let Some((t, _)) = r.upstream {
+                let u = x(t);
+                line(
+                    h,
+                    (u, mid - 6.0),
+                    (u, mid + 6.0),
+                    "stroke='#333' stroke-width='2'",
+                );
+            }
             // The code beside a failed attempt, where the next attempt leaves room.
             if !r.succeeded() && next.is_none_or(|next| next - b > 36.0) {
                 text(h, (b + 6.0, mid + 4.0), &format!(" fill='{color}'"), &caption);
