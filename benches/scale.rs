@@ -175,6 +175,7 @@ impl Bench {
                 upstream: None,
             }],
             prefix: String::new(),
+            proxy: None,
         };
         let mut w = Writer::create(&path, &meta).expect("journal created");
         for i in 0..n {

@@ -574,3 +574,47 @@ async fn every_mutant_is_still_caught_through_the_proxy() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+#[test]
+fn the_cli_needs_a_receiver_names_unknown_faults_and_warns_on_all_interfaces() {
+    let (code, _, err) = common::brhook(&["proxy"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--to NAME=URL"), "{err}");
+    let (code, _, err) = common::brhook(&["proxy", "--to", "a=http://127.0.0.1:9/", "--fault", "b=fail:2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no --to or --v1-to is named \"b\""), "{err}");
+    let (code, _, err) = common::brhook(&["proxy", "--to", "a=ftp://x/"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("http:// or https://"), "{err}");
+    // Nothing arrives: the capture closes at --max-wait and fails on nothing.
+    let (code, out, err) = common::brhook(&[
+        "proxy",
+        "--to",
+        "a=http://127.0.0.1:9/",
+        "--bind",
+        "0.0.0.0:0",
+        "--max-wait",
+        "0.5",
+        "--quiet-window",
+        "0.2",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("warning: listening on all interfaces"), "{err}");
+    assert!(out.contains("(a → http://127.0.0.1:9/)"), "{out}");
+    assert!(out.contains("no request reached a configured URL"), "{out}");
+}
+
+#[test]
+fn proxy_help_teaches_the_one_url_change_and_the_fault_semantics() {
+    let (code, out, _) = common::brhook(&["proxy", "--help"]);
+    assert_eq!(code, 0);
+    for want in [
+        "in place of",
+        "--upstream-ca",
+        "NOT forwarded",
+        "502 or 504",
+        "--upstream-timeout",
+    ] {
+        assert!(out.contains(want), "{want} missing from\n{out}");
+    }
+}

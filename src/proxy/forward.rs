@@ -108,6 +108,9 @@ pub(crate) struct Relayed {
     pub body: Bytes,
 }
 
+/// A kept-alive connection to a receiver, and since when it has been idle.
+type Idle = (Instant, SendRequest<Full<Bytes>>);
+
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
@@ -116,7 +119,7 @@ pub(crate) struct Forwarder {
     tls: Arc<rustls::ClientConfig>,
     timeout: Duration,
     max_body: usize,
-    idle: Mutex<HashMap<String, Vec<(Instant, SendRequest<Full<Bytes>>)>>>,
+    idle: Mutex<HashMap<String, Vec<Idle>>>,
 }
 
 impl Forwarder {
