@@ -66,7 +66,7 @@ pub enum Scope {
     FanOut,
     /// Judged over the whole captured stream.
     Stream,
-    /// Judged by `brhook send` against a receiver.
+    /// Judged on a receiver: by `brhook send`, and by `brhook proxy` from real traffic.
     Receiver,
 }
 

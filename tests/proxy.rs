@@ -150,6 +150,12 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
     assert!(attempts.iter().all(|a| a.outcome == Outcome::Status(202)));
     // Both sides are judged; the healthy receiver passes what real traffic shows.
     report.assert_pass();
+    // The HTML timeline shows when the receiver answered, inside each attempt.
+    let html = brhook::report::html::render(&report);
+    assert!(
+        html.contains("; the receiver answered 202 at "),
+        "no receiver time in the timeline"
+    );
     assert!(report.both_sides);
     for c in [Check::R1, Check::R2, Check::R9] {
         assert_eq!(report.status(c), Some(Status::Passed), "{c}\n{}", text(&report));

@@ -247,3 +247,21 @@ fn brhook_check_judges_a_proxy_journal_as_the_library_does() {
     assert!(text_out.contains("Findings about the receivers:"), "{text_out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn r2_is_warn_past_slow_after_and_fail_past_the_real_senders_100_s() {
+    let body = bytes(&fixture("doc/FileOpening.json"));
+    let took = |ms: f64| {
+        let mut r = forwarded(1, 0.0, "a", body.clone(), 204);
+        let leg = r.upstream.as_mut().unwrap();
+        leg.answered_ms = leg.sent_ms + ms;
+        r.response.at_ms = leg.answered_ms + 0.1;
+        r
+    };
+    let level = |r: &Report| r.findings_of(Check::R2).map(|f| f.level).max();
+    assert_eq!(level(&report(vec![took(6_000.0)])), Some(Level::Warn));
+    assert_eq!(level(&report(vec![took(120_000.0)])), Some(Level::Fail));
+    let fast = report(vec![took(10.0)]);
+    assert_eq!(level(&fast), None);
+    assert_eq!(fast.status(Check::R2), Some(Status::Passed));
+}

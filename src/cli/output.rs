@@ -158,7 +158,7 @@ fn explain(c: Check, format: CatalogFormat) -> Result<i32, String> {
         Scope::Delivery => "over the attempts of one event at one URL",
         Scope::FanOut => "across the URLs of one setting",
         Scope::Stream => "over the whole captured stream",
-        Scope::Receiver => "by `brhook send`, against a receiver",
+        Scope::Receiver => "by `brhook send`, against a receiver (and by `brhook proxy`, from real traffic)",
     };
     let mutants: Vec<Mutant> = Mutant::ALL.iter().copied().filter(|m| m.check() == c).collect();
     if format == CatalogFormat::Json {
@@ -177,7 +177,7 @@ fn explain(c: Check, format: CatalogFormat) -> Result<i32, String> {
     say!("  judged:  {scope}");
     say!("  passes:  when a capture shows no finding of it, and it ran (a check that could not run is `skipped` with its reason, never passed)");
     if info.scope == Scope::Receiver {
-        say!("  fails:   a receiver that does not meet it; `brhook send probe --to URL` sends the cases that show it");
+        say!("  fails:   a receiver that does not meet it; `brhook send probe --to URL` sends the cases that show it, `brhook proxy --to NAME=URL` watches real traffic");
     } else if mutants.is_empty() {
         say!("  fails:   see the title; brhook's reference sender has no mutant for it");
     }
