@@ -256,6 +256,13 @@ fn timeline(h: &mut String, tl: &Timeline) {
     );
     text(h, (4.0, 16.0), " fill='#555'", "dot: arrival");
     text(h, (4.0, 30.0), " fill='#555'", "bar: held until answered");
+    if rows
+        .iter()
+        .flat_map(|r| &r.attempts)
+        .any(|m| m.upstream.is_some())
+    {
+        text(h, (4.0, 44.0), " fill='#555'", "| the receiver's answer (proxy)");
+    }
     let mut lx = label_w;
     for (color, caption) in [(GREEN, "2xx"), (RED, "non-2xx"), (GREY, "reset (no answer)")] {
         line(h, (lx, 12.0), (lx + 22.0, 12.0), &bar(color));
@@ -323,7 +330,7 @@ fn timeline(h: &mut String, tl: &Timeline) {
             let (seq, at, done) = (r.seq, r.at_ms / 1000.0, r.answered_ms / 1000.0);
             // A proxy's attempt says when its receiver answered, inside the attempt.
             let receiver = r.upstream.map(|(t, status)| {
-                let said = status.map_or("no answer".to_string(), |s| format!("answered {s}"));
+                let said = status.map_or("gave no answer".to_string(), |s| format!("answered {s}"));
                 format!("; the receiver {said} at {:.3} s", t / 1000.0)
             });
             w!(
