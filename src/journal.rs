@@ -85,7 +85,8 @@ pub struct ProxyMeta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Upstream {
     /// The headers forwarded: the sender's, in its order, less hop-by-hop headers and
-    /// `Host` (the body is forwarded as it arrived, so it is not repeated).
+    /// `Host` (brhook sends the receiver's own `Host` first). The body is forwarded as
+    /// it arrived, so it is not repeated.
     pub headers: Vec<(String, String)>,
     /// Milliseconds since capture start at which forwarding began.
     pub sent_ms: f64,
@@ -593,5 +594,36 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let e = Journal::read(&path).unwrap_err();
         assert!(e.contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn journals_written_before_the_proxy_still_read_and_proxy_lines_round_trip() {
+        // A request line as the endpoint wrote it before the proxy existed.
+        let old = r#"{"type":"request","seq":1,"conn":1,"at_ms":1.0,"method":"POST","target":"/a","url":"a","headers":[],"body":"e30=","response":{"status":204,"at_ms":1.5}}"#;
+        let r = parse_request(old).unwrap();
+        assert_eq!((r.upstream, r.body), (None, b"{}".to_vec()));
+        let meta: Meta = serde_json::from_str(
+            r#"{"tool":"brhook","version":"0.1.0","started":"x","urls":[{"name":"a","fault":{"status":null,"fail":null,"reset":null,"delay_ms":0}}]}"#,
+        )
+        .unwrap();
+        assert_eq!((meta.proxy, meta.urls[0].upstream.clone()), (None, None));
+        // A proxied request: both legs come back exactly, the error typed.
+        let mut r = request(2);
+        r.upstream = Some(Upstream {
+            headers: vec![("content-type".into(), "application/json".into())],
+            sent_ms: 2.1,
+            answered_ms: 3.0,
+            status: None,
+            answer_headers: Vec::new(),
+            answer_body: b"\xFF".to_vec(),
+            error: Some(UpstreamError::Connect("refused".into())),
+        });
+        let line = serde_json::to_string(&Line::Request(Box::new(r.clone()))).unwrap();
+        assert!(
+            line.contains(r#""error":{"kind":"connect","detail":"refused"}"#),
+            "{line}"
+        );
+        assert_eq!(parse_request(&line).unwrap(), r);
+        assert_eq!(UpstreamError::Timeout.relayed_status(), 504);
     }
 }

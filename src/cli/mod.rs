@@ -71,7 +71,7 @@ enum Command {
     Proxy(proxy::Args),
     /// Judge a saved journal offline: the same report the live capture gave.
     ///
-    /// Reads a journal written by `listen --journal` or `demo --journal` and runs every
+    /// Reads a journal written by `listen`, `proxy` or `demo --journal` and runs every
     /// check on it, with the report options of `listen`. Give the `--min-retry-gap` the
     /// capture was judged with live to get the identical report.
     ///
