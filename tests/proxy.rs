@@ -624,3 +624,60 @@ fn proxy_help_teaches_the_one_url_change_and_the_fault_semantics() {
         assert!(out.contains(want), "{want} missing from\n{out}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_one_after_another_reuse_one_connection_to_the_receiver() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let svc =
+                    hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                        let _ = req.into_body().collect().await?;
+                        Ok::<_, hyper::Error>(hyper::Response::new(Empty::<Bytes>::new()))
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    let proxy = Proxy::builder()
+        .options(options())
+        .v2("a", &format!("http://{addr}/hook"))
+        .start()
+        .await
+        .unwrap();
+    let stream = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
+    let (mut s, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let body = std::fs::read(format!(
+        "{}/tests/fixtures/doc/FileOpening.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    for _ in 0..5 {
+        s.ready().await.unwrap();
+        let req = hyper::Request::post("/a")
+            .header("host", "x")
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(Bytes::from(body.clone())))
+            .unwrap();
+        let answer = s.send_request(req).await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let _ = answer.into_body().collect().await.unwrap();
+    }
+    let (_, journal) = proxy.finish_with_journal(Duration::from_millis(100)).await;
+    assert_eq!(journal.requests.len(), 5);
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one kept-alive connection"
+    );
+}

@@ -172,7 +172,13 @@ impl Forwarder {
         *req.headers_mut() = headers;
         let mut pooled = self.pooled(target);
         let answer = loop {
-            let (mut sender, reused) = match pooled.take() {
+            // A kept connection finishes its previous exchange first; one that closed
+            // meanwhile is replaced.
+            let kept = match pooled.take() {
+                Some(mut s) => s.ready().await.is_ok().then_some(s),
+                None => None,
+            };
+            let (mut sender, reused) = match kept {
                 Some(s) => (s, true),
                 None => (self.connect(target).await?, false),
             };
@@ -210,7 +216,7 @@ impl Forwarder {
         let mut idle = self.idle.lock().expect("pool lock");
         let list = idle.get_mut(&target.key())?;
         while let Some((at, s)) = list.pop() {
-            if at.elapsed() < IDLE && s.is_ready() {
+            if at.elapsed() < IDLE && !s.is_closed() {
                 return Some(s);
             }
         }
