@@ -681,3 +681,84 @@ async fn requests_one_after_another_reuse_one_connection_to_the_receiver() {
         "one kept-alive connection"
     );
 }
+
+/// Reads one HTTP/1.1 message (head and a Content-Length body) off a raw socket.
+async fn read_message(s: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return got;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_keep_their_case_and_order_and_only_hop_by_hop_ones_are_dropped() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let got = read_message(&mut s).await;
+        s.write_all(b"HTTP/1.1 201 Created\r\nX-Answer: Yes\r\nContent-Length: 2\r\n\r\nok")
+            .await
+            .unwrap();
+        let _ = tx.send(got);
+    });
+    let proxy = Proxy::builder()
+        .options(options())
+        .v2("a", &format!("http://{addr}/hook"))
+        .start()
+        .await
+        .unwrap();
+    let body = br#"{"EventType":"SessionStarted","raw":"\xe7\x9b\xb4"}"#;
+    let mut head = format!(
+        "POST /a HTTP/1.1\r\nHost: brhook\r\nContent-Type: application/json\r\nUser-Agent: BililiveRecorder/2.17.3\r\nX-Custom: One\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    head.extend_from_slice(body);
+    let mut s = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
+    s.write_all(&head).await.unwrap();
+    let answer = String::from_utf8_lossy(&read_message(&mut s).await).to_string();
+    let forwarded = rx.await.unwrap();
+    let text = String::from_utf8_lossy(&forwarded).to_string();
+    let (fhead, fbody) = text.split_once("\r\n\r\n").unwrap();
+    assert_eq!(fbody.as_bytes(), body, "the body arrives byte for byte");
+    assert!(fhead.starts_with("POST /hook HTTP/1.1\r\n"), "{fhead}");
+    let lines: Vec<&str> = fhead.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("Host: {addr}").as_str(),
+            "Content-Type: application/json",
+            "User-Agent: BililiveRecorder/2.17.3",
+            "X-Custom: One",
+            &format!("Content-Length: {}", body.len()),
+        ],
+        "{fhead}"
+    );
+    assert!(answer.starts_with("HTTP/1.1 201 Created\r\n"), "{answer}");
+    assert!(
+        answer.contains("\r\nX-Answer: Yes\r\n") && answer.ends_with("\r\n\r\nok"),
+        "{answer}"
+    );
+    let _ = proxy.finish(Duration::from_millis(100)).await;
+}
