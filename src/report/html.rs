@@ -67,8 +67,13 @@ fn counts(groups: Counts, occurrences: Counts) -> String {
 
 /// One findings row: a group with its count, URLs and examples. `anchor` marks the
 /// first row of its check (the summary links to it).
-fn group(h: &mut String, g: &Group, anchor: bool) {
+fn group(h: &mut String, g: &Group, anchor: bool, sides: bool) {
     let (check, lv, count, msg) = (g.check, g.level, g.count, esc(&g.message));
+    // A proxy run judged two parties: each cause says whose it is.
+    let side = match sides {
+        true => format!("<br><span class='muted'>{}</span>", g.check.side().as_str()),
+        false => String::new(),
+    };
     let id = if anchor {
         format!(" id='f-{check}'")
     } else {
@@ -85,7 +90,7 @@ fn group(h: &mut String, g: &Group, anchor: bool) {
     };
     w!(
         h,
-        "<tr{id}><td class='n'>{check}</td><td class='n lv-{lv}'>{lv}</td><td class='n'>×{count}</td>\
+        "<tr{id}><td class='n'>{check}{side}</td><td class='n lv-{lv}'>{lv}</td><td class='n'>×{count}</td>\
          <td>{msg}{at}</td><td class='muted'>{urls}</td><td>"
     );
     for e in &g.examples {
@@ -177,7 +182,7 @@ pub fn render(report: &Report) -> String {
     h.push_str("<th>finding</th><th>where</th><th>examples</th></tr>\n");
     let mut anchored = BTreeSet::new();
     for g in &report.groups {
-        group(&mut h, g, anchored.insert(g.check));
+        group(&mut h, g, anchored.insert(g.check), report.both_sides);
     }
     if report.groups.is_empty() {
         h.push_str("<tr><td colspan='6' class='muted'>No findings.</td></tr>");
