@@ -33,7 +33,8 @@ pub struct Args {
     /// against the receiver). Default: the real recorder's own timeout.
     #[arg(long, default_value_t = 100.0, value_name = "SECS")]
     upstream_timeout: f64,
-    /// R2: a receiver answering slower than this many seconds is a warning.
+    /// R2: a receiver answering slower than this many seconds is a warning; R10: a
+    /// request that waited this long behind another held answer is one too.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     slow_after: f64,
     #[command(flatten)]
