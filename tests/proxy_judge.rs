@@ -265,3 +265,44 @@ fn r2_is_warn_past_slow_after_and_fail_past_the_real_senders_100_s() {
     assert_eq!(level(&fast), None);
     assert_eq!(fast.status(Check::R2), Some(Status::Passed));
 }
+
+#[test]
+fn r10_is_judged_per_receiver_whatever_the_names_pointing_at_it() {
+    // Request 1 to `a` is held 8 s; request 2 to `b` arrives meanwhile and is answered
+    // only after it, 7 s later.
+    let held = |seq, at: f64, took: f64, url: &str, body| {
+        let mut r = forwarded(seq, at, url, body, 204);
+        let leg = r.upstream.as_mut().unwrap();
+        leg.answered_ms = leg.sent_ms + took;
+        r.response.at_ms = leg.answered_ms + 0.1;
+        r
+    };
+    let run = |b_upstream: &str| {
+        let mut j = journal(vec![
+            held(1, 0.0, 8_000.0, "a", bytes(&fixture("doc/SessionStarted.json"))),
+            held(2, 1_000.0, 7_500.0, "b", bytes(&fixture("doc/FileOpening.json"))),
+        ]);
+        let mut b = j.meta.urls[0].clone();
+        b.name = "b".into();
+        b.upstream = Some(b_upstream.to_string());
+        j.meta.urls.push(b);
+        judge(&j, &Options::default())
+    };
+    let same = run("http://127.0.0.1:9/a");
+    let r10: Vec<_> = same.findings_of(Check::R10).collect();
+    assert_eq!(r10.len(), 1, "{}", text(&same));
+    assert_eq!(
+        (r10[0].level, r10[0].urls.as_slice()),
+        (Level::Warn, ["b".to_string()].as_slice())
+    );
+    // Waiting in line is R10's, not also R2's: R2 warns for the held request alone.
+    assert_eq!(same.occurrences(Check::R2, Level::Warn), 1, "{}", text(&same));
+    // Two receivers: nothing waited behind anything.
+    let apart = run("http://127.0.0.1:9/elsewhere");
+    assert_eq!(
+        apart.status(Check::R10),
+        Some(Status::Skipped),
+        "{}",
+        text(&apart)
+    );
+}

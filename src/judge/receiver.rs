@@ -210,7 +210,7 @@ fn answer(cx: &Cx, f: Finding, r: &Rec) -> Finding {
     )
 }
 
-/// R10: a request that arrived while another's answer to the same receiver was held
+/// R10: a request that arrived while another's answer from the same receiver was held
 /// past `slow`, and was itself answered only after that one, past `slow` too: it
 /// waited in line. Says whether any request arrived while a slow answer was held, and
 /// which waited in line.
@@ -218,11 +218,18 @@ fn head_of_line(cx: &Cx, slow: f64, out: &mut Findings) -> (bool, BTreeSet<u32>)
     let mut in_line = BTreeSet::new();
     // (URL, arrival, answer, seq) of every forwarded request that got an answer or
     // timed out; at finish, the records are in memory anyway.
+    // Names that forward to the same receiver URL are one receiver here.
+    let receiver: Vec<u16> = (0..cx.urls.len())
+        .map(|i| {
+            let same = |j: &usize| cx.urls[*j].upstream == cx.urls[i].upstream;
+            (0..=i).find(same).unwrap_or(i) as u16
+        })
+        .collect();
     let mut legs: Vec<(u16, f64, f64, &Rec)> = cx
         .recs
         .iter()
         .filter(|r| r.leg != Leg::None)
-        .map(|r| (r.url, r.at, r.at + f64::from(r.took), r))
+        .map(|r| (receiver[usize::from(r.url)], r.at, r.at + f64::from(r.took), r))
         .collect();
     legs.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).expect("times are finite"));
     let mut tested = false;
