@@ -172,8 +172,10 @@ impl Bench {
                 name: "a".into(),
                 fault: Fault::ok(),
                 setting: None,
+                upstream: None,
             }],
             prefix: String::new(),
+            proxy: None,
         };
         let mut w = Writer::create(&path, &meta).expect("journal created");
         for i in 0..n {
@@ -205,6 +207,7 @@ impl Bench {
                     at_ms: at_ms + 0.2,
                     abandoned_ms: None,
                 },
+                upstream: None,
             };
             w.request(&r).expect("journal line written");
         }

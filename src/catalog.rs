@@ -34,6 +34,26 @@ impl fmt::Display for Level {
     }
 }
 
+/// Which party a check judges: the sender (T, S, D, F, C) or the receiver (R).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// The webhook sender (the recorder).
+    Sender,
+    /// The webhook receiver (the uploader, the bot).
+    Receiver,
+}
+
+impl Side {
+    /// The lowercase name: `sender` or `receiver`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Sender => "sender",
+            Side::Receiver => "receiver",
+        }
+    }
+}
+
 /// Which part of brhook can exercise a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -46,7 +66,7 @@ pub enum Scope {
     FanOut,
     /// Judged over the whole captured stream.
     Stream,
-    /// Judged by `brhook send` against a receiver.
+    /// Judged on a receiver: by `brhook send`, and by `brhook proxy` from real traffic.
     Receiver,
 }
 
@@ -161,6 +181,14 @@ impl Check {
     /// Which part of brhook exercises this check.
     pub fn scope(self) -> Scope {
         self.info().scope
+    }
+    /// The party the check judges: R checks the receiver, the others the sender.
+    pub fn side(self) -> Side {
+        if self.family() == 'R' {
+            Side::Receiver
+        } else {
+            Side::Sender
+        }
     }
     /// The family letter: T, S, D, F, C or R.
     pub fn family(self) -> char {

@@ -17,6 +17,8 @@ pub enum Error {
     Journal(String),
     /// Any other I/O error (starting a thread, a temporary file).
     Io(std::io::Error),
+    /// A proxy's receiver could not be set up: a bad upstream URL or CA file.
+    Upstream(String),
 }
 
 impl fmt::Display for Error {
@@ -27,7 +29,7 @@ impl fmt::Display for Error {
                 "cannot listen on {addr}: the port is taken; choose another with --bind, or port 0 for a free one"
             ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
-            Error::Journal(e) => f.write_str(e),
+            Error::Journal(e) | Error::Upstream(e) => f.write_str(e),
             Error::Io(e) => write!(f, "{e}"),
         }
     }
@@ -37,7 +39,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Bind { source, .. } | Error::Io(source) => Some(source),
-            Error::Journal(_) => None,
+            Error::Journal(_) | Error::Upstream(_) => None,
         }
     }
 }

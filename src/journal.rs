@@ -24,6 +24,10 @@ pub struct UrlSpec {
     /// was declared) takes a URL named `v1` as a v1 URL and any other as a v2 URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setting: Option<Setting>,
+    /// `brhook proxy`: the receiver's URL that requests to this name are forwarded to
+    /// (absent for the fake endpoint's URLs and in journals written before the proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
 }
 
 /// The sender's two URL settings: every event goes to every URL of its setting.
@@ -61,6 +65,94 @@ pub struct Meta {
     /// Path prefix (the `--token`), empty when none.
     #[serde(default)]
     pub prefix: String,
+    /// `brhook proxy`: how the receivers were judged, so that `brhook check` judges the
+    /// journal again as the live run did. Absent for the fake endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyMeta>,
+}
+
+/// What a proxy capture's receiver-side judge needs beyond the requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProxyMeta {
+    /// R2: an answer slower than this many milliseconds is `warn` (R10 uses it too).
+    pub slow_after_ms: f64,
+    /// The upstream timeout in milliseconds: no answer by then is relayed as 504.
+    pub timeout_ms: f64,
+}
+
+/// `brhook proxy`: the leg between brhook and the receiver, for a request brhook
+/// forwarded (a request answered by a fault, a 404 or a 413 has none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upstream {
+    /// The headers forwarded: the sender's, in its order, less hop-by-hop headers and
+    /// `Host` (brhook sends the receiver's own `Host` first). The body is forwarded as
+    /// it arrived, so it is not repeated.
+    pub headers: Vec<(String, String)>,
+    /// Milliseconds since capture start at which forwarding began.
+    pub sent_ms: f64,
+    /// Milliseconds since capture start at which the receiver's answer was read whole,
+    /// or forwarding failed.
+    pub answered_ms: f64,
+    /// The receiver's status; `None` when it gave none (see `error`).
+    pub status: Option<u16>,
+    /// The receiver's answer headers, as relayed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answer_headers: Vec<(String, String)>,
+    /// The receiver's answer body, as relayed (base64 in the file).
+    #[serde(with = "b64", default, skip_serializing_if = "Vec::is_empty")]
+    pub answer_body: Vec<u8>,
+    /// Why the receiver gave no answer; brhook then relayed 502 or 504 itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<UpstreamError>,
+}
+
+impl Upstream {
+    /// Milliseconds the receiver took, from forwarding to its answer (or the failure).
+    pub fn took_ms(&self) -> f64 {
+        self.answered_ms - self.sent_ms
+    }
+    /// True when the receiver answered 2xx.
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Why a forwarded request got no answer from the receiver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
+pub enum UpstreamError {
+    /// The receiver could not be reached (refused, no route, DNS): relayed 502.
+    Connect(String),
+    /// The TLS handshake failed (an untrusted certificate, say): relayed 502.
+    Tls(String),
+    /// The connection broke, or the answer was no HTTP: relayed 502.
+    Protocol(String),
+    /// No whole answer within the upstream timeout: relayed 504.
+    Timeout,
+    /// The answer's body was over the size limit: relayed 502.
+    TooLarge,
+}
+
+impl UpstreamError {
+    /// The status brhook relays in place of the receiver's answer.
+    pub fn relayed_status(&self) -> u16 {
+        match self {
+            UpstreamError::Timeout => 504,
+            _ => 502,
+        }
+    }
+}
+
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamError::Connect(e) => write!(f, "could not connect: {e}"),
+            UpstreamError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            UpstreamError::Protocol(e) => write!(f, "the connection failed: {e}"),
+            UpstreamError::Timeout => f.write_str("no answer within the upstream timeout"),
+            UpstreamError::TooLarge => f.write_str("the answer's body was over the size limit"),
+        }
+    }
 }
 
 /// How a request was answered.
@@ -99,8 +191,11 @@ pub struct Request {
     /// Set when the body could not be read whole (over the size limit, cut off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_error: Option<String>,
-    /// How the request was answered.
+    /// How the request was answered (by a proxy: what it relayed to the sender).
     pub response: Response,
+    /// `brhook proxy`: the forwarded leg, when the request was forwarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
 }
 
 impl Request {
@@ -148,6 +243,7 @@ impl Journal {
                 started: chrono::Local::now().to_rfc3339(),
                 urls,
                 prefix,
+                proxy: None,
             },
             requests: Vec::new(),
             closed_ms: None,
@@ -234,6 +330,7 @@ impl Reader {
                 started: String::new(),
                 urls: Vec::new(),
                 prefix: String::new(),
+                proxy: None,
             },
             closed_ms: None,
             quiet_ms: None,
@@ -462,6 +559,7 @@ mod tests {
                 at_ms: seq as f64 + 0.5,
                 abandoned_ms: None,
             },
+            upstream: None,
         }
     }
 
@@ -475,6 +573,7 @@ mod tests {
                 name: "a".into(),
                 fault: Fault::ok(),
                 setting: None,
+                upstream: None,
             }],
             String::new(),
         );
@@ -495,5 +594,36 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let e = Journal::read(&path).unwrap_err();
         assert!(e.contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn journals_written_before_the_proxy_still_read_and_proxy_lines_round_trip() {
+        // A request line as the endpoint wrote it before the proxy existed.
+        let old = r#"{"type":"request","seq":1,"conn":1,"at_ms":1.0,"method":"POST","target":"/a","url":"a","headers":[],"body":"e30=","response":{"status":204,"at_ms":1.5}}"#;
+        let r = parse_request(old).unwrap();
+        assert_eq!((r.upstream, r.body), (None, b"{}".to_vec()));
+        let meta: Meta = serde_json::from_str(
+            r#"{"tool":"brhook","version":"0.1.0","started":"x","urls":[{"name":"a","fault":{"status":null,"fail":null,"reset":null,"delay_ms":0}}]}"#,
+        )
+        .unwrap();
+        assert_eq!((meta.proxy, meta.urls[0].upstream.clone()), (None, None));
+        // A proxied request: both legs come back exactly, the error typed.
+        let mut r = request(2);
+        r.upstream = Some(Upstream {
+            headers: vec![("content-type".into(), "application/json".into())],
+            sent_ms: 2.1,
+            answered_ms: 3.0,
+            status: None,
+            answer_headers: Vec::new(),
+            answer_body: b"\xFF".to_vec(),
+            error: Some(UpstreamError::Connect("refused".into())),
+        });
+        let line = serde_json::to_string(&Line::Request(Box::new(r.clone()))).unwrap();
+        assert!(
+            line.contains(r#""error":{"kind":"connect","detail":"refused"}"#),
+            "{line}"
+        );
+        assert_eq!(parse_request(&line).unwrap(), r);
+        assert_eq!(UpstreamError::Timeout.relayed_status(), 504);
     }
 }

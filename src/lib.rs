@@ -7,6 +7,7 @@ pub mod fault;
 pub mod journal;
 pub mod judge;
 pub mod normalize;
+pub mod proxy;
 pub mod receiver;
 mod recent;
 pub mod reference;
@@ -21,6 +22,7 @@ pub use catalog::{Check, Level};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use fault::Fault;
+pub use proxy::Proxy;
 pub use report::{Finding, Group, Report};
 
 /// The README's Rust examples run as doctests, so the documented API stays true.

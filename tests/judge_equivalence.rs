@@ -290,6 +290,7 @@ impl Capture<'_> {
                 at_ms: answered,
                 abandoned_ms: None,
             },
+            upstream: None,
         });
     }
 }
@@ -439,6 +440,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
             name: n.clone(),
             fault: f.parse().expect("a stream fault parses"),
             setting: None,
+            upstream: None,
         })
         .collect();
     let v2_urls: Vec<String> = urls.iter().map(|u| u.name.clone()).collect();
@@ -453,6 +455,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
             name: "v1".into(),
             fault: fault.parse().expect("a stream fault parses"),
             setting: None,
+            upstream: None,
         });
         v1_urls.push("v1".to_string());
         // v1 records sent to a v2 URL as well (F1: both kinds at one URL).
@@ -465,6 +468,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
             name: "idle".into(),
             fault: Fault::ok(),
             setting: None,
+            upstream: None,
         });
     }
     let fault_of = |name: &str| urls.iter().find(|u| u.name == name).expect("a URL").fault.clone();
@@ -871,6 +875,7 @@ fn post(seq: u64, url: &str, at_ms: f64, body: Vec<u8>, status: u16, answered: f
             at_ms: answered,
             abandoned_ms: None,
         },
+        upstream: None,
     }
 }
 
@@ -881,6 +886,7 @@ fn journal_of(urls: &[(&str, &str)], requests: Vec<Request>, closed_ms: f64) -> 
             name: n.to_string(),
             fault: f.parse().expect("a fault"),
             setting: None,
+            upstream: None,
         })
         .collect();
     let mut j = Journal::new(specs, String::new());

@@ -63,6 +63,7 @@ fn plan(v2: &[(&str, &str)]) -> Demo {
             name: n.to_string(),
             fault: f.parse().unwrap(),
             setting: None,
+            upstream: None,
         })
         .collect();
     d

@@ -191,6 +191,7 @@ fn request(seq: u64, at: f64, url: Option<&str>, body: &str, status: Option<u16>
             at_ms: done,
             abandoned_ms: None,
         },
+        upstream: None,
     }
 }
 
@@ -199,6 +200,7 @@ fn journal(urls: &[&str]) -> Journal {
         name: n.to_string(),
         fault: "ok".parse().unwrap(),
         setting: None,
+        upstream: None,
     });
     let mut j = Journal::new(specs.collect(), String::new());
     j.closed_ms = Some(3000.0);

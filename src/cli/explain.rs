@@ -108,7 +108,7 @@ pub fn explain(c: Check, json: bool) -> Result<i32, String> {
         Scope::Delivery => "over the attempts of one event at one URL",
         Scope::FanOut => "across the URLs of one setting",
         Scope::Stream => "over the whole captured stream",
-        Scope::Receiver => "by `brhook send`, against a receiver",
+        Scope::Receiver => "by `brhook send`, against a receiver (and by `brhook proxy`, from real traffic)",
     };
     let mutants: Vec<Mutant> = Mutant::ALL.iter().copied().filter(|m| m.check() == c).collect();
     let example = run_example(c)?;
@@ -134,7 +134,7 @@ pub fn explain(c: Check, json: bool) -> Result<i32, String> {
     say!("  judged:  {scope}");
     say!("  passes:  when a capture shows no finding of it, and it ran (a check that could not run is `skipped` with its reason, never passed)");
     if info.scope == Scope::Receiver {
-        say!("  fails:   a receiver that does not meet it; `brhook send probe --to URL` sends the cases that show it");
+        say!("  fails:   a receiver that does not meet it; `brhook send probe --to URL` sends the cases that show it, `brhook proxy --to NAME=URL` watches real traffic");
     } else if let Some((what, _)) = example_body(c).filter(|_| mutants.is_empty()) {
         let label = if info.level == Level::Info {
             "shown:  "

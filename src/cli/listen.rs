@@ -12,10 +12,6 @@ use std::time::Duration;
 
 #[derive(ClapArgs)]
 pub struct Args {
-    /// Address to listen on. The default takes a free port on loopback; binding to all
-    /// interfaces (0.0.0.0) exposes the endpoint to the network.
-    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
-    bind: SocketAddr,
     /// A URL to serve, `NAME` or `NAME=FAULT` (repeatable). Faults: ok, status:CODE,
     /// fail:N[:CODE], reset:N, delay:MS, joined with + (e.g. b=fail:2+delay:300).
     /// Default: one URL `v2=ok`.
@@ -27,6 +23,18 @@ pub struct Args {
     /// is taken as a v1 URL too.
     #[arg(long = "v1-url", value_name = "NAME[=FAULT]", value_parser = parse_url)]
     v1_urls: Vec<UrlSpec>,
+    #[command(flatten)]
+    capture: Capture,
+}
+
+/// What `listen` and `proxy` share: where to listen, how long to capture, the journal,
+/// the limits and the report.
+#[derive(ClapArgs)]
+pub struct Capture {
+    /// Address to listen on. The default takes a free port on loopback; binding to all
+    /// interfaces (0.0.0.0) exposes it to the network.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub bind: SocketAddr,
     /// Quiet window in seconds: the capture closes only after this long without a
     /// request. Keep it longer than the real sender's 2 s back-off, or a sender that is
     /// still retrying looks as if it gave up (D2).
@@ -36,39 +44,47 @@ pub struct Args {
         default_value_t = 5.0,
         value_name = "SECS"
     )]
-    quiet: f64,
+    pub quiet: f64,
     /// Exit on its own once quiet after at least one request (otherwise Ctrl-C ends).
     #[arg(long)]
-    until_quiet: bool,
+    pub until_quiet: bool,
     /// The longest a capture stays open, in seconds, whatever arrives (so that a CI job
     /// never hangs on a sender that sends nothing).
     #[arg(long, default_value_t = 600.0, value_name = "SECS")]
-    max_wait: f64,
+    pub max_wait: f64,
     /// Append every request to FILE (JSON Lines), flushed per request.
     #[arg(long, value_name = "FILE")]
-    journal: Option<PathBuf>,
+    pub journal: Option<PathBuf>,
     /// No line per request (for CI logs); the report still follows.
     #[arg(long)]
-    quiet_output: bool,
+    pub quiet_output: bool,
     /// D6: a retry gap under this many milliseconds is a warning.
     #[arg(long, default_value_t = 100, value_name = "MS")]
-    min_retry_gap: u64,
+    pub min_retry_gap: u64,
     /// Serve the URLs under a random secret path prefix (`/TOKEN/NAME`); any other
     /// path is answered 404 and counted as stray. Use it whenever the port is
     /// reachable from a network.
     #[arg(long)]
-    token: bool,
+    pub token: bool,
     /// Largest request body read, in bytes; a larger one is answered 413 and recorded.
     #[arg(long, default_value_t = brhook::endpoint::DEFAULT_MAX_BODY, value_name = "BYTES")]
-    max_body: usize,
+    pub max_body: usize,
     /// Seconds a client may take to send a request head (also closes idle connections).
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
-    header_timeout: f64,
+    pub header_timeout: f64,
     /// Connections served at once; more wait in the accept queue until one closes.
     #[arg(long, default_value_t = 1024, value_name = "N")]
-    max_connections: usize,
+    pub max_connections: usize,
     #[command(flatten)]
-    report: ReportArgs,
+    pub report: ReportArgs,
+}
+
+/// A positive number of seconds, or an error naming the option.
+pub fn secs(option: &str, value: f64, example: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| format!("{option} must be a positive number of seconds (e.g. {example}), not {value}"))
 }
 
 pub fn parse_url(s: &str) -> Result<UrlSpec, String> {
@@ -87,6 +103,7 @@ pub fn parse_url(s: &str) -> Result<UrlSpec, String> {
         name: name.to_string(),
         fault: fault.parse::<Fault>()?,
         setting: None,
+        upstream: None,
     })
 }
 
@@ -95,26 +112,20 @@ pub fn run(args: Args) -> Result<i32, String> {
     rt.block_on(listen(args))
 }
 
-async fn listen(args: Args) -> Result<i32, String> {
+async fn listen(all: Args) -> Result<i32, String> {
+    let args = &all.capture;
     // With --format json, stdout carries the report alone: the banner goes to stderr.
     let text = args.report.format == super::output::Format::Text;
     let human = text && !args.quiet_output;
-    let banner = |line: String| {
-        if text {
-            say!("{line}");
-        } else {
-            eprintln!("{line}");
-        }
-    };
-    let mut urls = if args.urls.is_empty() && args.v1_urls.is_empty() {
+    let mut urls = if all.urls.is_empty() && all.v1_urls.is_empty() {
         vec![parse_url("v2=ok")?]
     } else {
-        args.urls.clone()
+        all.urls.clone()
     };
     if urls.iter().any(|u| u.name == "v1") {
         eprintln!("brhook: note: the URL named v1 is taken as a v1 URL (WebHookUrls); --v1-url NAME says so for any name");
     }
-    urls.extend(args.v1_urls.iter().cloned().map(|mut u| {
+    urls.extend(all.v1_urls.iter().cloned().map(|mut u| {
         u.setting = Some(brhook::journal::Setting::V1);
         u
     }));
@@ -125,21 +136,9 @@ async fn listen(args: Args) -> Result<i32, String> {
             dup.name
         ));
     }
-    let options = Options {
-        strict: args.report.strict,
-        min_retry_gap: Duration::from_millis(args.min_retry_gap),
-        examples: args.report.examples,
-        ..Options::default()
-    };
-    let header_timeout = Duration::try_from_secs_f64(args.header_timeout)
-        .ok()
-        .filter(|t| !t.is_zero())
-        .ok_or_else(|| {
-            format!(
-                "--header-timeout must be a positive number of seconds (e.g. 10), not {}",
-                args.header_timeout
-            )
-        })?;
+    let options = judge_options(args);
+    let header_timeout = secs("--header-timeout", args.header_timeout, "10")?;
+    let max_wait = secs("--max-wait", args.max_wait, "600")?;
     let mut b = Endpoint::builder()
         .bind(args.bind)
         .options(options)
@@ -147,9 +146,7 @@ async fn listen(args: Args) -> Result<i32, String> {
         .header_timeout(header_timeout)
         .max_connections(args.max_connections);
     if args.token {
-        // 16 lowercase hex digits of a v4 UUID (60 random bits: one digit is the version).
-        let token = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
-        b = b.prefix(&token);
+        b = b.prefix(&token());
     }
     let specs = urls.clone();
     for u in urls {
@@ -165,13 +162,81 @@ async fn listen(args: Args) -> Result<i32, String> {
     let printer = live.clone();
     b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
     let ep = b.start().await.map_err(|e| e.to_string())?;
+    let labels = specs
+        .iter()
+        .map(|u| (u.name.clone(), format!("{}: {}", u.name, u.fault)))
+        .collect();
+    let title = format!("brhook listening on http://{}", ep.addr());
+    run_capture(ep, args, &title, labels, live, max_wait).await
+}
+
+/// How the sender is judged, from the shared options.
+pub(super) fn judge_options(args: &Capture) -> Options {
+    Options {
+        strict: args.report.strict,
+        min_retry_gap: Duration::from_millis(args.min_retry_gap),
+        examples: args.report.examples,
+        ..Options::default()
+    }
+}
+
+/// A secret path prefix: 16 lowercase hex digits of a v4 UUID (60 random bits).
+pub(super) fn token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..16].to_string()
+}
+
+/// A running capture, endpoint or proxy, as the commands drive it.
+pub(super) trait Served {
+    fn urls(&self) -> Vec<(String, String)>;
+    fn idle(&self) -> (Duration, usize);
+    fn requests_seen(&self) -> u64;
+    fn interrupter(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool>;
+    fn finish(self, quiet: Duration) -> impl std::future::Future<Output = brhook::Report> + Send;
+}
+
+impl Served for Endpoint {
+    fn urls(&self) -> Vec<(String, String)> {
+        Endpoint::urls(self)
+    }
+    fn idle(&self) -> (Duration, usize) {
+        Endpoint::idle(self)
+    }
+    fn requests_seen(&self) -> u64 {
+        Endpoint::requests_seen(self)
+    }
+    fn interrupter(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        Endpoint::interrupter(self)
+    }
+    fn finish(self, quiet: Duration) -> impl std::future::Future<Output = brhook::Report> + Send {
+        Endpoint::finish(self, quiet)
+    }
+}
+
+/// Prints the URLs to paste (each with its `labels` entry), waits for the capture to
+/// end (Ctrl-C, `--until-quiet`, `--max-wait`), judges it and writes the report.
+pub(super) async fn run_capture<S: Served>(
+    ep: S,
+    args: &Capture,
+    title: &str,
+    labels: std::collections::HashMap<String, String>,
+    live: std::sync::Arc<std::sync::Mutex<super::live::Live>>,
+    max_wait: Duration,
+) -> Result<i32, String> {
+    let text = args.report.format == super::output::Format::Text;
+    let banner = |line: String| {
+        if text {
+            say!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    };
     if args.bind.ip().is_unspecified() {
         eprintln!("brhook: warning: listening on all interfaces ({}); anyone who can reach this machine can post to it", args.bind);
         if !args.token {
             eprintln!("brhook: hint: add --token to serve the URLs under a secret path");
         }
     }
-    banner(format!("brhook listening on http://{}", ep.addr()));
+    banner(title.to_string());
     banner("Paste into the sender's settings (one URL per line; v2 URLs in WebHookUrlsV2, v1 URLs in WebHookUrls):".into());
     // Bound to all interfaces, `0.0.0.0` is no address a sender can reach: print the
     // machine's own (the one its default route leaves by) and loopback instead.
@@ -181,14 +246,14 @@ async fn listen(args: Args) -> Result<i32, String> {
         Vec::new()
     };
     for (name, url) in ep.urls() {
-        let fault = ep_fault(&specs, &name);
+        let fault = labels.get(&name).cloned().unwrap_or_default();
         if hosts.is_empty() {
-            banner(format!("  {url}    ({name}: {fault})"));
+            banner(format!("  {url}    ({fault})"));
         }
         for h in &hosts {
             let unspecified = if args.bind.is_ipv6() { "[::]" } else { "0.0.0.0" };
             let shown = url.replacen(unspecified, &h.to_string(), 1);
-            banner(format!("  {shown}    ({name}: {fault})"));
+            banner(format!("  {shown}    ({fault})"));
         }
     }
     banner(format!(
@@ -213,15 +278,6 @@ async fn listen(args: Args) -> Result<i32, String> {
             args.quiet
         );
     }
-    let max_wait = Duration::try_from_secs_f64(args.max_wait)
-        .ok()
-        .filter(|t| !t.is_zero())
-        .ok_or_else(|| {
-            format!(
-                "--max-wait must be a positive number of seconds (e.g. 600), not {}",
-                args.max_wait
-            )
-        })?;
     // One listener for every Ctrl-C of the run, made before the first can come: a
     // signal that arrives between two stages is kept, never lost.
     let mut interrupts = Interrupts::new();
@@ -281,13 +337,6 @@ fn reachable_hosts(v6: bool) -> Vec<String> {
     hosts
 }
 
-fn ep_fault(args: &[UrlSpec], name: &str) -> String {
-    args.iter()
-        .find(|u| u.name == name)
-        .map(|u| u.fault.to_string())
-        .unwrap_or_default()
-}
-
 /// Ctrl-C (and, on Unix, SIGTERM), listened to for the whole run.
 struct Interrupts {
     #[cfg(unix)]
@@ -345,8 +394,8 @@ enum Stop {
 
 /// Waits for Ctrl-C (or SIGTERM), for the quiet window with `until_quiet`, or for
 /// `max_wait`.
-async fn wait_for_stop(
-    ep: &Endpoint,
+async fn wait_for_stop<S: Served>(
+    ep: &S,
     interrupts: &mut Interrupts,
     quiet: Duration,
     until_quiet: bool,

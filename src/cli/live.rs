@@ -122,10 +122,19 @@ impl Live {
         // Lines come as answers are released, stamped with the arrival: a held answer
         // says how long it was held, so the times read right.
         let held = r.response.at_ms - r.at_ms;
-        let answer = if held >= 100.0 {
+        let answer = if held >= 100.0 && r.upstream.is_none() {
             format!("{answer} (held {held:.0} ms)")
         } else {
             answer
+        };
+        // A proxy says whose answer it was: the receiver's, or brhook's own for a
+        // receiver that gave none (a fault's answer is never forwarded).
+        let answer = match &r.upstream {
+            Some(u) => match &u.error {
+                Some(e) => format!("{answer} {}", self.paint("31", &format!("(receiver: {e})"))),
+                None => format!("{answer} (receiver, {:.0} ms)", u.took_ms()),
+            },
+            None => answer,
         };
         let answer = match r.response.abandoned_ms {
             Some(t) => format!(

@@ -15,6 +15,7 @@ mod listen;
 mod live;
 mod offline;
 mod output;
+mod proxy;
 mod replay;
 mod send;
 mod validate;
@@ -57,9 +58,22 @@ enum Command {
     ///
     /// Example: brhook listen --url a --url b=fail:2 --url c=delay:500 --journal cap.jsonl
     Listen(listen::Args),
+    /// Stand between a live recorder and its real receivers, forward everything, judge both.
+    ///
+    /// Serves one URL per receiver (`http://BIND/NAME`): put it in the recorder's settings
+    /// in place of the receiver's URL. Each request is forwarded byte for byte (method,
+    /// body, headers less hop-by-hop and Host) and the receiver's answer is relayed
+    /// unchanged, so the recorder's retries follow the real answers. The recorder is
+    /// judged as by `listen` (T, S, D, F, C); each receiver by the R checks real traffic
+    /// shows (non-2xx to valid events, slow or missing answers). A receiver that is down
+    /// or silent for --upstream-timeout gets the recorder a 502 or 504: a finding against
+    /// the receiver. --fault NAME=FAULT fails attempts in front of a healthy receiver.
+    ///
+    /// Example: brhook proxy --to hook=https://example.com/webhook --journal prod.jsonl
+    Proxy(proxy::Args),
     /// Judge a saved journal offline: the same report the live capture gave.
     ///
-    /// Reads a journal written by `listen --journal` or `demo --journal` and runs every
+    /// Reads a journal written by `listen`, `proxy` or `demo --journal` and runs every
     /// check on it, with the report options of `listen`. Give the `--min-retry-gap` the
     /// capture was judged with live to get the identical report.
     ///
@@ -123,6 +137,7 @@ pub fn run() -> i32 {
         Command::Checks(a) => output::checks(a),
         Command::Demo(a) => demo::run(a),
         Command::Listen(a) => listen::run(a),
+        Command::Proxy(a) => proxy::run(a),
         Command::Check(a) => offline::check(a),
         Command::Normalize(a) => offline::normalize(a),
         Command::Diff(a) => offline::diff(a),

@@ -92,6 +92,9 @@ pub enum Detail {
     PathOf(u64),
     /// C5: the rooms of one session.
     Rooms(Vec<u64>),
+    /// R: what the receiver answered a forwarded request (status and the start of its
+    /// body), or why it gave no answer.
+    Answer(u64),
     /// C6: a v1 record, and the FileClosed with the same RelativePath if any.
     V1Record {
         /// Sequence number of the v1 record.
@@ -106,7 +109,7 @@ impl Detail {
         match self {
             Detail::BodyDiff { first, retry } | Detail::Header { first, retry, .. } => vec![*first, *retry],
             Detail::TwoEvents { a, b } => vec![*a, *b],
-            Detail::FileOf(s) | Detail::PathOf(s) => vec![*s],
+            Detail::FileOf(s) | Detail::PathOf(s) | Detail::Answer(s) => vec![*s],
             Detail::Rooms(s) => s.clone(),
             Detail::V1Record { record, near } => std::iter::once(*record).chain(*near).collect(),
         }
@@ -164,6 +167,7 @@ impl Detail {
                 ));
             }
             Detail::PathOf(s) => f.found = Some(field(s, "RelativePath")),
+            Detail::Answer(s) => f.found = got[s].upstream.as_ref().map(answer_of),
             Detail::Rooms(seqs) => {
                 let room = |s: &u64| {
                     let d = value(s).map(|v| data(&v)).unwrap_or_default();
@@ -199,6 +203,25 @@ pub(crate) fn fill<'a>(examples: impl Iterator<Item = &'a mut Finding>, lookup: 
             d.apply(&got, f);
         }
     }
+}
+
+/// `answered 500 Internal Server Error: "db down"`, or why there was no answer.
+fn answer_of(u: &crate::journal::Upstream) -> String {
+    if let Some(e) = &u.error {
+        return format!("no answer: {e} (brhook relayed {})", e.relayed_status());
+    }
+    let status = u.status.unwrap_or(0);
+    let reason = hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|c| c.canonical_reason())
+        .unwrap_or("");
+    let body = String::from_utf8_lossy(&u.answer_body[..u.answer_body.len().min(120)]).into_owned();
+    let body = body.trim();
+    let mut text = format!("answered {status} {reason}").trim_end().to_string();
+    if !body.is_empty() {
+        text.push_str(&format!(": {body:?}"));
+    }
+    text
 }
 
 /// Where two bodies first differ, as a short excerpt of each.

@@ -11,6 +11,7 @@ mod delivery;
 mod fanout;
 mod lookup;
 mod pipeline;
+mod receiver;
 mod record;
 mod stream;
 mod timeline;
@@ -22,10 +23,11 @@ pub use crate::body::Kind;
 
 use crate::body;
 use crate::catalog::{Check, Level};
+use crate::journal::UpstreamError;
 use crate::journal::{Journal, Meta, Request, UrlSpec};
 use crate::recent::Recent;
 use crate::report::{Coverage, Finding, Findings, Report, Skip, Source};
-use record::{Interner, Judged, Key, Rec};
+use record::{Interner, Judged, Key, Leg, Rec};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -260,6 +262,7 @@ impl Judge {
         );
         // The live line shows what is loud; every finding goes to the groups.
         let loud = loud(&mine);
+        let valid = !mine.iter().any(|f| f.level == Level::Fail);
         self.findings.extend(mine);
         if r.body.is_empty() {
             // An empty body names no event: it is judged (T1-T4) and is no attempt of
@@ -307,6 +310,15 @@ impl Judge {
             kind: j.kind,
             ty: j.ty,
             len: r.body.len() as u32,
+            took: r.upstream.as_ref().map_or(0.0, |u| u.took_ms() as f32),
+            up_status: r.upstream.as_ref().and_then(|u| u.status).unwrap_or(0),
+            leg: match r.upstream.as_ref().map(|u| &u.error) {
+                None => Leg::None,
+                Some(None) => Leg::Answered,
+                Some(Some(UpstreamError::Timeout)) => Leg::TimedOut,
+                Some(Some(_)) => Leg::Failed,
+            },
+            flags: if valid { record::VALID } else { 0 } | if j.raw_text { record::RAW_TEXT } else { 0 },
         });
         let n = self.attempts.get(&(url, id)).unwrap_or(0) + 1;
         self.attempts.insert((url, id), n);
@@ -360,6 +372,9 @@ impl Judge {
         delivery::judge(&cx, &self.stats.reached, &mut out, &mut cov);
         fanout::judge(&cx, &self.stats.reached, &mut out, &mut cov);
         stream::judge(&cx, &mut out, &mut cov);
+        if let Some(proxy) = &self.meta.proxy {
+            receiver::judge(&cx, proxy, &mut out, &mut cov);
+        }
         let events = recs.chunk_by(|a, b| (a.id, a.class) == (b.id, b.class)).count();
         let urls = self.stats.reached.iter().filter(|r| **r).count();
         let mut subject = format!(
@@ -378,6 +393,7 @@ impl Judge {
         let timeline = timeline::build(&cx, &self.meta, closed_ms, quiet_ms, self.stats.requests);
         let mut report = Report::build(subject, out, &cov, self.opts.strict);
         report.timeline = Some(timeline);
+        report.both_sides = self.meta.proxy.is_some();
         if requests == 0 {
             report.fail_on_nothing(
                 "no request reached a configured URL: point the sender at the URLs brhook printed",

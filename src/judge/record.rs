@@ -192,10 +192,58 @@ pub(crate) struct Rec {
     pub ty: u8,
     /// Body length in bytes (F2 shows it).
     pub len: u32,
+    /// Proxy: how long the receiver took, from forwarding to its answer (or failure),
+    /// in milliseconds; the leg began as the request arrived (`at`), give or take the
+    /// body's read. Meaningless unless `leg` says it was forwarded.
+    pub took: f32,
+    /// Proxy: the receiver's status, 0 when it gave none.
+    pub up_status: u16,
+    /// Proxy: what became of the forwarded leg ([`Leg`]).
+    pub leg: Leg,
+    /// [`VALID`], [`RAW_TEXT`].
+    pub flags: u8,
+}
+
+/// The body and its headers had no `fail` finding (a receiver must accept it).
+pub(crate) const VALID: u8 = 1;
+/// The body carries raw (unescaped) non-ASCII text, as the real sender writes it (R8).
+pub(crate) const RAW_TEXT: u8 = 2;
+
+/// What became of a request's forwarded leg (proxy journals only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Leg {
+    /// Not forwarded: not a proxy, or brhook answered it (a fault, 404, 413).
+    #[default]
+    None,
+    /// The receiver answered (`up_status`).
+    Answered,
+    /// The receiver could not be reached, or the connection failed: relayed 502.
+    Failed,
+    /// No answer within the upstream timeout: relayed 504.
+    TimedOut,
+}
+
+impl Leg {
+    pub(crate) fn byte(self) -> u8 {
+        match self {
+            Leg::None => 0,
+            Leg::Answered => 1,
+            Leg::Failed => 2,
+            Leg::TimedOut => 3,
+        }
+    }
+    fn of(b: u8) -> Leg {
+        match b {
+            1 => Leg::Answered,
+            2 => Leg::Failed,
+            3 => Leg::TimedOut,
+            _ => Leg::None,
+        }
+    }
 }
 
 /// A record's size on disk (a spilled judge writes them to a file).
-pub(crate) const REC_BYTES: usize = 2 * 17 + 6 * 8 + 8 * 4 + 2 * 2 + 2;
+pub(crate) const REC_BYTES: usize = 2 * 17 + 6 * 8 + 8 * 4 + 2 * 2 + 2 + 4 + 2 + 2;
 
 impl Key {
     fn write(&self, out: &mut Vec<u8>) {
@@ -265,6 +313,10 @@ impl Rec {
             Kind::Other => 2,
         });
         out.push(self.ty);
+        out.extend_from_slice(&self.took.to_le_bytes());
+        out.extend_from_slice(&self.up_status.to_le_bytes());
+        out.push(self.leg.byte());
+        out.push(self.flags);
     }
 
     /// A record from [`REC_BYTES`] bytes written by [`Rec::write`].
@@ -298,6 +350,10 @@ impl Rec {
                 _ => Kind::Other,
             },
             ty: b[119],
+            took: f32::from_le_bytes(b[120..124].try_into().expect("4 bytes")),
+            up_status: u16_at(b, 124),
+            leg: Leg::of(b[126]),
+            flags: b[127],
         })
     }
 
@@ -354,6 +410,8 @@ pub(crate) struct Judged {
     pub opened: u32,
     /// Has a RelativePath string (C7 ran).
     pub has_path: bool,
+    /// Carries raw non-ASCII text (R8).
+    pub raw_text: bool,
 }
 
 pub(crate) fn hash64(x: impl Hash) -> u64 {
@@ -436,6 +494,7 @@ impl Judged {
             path,
             opened,
             has_path,
+            raw_text: !bytes.is_ascii(),
         }
     }
 }
@@ -507,9 +566,9 @@ mod tests {
             assert_eq!(i.text(k), s);
         }
         assert_eq!(i.strings.len(), 2, "only the odd ones are interned");
-        // A record per request is what the judge keeps: it must stay about 128 bytes.
+        // A record per request is what the judge keeps: it must stay about 140 bytes.
         assert!(
-            std::mem::size_of::<Rec>() <= 136,
+            std::mem::size_of::<Rec>() <= 144,
             "{}",
             std::mem::size_of::<Rec>()
         );
@@ -534,6 +593,10 @@ mod tests {
             kind: Kind::V1,
             ty: 15,
             len: 16,
+            took: 18.5,
+            up_status: 19,
+            leg: Leg::TimedOut,
+            flags: VALID | RAW_TEXT,
         };
         let mut buf = Vec::new();
         r.write(&mut buf);

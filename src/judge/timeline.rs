@@ -42,6 +42,10 @@ pub(super) fn build(
                     at_ms: r.at,
                     answered_ms: r.answered().max(r.at),
                     status: r.status(),
+                    upstream: (r.leg != record::Leg::None).then(|| {
+                        let done = (r.at + f64::from(r.took)).clamp(r.at, r.answered().max(r.at));
+                        (done, (r.leg == record::Leg::Answered).then_some(r.up_status))
+                    }),
                 })
                 .collect();
             marks.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));

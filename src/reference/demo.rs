@@ -38,6 +38,7 @@ fn spec(name: &str, fault: &str) -> UrlSpec {
         name: name.into(),
         fault: fault.parse().expect("built-in fault specs parse"),
         setting: None,
+        upstream: None,
     }
 }
 

@@ -67,8 +67,13 @@ fn counts(groups: Counts, occurrences: Counts) -> String {
 
 /// One findings row: a group with its count, URLs and examples. `anchor` marks the
 /// first row of its check (the summary links to it).
-fn group(h: &mut String, g: &Group, anchor: bool) {
+fn group(h: &mut String, g: &Group, anchor: bool, sides: bool) {
     let (check, lv, count, msg) = (g.check, g.level, g.count, esc(&g.message));
+    // A proxy run judged two parties: each cause says whose it is.
+    let side = match sides {
+        true => format!("<br><span class='muted'>{}</span>", g.check.side().as_str()),
+        false => String::new(),
+    };
     let id = if anchor {
         format!(" id='f-{check}'")
     } else {
@@ -85,7 +90,7 @@ fn group(h: &mut String, g: &Group, anchor: bool) {
     };
     w!(
         h,
-        "<tr{id}><td class='n'>{check}</td><td class='n lv-{lv}'>{lv}</td><td class='n'>×{count}</td>\
+        "<tr{id}><td class='n'>{check}{side}</td><td class='n lv-{lv}'>{lv}</td><td class='n'>×{count}</td>\
          <td>{msg}{at}</td><td class='muted'>{urls}</td><td>"
     );
     for e in &g.examples {
@@ -183,7 +188,7 @@ pub fn render(report: &Report) -> String {
     h.push_str("<th>finding</th><th>where</th><th>examples</th></tr>\n");
     let mut anchored = BTreeSet::new();
     for g in &report.groups {
-        group(&mut h, g, anchored.insert(g.check));
+        group(&mut h, g, anchored.insert(g.check), report.both_sides);
     }
     if report.groups.is_empty() {
         h.push_str("<tr><td colspan='6' class='muted'>No findings.</td></tr>");
@@ -262,6 +267,13 @@ fn timeline(h: &mut String, tl: &Timeline) {
     );
     text(h, (4.0, 16.0), " fill='#555'", "dot: arrival");
     text(h, (4.0, 30.0), " fill='#555'", "bar: held until answered");
+    if rows
+        .iter()
+        .flat_map(|r| &r.attempts)
+        .any(|m| m.upstream.is_some())
+    {
+        text(h, (4.0, 44.0), " fill='#555'", "| the receiver's answer (proxy)");
+    }
     let mut lx = label_w;
     for (color, caption) in [(GREEN, "2xx"), (RED, "non-2xx"), (GREY, "reset (no answer)")] {
         line(h, (lx, 12.0), (lx + 22.0, 12.0), &bar(color));
@@ -327,13 +339,28 @@ fn timeline(h: &mut String, tl: &Timeline) {
                 line(h, (b, mid), (next, mid), DOTS);
             }
             let (seq, at, done) = (r.seq, r.at_ms / 1000.0, r.answered_ms / 1000.0);
+            // A proxy's attempt says when its receiver answered, inside the attempt.
+            let receiver = r.upstream.map(|(t, status)| {
+                let said = status.map_or("gave no answer".to_string(), |s| format!("answered {s}"));
+                format!("; the receiver {said} at {:.3} s", t / 1000.0)
+            });
             w!(
                 h,
                 "<g><title>request #{seq} to {name}, attempt {}: arrived {at:.3} s, answered {caption} at \
-                 {done:.3} s</title><circle cx='{a:.1}' cy='{mid}' r='4' fill='{color}'/>",
-                n + 1
+                 {done:.3} s{}</title><circle cx='{a:.1}' cy='{mid}' r='4' fill='{color}'/>",
+                n + 1,
+                receiver.unwrap_or_default()
             );
             line(h, (a, mid), (b.max(a + 1.5), mid), &bar(color));
+            if let Some((t, _)) = r.upstream {
+                let u = x(t);
+                line(
+                    h,
+                    (u, mid - 6.0),
+                    (u, mid + 6.0),
+                    "stroke='#333' stroke-width='2'",
+                );
+            }
             // The code beside a failed attempt, where the next attempt leaves room.
             if !r.succeeded() && next.is_none_or(|next| next - b > 36.0) {
                 text(h, (b + 6.0, mid + 4.0), &format!(" fill='{color}'"), &caption);

@@ -110,8 +110,9 @@ impl Serialize for Finding {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(", "));
-        let mut st = s.serialize_struct("Finding", 15)?;
+        let mut st = s.serialize_struct("Finding", 16)?;
         st.serialize_field("check", &self.check)?;
+        st.serialize_field("side", &self.check.side())?;
         st.serialize_field("level", &self.level)?;
         st.serialize_field("message", &self.message)?;
         st.serialize_field("pointer", &self.pointer)?;
@@ -131,7 +132,7 @@ impl Serialize for Finding {
         } else {
             st.skip_field("measured")?;
         }
-        // Only `brhook send` sets these: other reports stay as they were.
+        // Only receiver findings with an answer in hand set these: other reports stay as they were.
         match &self.reproduce {
             Some(r) => st.serialize_field("reproduce", r)?,
             None => st.skip_field("reproduce")?,
@@ -607,6 +608,8 @@ pub enum Skip {
     SlowAlone,
     /// The URLs (`name=fault`) that would have exercised the check received no request.
     Unreached(String),
+    /// `proxy`: no request of this kind was forwarded to a receiver and answered.
+    NoneForwarded(Forwarded),
     /// The command does not exercise this check at all.
     NotExercised,
     /// brhook cannot exercise this check yet.
@@ -623,6 +626,9 @@ impl fmt::Display for Skip {
                     f,
                     "not exercised: {urls} received no request (is it in the sender's settings?)"
                 )
+            }
+            Skip::NoneForwarded(what) => {
+                return write!(f, "the forwarded traffic had no {}", what.as_str())
             }
             Skip::NoRequest => "no request reached a configured URL",
             Skip::NoBody => "no body was judged",
@@ -666,6 +672,47 @@ impl fmt::Display for Skip {
             Skip::NotImplemented => "not implemented yet",
             Skip::NoUnknownType => "the capture holds no event of an unknown EventType",
         })
+    }
+}
+
+/// What a proxy's receiver-side check needs forwarded ([`Skip::NoneForwarded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarded {
+    /// A valid event of a known type (R1).
+    KnownEvent,
+    /// Any request (R2).
+    Request,
+    /// A valid event of an unknown EventType (R3).
+    UnknownType,
+    /// A retry of an event the receiver had answered 2xx (R5).
+    RetryAfterSuccess,
+    /// An event ahead of one it follows: a FileClosed before its FileOpening, a
+    /// session's event before its SessionStarted (R6).
+    OutOfOrder,
+    /// A StreamStarted or StreamEnded without SessionId (R7).
+    StreamWithoutSession,
+    /// A valid event with raw non-ASCII text (R8).
+    RawText,
+    /// A valid v1 record (R9).
+    V1Record,
+    /// A request arriving while another's answer was held past --slow-after (R10).
+    WhileHeld,
+}
+
+impl Forwarded {
+    /// What it is, in a sentence.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forwarded::KnownEvent => "valid event of a known type",
+            Forwarded::Request => "request (nothing reached a receiver)",
+            Forwarded::UnknownType => "valid event of an unknown EventType (the recorder sent none)",
+            Forwarded::RetryAfterSuccess => "retry of an event the receiver had already answered 2xx",
+            Forwarded::OutOfOrder => "event out of order (a FileClosed before its FileOpening, an event before its session's SessionStarted)",
+            Forwarded::StreamWithoutSession => "StreamStarted or StreamEnded without SessionId",
+            Forwarded::RawText => "valid event with raw non-ASCII text",
+            Forwarded::V1Record => "valid v1 record",
+            Forwarded::WhileHeld => "request arriving while another's answer was held past --slow-after",
+        }
     }
 }
 
@@ -807,6 +854,10 @@ pub struct Report {
     pub groups: Vec<Group>,
     /// Every catalogue check, in catalogue order, with its status.
     pub checks: Vec<CheckResult>,
+    /// True when the run judged both a sender and its receivers (`brhook proxy`): the
+    /// text report then shows each side under its own heading.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub both_sides: bool,
     /// The delivery timeline for the HTML report (not part of the JSON contract).
     #[serde(skip)]
     pub timeline: Option<Timeline>,
@@ -873,6 +924,7 @@ impl Report {
             findings: groups.iter().map(Group::summary).collect(),
             groups,
             checks,
+            both_sides: false,
             timeline: None,
         }
     }

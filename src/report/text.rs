@@ -3,7 +3,7 @@
 //! examples each saying what was expected and what was seen.
 
 use super::{Counts, Finding, Group, Report, Skip, Status};
-use crate::catalog::Level;
+use crate::catalog::{Level, Side};
 use std::fmt::Write;
 
 /// How the text report is drawn.
@@ -78,29 +78,42 @@ pub fn render(r: &Report, style: &Style) -> String {
     if let Some(note) = &r.note {
         let _ = writeln!(out, "  {} {note}", paint("31", "✗"));
     }
-    for c in r
-        .checks
-        .iter()
-        .filter(|c| matches!(c.status, Status::Failed | Status::Warned))
-    {
-        let groups: Vec<&Group> = r
-            .groups
+    let sides: &[Option<Side>] = if r.both_sides {
+        &[Some(Side::Sender), Some(Side::Receiver)]
+    } else {
+        &[None]
+    };
+    for side in sides {
+        let failed: Vec<_> = r
+            .checks
             .iter()
-            .filter(|g| g.check == c.id && g.level >= Level::Warn)
+            .filter(|c| matches!(c.status, Status::Failed | Status::Warned))
+            .filter(|c| side.is_none_or(|s| c.id.side() == s))
             .collect();
-        let n: u64 = groups.iter().map(|g| g.count).sum();
-        let mark = if c.status == Status::Failed {
-            paint("31", "✗")
-        } else {
-            paint("33", "!")
-        };
-        let _ = writeln!(
-            out,
-            "  {mark} {} {} — {}",
-            c.id,
-            c.title,
-            plural(n, "finding", "findings")
-        );
+        if let Some(s) = side {
+            let none = if failed.is_empty() { " no fail or warn" } else { "" };
+            let _ = writeln!(out, "  {}:{none}", heading(*s));
+        }
+        for c in failed {
+            let groups: Vec<&Group> = r
+                .groups
+                .iter()
+                .filter(|g| g.check == c.id && g.level >= Level::Warn)
+                .collect();
+            let n: u64 = groups.iter().map(|g| g.count).sum();
+            let mark = if c.status == Status::Failed {
+                paint("31", "✗")
+            } else {
+                paint("33", "!")
+            };
+            let _ = writeln!(
+                out,
+                "  {mark} {} {} — {}",
+                c.id,
+                c.title,
+                plural(n, "finding", "findings")
+            );
+        }
     }
     let skipped: Vec<_> = r.checks.iter().filter(|c| c.status == Status::Skipped).collect();
     let passed = r.checks.iter().filter(|c| c.status == Status::Passed).count() as u64;
@@ -110,9 +123,31 @@ pub fn render(r: &Report, style: &Style) -> String {
         plural(passed, "check", "checks"),
         skipped.len()
     );
-    if !r.groups.is_empty() {
-        let _ = writeln!(out, "\nFindings:");
-        for g in &r.groups {
+    for side in sides {
+        let mine: Vec<&Group> = r
+            .groups
+            .iter()
+            .filter(|g| side.is_none_or(|s| g.check.side() == s))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        match side {
+            Some(s) => {
+                let _ = writeln!(
+                    out,
+                    "\nFindings about the {}:",
+                    match s {
+                        Side::Sender => "sender (the recorder)",
+                        Side::Receiver => "receivers",
+                    }
+                );
+            }
+            None => {
+                let _ = writeln!(out, "\nFindings:");
+            }
+        }
+        for g in mine {
             group(&mut out, g, style, &paint);
         }
     }
@@ -144,6 +179,14 @@ pub fn render_group(g: &Group, style: &Style) -> String {
     let mut out = String::new();
     group(&mut out, g, style, &paint);
     out
+}
+
+/// The heading of one side in a proxy run's report.
+fn heading(side: Side) -> &'static str {
+    match side {
+        Side::Sender => "Sender (the recorder: T, S, D, F, C)",
+        Side::Receiver => "Receivers (behind the proxy: R)",
+    }
 }
 
 fn group(out: &mut String, g: &Group, style: &Style, paint: &dyn Fn(&str, &str) -> String) {

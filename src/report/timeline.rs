@@ -51,6 +51,10 @@ pub struct Mark {
     pub answered_ms: f64,
     /// `None` for a reset.
     pub status: Option<u16>,
+    /// `brhook proxy`: when the receiver answered (or failed), in milliseconds since
+    /// capture start, and its status (`None` when it gave none); `None` when the
+    /// attempt was not forwarded.
+    pub upstream: Option<(f64, Option<u16>)>,
 }
 
 impl Mark {

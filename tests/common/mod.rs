@@ -41,6 +41,7 @@ pub fn request(seq: u64, at_ms: f64, body: Vec<u8>, status: u16) -> Request {
             at_ms: at_ms + 0.5,
             abandoned_ms: None,
         },
+        upstream: None,
     }
 }
 
@@ -51,6 +52,7 @@ pub fn journal_a() -> Journal {
             name: "a".into(),
             fault: Fault::ok(),
             setting: None,
+            upstream: None,
         }],
         String::new(),
     )

@@ -1,18 +1,16 @@
 //! The fake endpoint: a real HTTP/1.1 server that answers each named URL by its fault
-//! plan and records every request, byte for byte, into the journal.
+//! plan and records every request, byte for byte, into the journal. `brhook proxy` is
+//! this server with a receiver behind its URLs ([`crate::proxy`]).
 
-use crate::body;
+mod serve;
+
 use crate::error::Error;
-use crate::fault::{Answer, Fault};
+use crate::fault::Fault;
 use crate::journal::Reader;
-use crate::journal::{Journal, Request, Response, UrlSpec, Writer};
+use crate::journal::{Journal, ProxyMeta, Request, UrlSpec, Writer};
 use crate::judge::{self, Options, Pushed, Sink};
+use crate::proxy::Upstreams;
 use crate::report::Report;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 /// Default largest body read; a larger one is answered 413 and recorded.
 pub const DEFAULT_MAX_BODY: usize = crate::validate::DEFAULT_MAX_BODY;
@@ -40,6 +37,8 @@ pub struct Builder {
     sink: Option<Sink>,
     /// The quiet window [`Endpoint::verify`] waits for.
     quiet: Duration,
+    /// Set by [`crate::proxy::Proxy`]: the receivers behind the URLs.
+    forward: Option<(Arc<Upstreams>, ProxyMeta)>,
 }
 
 impl Builder {
@@ -53,6 +52,7 @@ impl Builder {
             name: name.to_string(),
             fault,
             setting: None,
+            upstream: None,
         });
         self
     }
@@ -62,6 +62,7 @@ impl Builder {
             name: name.to_string(),
             fault,
             setting: Some(crate::journal::Setting::V2),
+            upstream: None,
         })
     }
     /// Adds a v1 URL `/NAME` (the sender's WebHookUrls setting) answering by `fault`.
@@ -70,6 +71,7 @@ impl Builder {
             name: name.to_string(),
             fault,
             setting: Some(crate::journal::Setting::V1),
+            upstream: None,
         })
     }
     /// The sender's back-off is the real one (1 s, then 2 s) times `scale`: the D6
@@ -138,6 +140,13 @@ impl Builder {
         self
     }
 
+    /// Makes this a proxy: URLs with an upstream forward to it (crate-private; the
+    /// public face is [`crate::proxy::Proxy`]).
+    pub(crate) fn forward(mut self, upstreams: Upstreams, meta: ProxyMeta) -> Self {
+        self.forward = Some((Arc::new(upstreams), meta));
+        self
+    }
+
     /// Binds the address, opens the journal and starts serving and judging.
     pub async fn start(self) -> Result<Endpoint, Error> {
         let bind = |source| Error::Bind {
@@ -146,7 +155,8 @@ impl Builder {
         };
         let listener = TcpListener::bind(self.bind).await.map_err(bind)?;
         let addr = listener.local_addr().map_err(bind)?;
-        let journal = Journal::new(self.urls.clone(), self.prefix.clone());
+        let mut journal = Journal::new(self.urls.clone(), self.prefix.clone());
+        journal.meta.proxy = self.forward.as_ref().map(|(_, m)| m.clone());
         // The journal is always a file: the one asked for, or a temporary one.
         let temp = self.journal.is_none().then(|| {
             TempJournal(std::env::temp_dir().join(format!(
@@ -190,8 +200,9 @@ impl Builder {
             close_connections,
             problems: Mutex::new((None, 0)),
             tls: AtomicU64::new(0),
+            forward: self.forward.map(|(u, _)| u),
         });
-        let accept = tokio::spawn(accept_loop(
+        let accept = tokio::spawn(serve::accept_loop(
             listener,
             state.clone(),
             self.max_connections,
@@ -238,6 +249,8 @@ struct State {
     problems: Mutex<(Option<String>, u64)>,
     /// Connections that opened with a TLS handshake: a sender given https:// URLs.
     tls: AtomicU64,
+    /// A proxy's receivers; `None` for the fake endpoint.
+    forward: Option<Arc<Upstreams>>,
 }
 
 impl State {
@@ -318,6 +331,7 @@ impl Endpoint {
             options: Options::default(),
             sink: None,
             quiet: Duration::from_secs(5),
+            forward: None,
         }
     }
 
@@ -539,272 +553,5 @@ impl Drop for Endpoint {
                 self.requests_seen()
             );
         }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, state: Arc<State>, max_conns: usize, header_timeout: Duration) {
-    let permits = Arc::new(Semaphore::new(max_conns));
-    loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, _) = match listener.accept().await {
-            Ok(s) => s,
-            Err(_) => {
-                // Out of descriptors or similar: back off instead of spinning.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let conn = state.conns.fetch_add(1, Ordering::SeqCst) + 1;
-        let state = state.clone();
-        tokio::spawn(async move {
-            let stream = Arc::new(stream);
-            let io = Shared {
-                io: stream.clone(),
-                state: state.clone(),
-                first: true,
-            };
-            let svc = service_fn(move |req| handle(req, state.clone(), conn, stream.clone()));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .keep_alive(true)
-                // A sender may shut down its write half once its request is sent. Without
-                // this, hyper treats that EOF as an error while the request is in flight
-                // and drops the connection, and with it the handler before it recorded
-                // anything: the request was lost and the sender got no answer.
-                .half_close(true)
-                .serve_connection(TokioIo::new(io), svc)
-                .await;
-            drop(permit);
-        });
-    }
-}
-
-/// Counts a request in flight until dropped.
-struct InFlight(Arc<State>);
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.0.touch();
-    }
-}
-
-#[derive(Debug)]
-struct ResetConnection;
-impl std::fmt::Display for ResetConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection reset by fault plan")
-    }
-}
-impl std::error::Error for ResetConnection {}
-
-type Reply = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
-
-/// A sender's connection, shared: hyper reads and writes it, and an answer held by a
-/// `delay` fault watches it meanwhile, to see a sender that closes it and gives up.
-/// (hyper does not read while an answer is pending, so it would not notice.)
-struct Shared {
-    io: Arc<tokio::net::TcpStream>,
-    state: Arc<State>,
-    /// Nothing read yet: the first bytes tell a TLS ClientHello (a sender speaking https).
-    first: bool,
-}
-
-impl tokio::io::AsyncRead for Shared {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        loop {
-            std::task::ready!(self.io.poll_read_ready(cx))?;
-            match self.io.try_read(buf.initialize_unfilled()) {
-                Ok(n) => {
-                    buf.advance(n);
-                    let got = buf.filled();
-                    if self.first && n > 0 {
-                        self.first = false;
-                        // A TLS handshake record: 0x16, then version 3.x.
-                        if got.len() >= 2
-                            && got[got.len() - n] == 0x16
-                            && got.get(got.len() - n + 1) == Some(&3)
-                        {
-                            self.state.tls.fetch_add(1, Ordering::SeqCst);
-                        }
-                    }
-                    return std::task::Poll::Ready(Ok(()));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(e) => return std::task::Poll::Ready(Err(e)),
-            }
-        }
-    }
-}
-
-impl tokio::io::AsyncWrite for Shared {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        loop {
-            std::task::ready!(self.io.poll_write_ready(cx))?;
-            match self.io.try_write(buf) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                other => return std::task::Poll::Ready(other),
-            }
-        }
-    }
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-    // The socket closes when its last holder drops it.
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-}
-
-/// Resolves when the sender closes (or resets) its connection; never while it stays
-/// open, nor when more bytes wait on it (a next request: then nothing can be seen).
-async fn closed_by_sender(stream: &tokio::net::TcpStream) {
-    let mut one = [0u8; 1];
-    match stream.peek(&mut one).await {
-        Ok(0) | Err(_) => {}
-        Ok(_) => std::future::pending().await,
-    }
-}
-
-/// A sender that shuts its side right after sending a request (a half close) still
-/// reads the answer; one that closes later, while the answer is held, gave up on it.
-const HALF_CLOSE_MS: f64 = 50.0;
-
-async fn handle(
-    req: hyper::Request<Incoming>,
-    state: Arc<State>,
-    conn: u64,
-    stream: Arc<tokio::net::TcpStream>,
-) -> Reply {
-    state.in_flight.fetch_add(1, Ordering::SeqCst);
-    let guard = InFlight(state.clone());
-    state.touch();
-    let at_ms = state.ms();
-    let close_connections = state.close_connections;
-    let seq = state.seq.fetch_add(1, Ordering::SeqCst) + 1;
-    let method = req.method().to_string();
-    let target = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| "/".into());
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let spec = state.route(req.uri().path()).cloned();
-    let (body, body_error) = match Limited::new(req.into_body(), state.max_body).collect().await {
-        Ok(b) => (b.to_bytes().to_vec(), None),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => (
-            Vec::new(),
-            Some(format!(
-                "body over the {} byte limit (answered 413)",
-                state.max_body
-            )),
-        ),
-        Err(e) => (Vec::new(), Some(format!("body could not be read: {e}"))),
-    };
-    // The answer runs on its own task so that a sender hanging up mid-delay cannot
-    // cancel it: every request that arrived is recorded.
-    let task = tokio::spawn(async move {
-        let answer = match (&spec, &body_error) {
-            (None, _) => Answer::Status(404),
-            (Some(_), Some(e)) if e.contains("limit") => Answer::Status(413),
-            (Some(_), Some(_)) => Answer::Reset,
-            // Only `fail:N` and `reset:N` answer by attempt number. Any other plan keeps
-            // no per-event count, so the endpoint's memory stays flat however many
-            // events it records (and skips parsing the body for its identity).
-            (Some(s), None) if s.fault.fail.is_none() && s.fault.reset.is_none() => s.fault.answer(1),
-            // An empty body names no event: it is a first attempt of its own.
-            (Some(s), None) if body.is_empty() => s.fault.answer(1),
-            (Some(s), None) => {
-                let id = body::identity(&body);
-                let mut counts = state.counts.lock().expect("lock");
-                let n = counts.entry((s.name.clone(), id)).or_insert(0);
-                *n += 1;
-                s.fault.answer(*n)
-            }
-        };
-        // A held answer watches its connection: a sender that closes it now gave up.
-        let mut abandoned_ms = None;
-        if let Some(s) = &spec {
-            if s.fault.delay_ms > 0 {
-                let release = tokio::time::Instant::now() + Duration::from_millis(s.fault.delay_ms);
-                tokio::select! {
-                    _ = tokio::time::sleep_until(release) => {}
-                    _ = closed_by_sender(&stream) => {
-                        let at = state.ms();
-                        // Shut right after sending (a half close) is still listening.
-                        if at > at_ms + HALF_CLOSE_MS {
-                            abandoned_ms = Some(at);
-                        }
-                        tokio::time::sleep_until(release).await;
-                    }
-                }
-            }
-        }
-        drop(stream);
-        let status = match answer {
-            Answer::Status(c) => Some(c),
-            Answer::Reset => None,
-        };
-        state.record(Request {
-            seq,
-            conn,
-            at_ms,
-            method,
-            target,
-            url: spec.map(|s| s.name),
-            headers,
-            body,
-            body_error,
-            response: Response {
-                status,
-                at_ms: state.ms(),
-                abandoned_ms,
-            },
-        });
-        drop(guard);
-        answer
-    });
-    match task.await {
-        Ok(Answer::Status(code)) => {
-            let status =
-                hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-            let body = if code == 404 {
-                Bytes::from_static(b"brhook: no URL of this endpoint has this path\n")
-            } else {
-                Bytes::new()
-            };
-            let mut answer = hyper::Response::builder().status(status);
-            if close_connections {
-                answer = answer.header(hyper::header::CONNECTION, "close");
-            }
-            Ok(answer.body(Full::new(body)).expect("response builds"))
-        }
-        _ => Err(ResetConnection),
     }
 }

@@ -1,0 +1,400 @@
+//! Serving one connection: each request is read whole, answered by its URL's fault
+//! plan or (a proxy URL whose plan lets the attempt through) by its receiver, and
+//! recorded with its answer before the answer is released.
+
+use super::State;
+use crate::body;
+use crate::fault::Answer;
+use crate::journal::{Request, Response, Upstream, UpstreamError};
+use crate::proxy::forward::{strip_hop_by_hop, Relayed};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub(super) async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    max_conns: usize,
+    header_timeout: Duration,
+) {
+    let permits = Arc::new(Semaphore::new(max_conns));
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(_) => {
+                // Out of descriptors or similar: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = state.conns.fetch_add(1, Ordering::SeqCst) + 1;
+        let state = state.clone();
+        let proxy = state.forward.is_some();
+        tokio::spawn(async move {
+            let stream = Arc::new(stream);
+            let io = Shared {
+                io: stream.clone(),
+                state: state.clone(),
+                first: true,
+            };
+            let svc = service_fn(move |req| handle(req, state.clone(), conn, stream.clone()));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true)
+                // A sender may shut down its write half once its request is sent. Without
+                // this, hyper treats that EOF as an error while the request is in flight
+                // and drops the connection, and with it the handler before it recorded
+                // anything: the request was lost and the sender got no answer.
+                .half_close(true)
+                // A proxy forwards header names in the case the sender wrote them.
+                .preserve_header_case(proxy)
+                .serve_connection(TokioIo::new(io), svc)
+                .await;
+            drop(permit);
+        });
+    }
+}
+
+/// Counts a request in flight until dropped.
+struct InFlight(Arc<State>);
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.touch();
+    }
+}
+
+#[derive(Debug)]
+struct ResetConnection;
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault plan")
+    }
+}
+impl std::error::Error for ResetConnection {}
+
+type Reply = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
+
+/// A sender's connection, shared: hyper reads and writes it, and an answer held by a
+/// `delay` fault watches it meanwhile, to see a sender that closes it and gives up.
+/// (hyper does not read while an answer is pending, so it would not notice.)
+struct Shared {
+    io: Arc<tokio::net::TcpStream>,
+    state: Arc<State>,
+    /// Nothing read yet: the first bytes tell a TLS ClientHello (a sender speaking https).
+    first: bool,
+}
+
+impl tokio::io::AsyncRead for Shared {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        loop {
+            std::task::ready!(self.io.poll_read_ready(cx))?;
+            match self.io.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    let got = buf.filled();
+                    if self.first && n > 0 {
+                        self.first = false;
+                        // A TLS handshake record: 0x16, then version 3.x.
+                        if got.len() >= 2
+                            && got[got.len() - n] == 0x16
+                            && got.get(got.len() - n + 1) == Some(&3)
+                        {
+                            self.state.tls.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    return std::task::Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return std::task::Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Shared {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        loop {
+            std::task::ready!(self.io.poll_write_ready(cx))?;
+            match self.io.try_write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                other => return std::task::Poll::Ready(other),
+            }
+        }
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    // The socket closes when its last holder drops it.
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// Resolves when the sender closes (or resets) its connection; never while it stays
+/// open, nor when more bytes wait on it (a next request: then nothing can be seen).
+async fn closed_by_sender(stream: &tokio::net::TcpStream) {
+    let mut one = [0u8; 1];
+    match stream.peek(&mut one).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
+    }
+}
+
+/// A sender that shuts its side right after sending a request (a half close) still
+/// reads the answer; one that closes later, while the answer is held, gave up on it.
+const HALF_CLOSE_MS: f64 = 50.0;
+
+/// What the answering task hands back to hyper.
+enum Out {
+    /// brhook's own answer (a fault, 404, 413, or 502/504 for a receiver that failed).
+    Status(u16, Option<Bytes>),
+    /// Close the connection without an answer.
+    Reset,
+    /// The receiver's answer, relayed unchanged.
+    Relay(Relayed),
+}
+
+async fn handle(
+    req: hyper::Request<Incoming>,
+    state: Arc<State>,
+    conn: u64,
+    stream: Arc<tokio::net::TcpStream>,
+) -> Reply {
+    state.in_flight.fetch_add(1, Ordering::SeqCst);
+    let guard = InFlight(state.clone());
+    state.touch();
+    let at_ms = state.ms();
+    let close_connections = state.close_connections;
+    let seq = state.seq.fetch_add(1, Ordering::SeqCst) + 1;
+    let (head, incoming) = req.into_parts();
+    let method = head.method.to_string();
+    let target = head
+        .uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "/".into());
+    let headers = text_headers(&head.headers);
+    let spec = state.route(head.uri.path()).cloned();
+    let (body, body_error) = match Limited::new(incoming, state.max_body).collect().await {
+        Ok(b) => (b.to_bytes(), None),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => (
+            Bytes::new(),
+            Some(format!(
+                "body over the {} byte limit (answered 413)",
+                state.max_body
+            )),
+        ),
+        Err(e) => (Bytes::new(), Some(format!("body could not be read: {e}"))),
+    };
+    // The answer runs on its own task so that a sender hanging up mid-delay cannot
+    // cancel it: every request that arrived is recorded.
+    let task = tokio::spawn(async move {
+        let answer = match (&spec, &body_error) {
+            (None, _) => Answer::Status(404),
+            (Some(_), Some(e)) if e.contains("limit") => Answer::Status(413),
+            (Some(_), Some(_)) => Answer::Reset,
+            // Only `fail:N` and `reset:N` answer by attempt number. Any other plan keeps
+            // no per-event count, so the endpoint's memory stays flat however many
+            // events it records (and skips parsing the body for its identity).
+            (Some(s), None) if s.fault.fail.is_none() && s.fault.reset.is_none() => s.fault.answer(1),
+            // An empty body names no event: it is a first attempt of its own.
+            (Some(s), None) if body.is_empty() => s.fault.answer(1),
+            (Some(s), None) => {
+                let id = body::identity(&body);
+                let mut counts = state.counts.lock().expect("lock");
+                let n = counts.entry((s.name.clone(), id)).or_insert(0);
+                *n += 1;
+                s.fault.answer(*n)
+            }
+        };
+        // A proxy URL forwards what its fault plan lets through (a 2xx); a failed
+        // attempt is the plan's own answer and never reaches the receiver.
+        let forward = match (&spec, answer, &state.forward) {
+            (Some(s), Answer::Status(c), Some(f)) if (200..300).contains(&c) => {
+                f.target(&s.name).map(|t| (f.clone(), t))
+            }
+            _ => None,
+        };
+        let delay = spec.as_ref().map_or(0, |s| s.fault.delay_ms);
+        let release = tokio::time::Instant::now() + Duration::from_millis(delay);
+        let work = {
+            let (state, body) = (state.clone(), body.clone());
+            async move {
+                let upstream = match forward {
+                    Some((f, t)) => {
+                        let sent_ms = state.ms();
+                        let forwarded = forwarded_head(&head);
+                        let result = f.client.forward(&t, head, body).await;
+                        Some((forwarded, sent_ms, state.ms(), result))
+                    }
+                    None => None,
+                };
+                tokio::time::sleep_until(release).await;
+                upstream
+            }
+        };
+        // A held answer watches its connection: a sender that closes it now gave up.
+        let mut abandoned_ms = None;
+        let held = delay > 0 || state.forward.is_some();
+        let upstream = if held {
+            tokio::pin!(work);
+            tokio::select! {
+                u = &mut work => u,
+                _ = closed_by_sender(&stream) => {
+                    let at = state.ms();
+                    // Shut right after sending (a half close) is still listening.
+                    if at > at_ms + HALF_CLOSE_MS {
+                        abandoned_ms = Some(at);
+                    }
+                    work.await
+                }
+            }
+        } else {
+            work.await
+        };
+        drop(stream);
+        let (out, leg) = match (answer, upstream) {
+            (_, Some((forwarded, sent_ms, answered_ms, result))) => {
+                relay(forwarded, sent_ms, answered_ms, result)
+            }
+            (Answer::Status(c), None) => (Out::Status(c, None), None),
+            (Answer::Reset, None) => (Out::Reset, None),
+        };
+        let status = match &out {
+            Out::Status(c, _) => Some(*c),
+            Out::Reset => None,
+            Out::Relay(r) => Some(r.parts.status.as_u16()),
+        };
+        state.record(Request {
+            seq,
+            conn,
+            at_ms,
+            method,
+            target,
+            url: spec.map(|s| s.name),
+            headers,
+            body: body.to_vec(),
+            body_error,
+            response: Response {
+                status,
+                at_ms: state.ms(),
+                abandoned_ms,
+            },
+            upstream: leg,
+        });
+        drop(guard);
+        out
+    });
+    let answer = match task.await {
+        Ok(Out::Status(code, text)) => {
+            let status =
+                hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+            let body = match (code, text) {
+                (_, Some(t)) => t,
+                (404, None) => Bytes::from_static(b"brhook: no URL of this endpoint has this path\n"),
+                _ => Bytes::new(),
+            };
+            hyper::Response::builder()
+                .status(status)
+                .body(Full::new(body))
+                .expect("response builds")
+        }
+        Ok(Out::Relay(r)) => {
+            let mut parts = r.parts;
+            // hyper frames the relayed body itself: the receiver's framing and
+            // connection headers were about its own connection.
+            strip_hop_by_hop(&mut parts.headers);
+            parts.version = hyper::Version::HTTP_11;
+            hyper::Response::from_parts(parts, Full::new(r.body))
+        }
+        _ => return Err(ResetConnection),
+    };
+    let mut answer = answer;
+    if close_connections {
+        answer.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    Ok(answer)
+}
+
+/// Headers as text, in arrival order (names as hyper reports them: lowercase).
+fn text_headers(h: &hyper::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The headers a forwarded request carries besides `Host`: the journal records them.
+fn forwarded_head(head: &hyper::http::request::Parts) -> Vec<(String, String)> {
+    let mut h = head.headers.clone();
+    strip_hop_by_hop(&mut h);
+    let mut all = text_headers(&h);
+    all.retain(|(n, _)| n != "host");
+    all
+}
+
+/// What goes back to the sender for a forwarded request, and the leg's record.
+fn relay(
+    headers: Vec<(String, String)>,
+    sent_ms: f64,
+    answered_ms: f64,
+    result: Result<Relayed, UpstreamError>,
+) -> (Out, Option<Upstream>) {
+    let mut leg = Upstream {
+        headers,
+        sent_ms,
+        answered_ms,
+        status: None,
+        answer_headers: Vec::new(),
+        answer_body: Vec::new(),
+        error: None,
+    };
+    match result {
+        Ok(r) => {
+            leg.status = Some(r.parts.status.as_u16());
+            leg.answer_headers = text_headers(&r.parts.headers);
+            leg.answer_body = r.body.to_vec();
+            (Out::Relay(r), Some(leg))
+        }
+        Err(e) => {
+            let text = Bytes::from(format!("brhook proxy: the receiver gave no answer: {e}\n"));
+            let out = Out::Status(e.relayed_status(), Some(text));
+            leg.error = Some(e);
+            (out, Some(leg))
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The receiver side of a proxy capture: the R checks that real traffic can show,
+//! judged from each forwarded request's record (the receiver's status and time). Run
+//! only on proxy journals, at finish, from the same sorted records as D, F and C, so
+//! `brhook check` on the journal judges it again the same way.
+//!
+//! Each rejected valid request is one finding under the one check that explains it
+//! best: a retry of an event already accepted (R5), an event out of order (R6), a v1
+//! record (R9), an unknown type (R3), a session-less stream event (R7), raw non-ASCII
+//! text when the receiver took only ASCII (R8), else R1. An invalid body's rejection
+//! is no fault of the receiver (the sender's findings say why).
+
+use super::record::{self, hash64, Leg, Rec, RAW_TEXT, VALID};
+use super::{Cx, Detail};
+use crate::body::Kind;
+use crate::catalog::{Check, Level};
+use crate::journal::ProxyMeta;
+use crate::report::{Coverage, Finding, Findings, Forwarded, Skip};
+use std::collections::{BTreeSet, HashMap};
+
+/// Over this, an answer is R2 `fail`: the real sender's client has given up (100 s).
+const FAIL_AFTER_MS: f64 = 100_000.0;
+
+/// `2.00 s`, `450.0 ms`.
+fn ms(t: f64) -> String {
+    if t >= 1000.0 {
+        format!("{:.2} s", t / 1000.0)
+    } else {
+        format!("{t:.1} ms")
+    }
+}
+
+fn ok(r: &Rec) -> bool {
+    r.leg == Leg::Answered && (200..300).contains(&r.up_status)
+}
+
+/// Why a 2xx was expected, per check.
+fn why(check: Check) -> &'static str {
+    match check {
+        Check::R3 => {
+            "2xx: an unknown EventType is ignored, not refused (the doc warns more types may be added)"
+        }
+        Check::R5 => "2xx again: a retry carries the same bytes and EventId; de-duplicate by EventId",
+        Check::R6 => "2xx: neither send nor arrival order is guaranteed (doc)",
+        Check::R7 => "2xx: 2.x StreamStarted/StreamEnded carry no SessionId",
+        Check::R8 => {
+            "2xx: the real sender writes text as raw UTF-8 (this receiver accepted only ASCII bodies)"
+        }
+        Check::R9 => "2xx to every v1 record",
+        _ => "2xx to every valid event (doc: answer 2xx)",
+    }
+}
+
+pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Coverage) {
+    let forwarded = |r: &&Rec| r.leg != Leg::None;
+    let valid = |r: &Rec| r.flags & VALID != 0;
+    let known = |r: &Rec| r.kind == Kind::V2 && r.ty < record::UNKNOWN;
+    // R8 needs a contrast: raw text refused where plain ASCII of the same receiver passed.
+    let n = cx.urls.len();
+    let (mut took_raw, mut took_plain) = (vec![false; n], vec![false; n]);
+    // R6: when each session started, and each file opened, at each receiver.
+    let mut started: HashMap<(u16, record::Key), f64> = HashMap::new();
+    let mut opened: HashMap<(u16, u64), f64> = HashMap::new();
+    for r in cx.recs.iter().filter(forwarded) {
+        let u = usize::from(r.url);
+        if ok(r) && valid(r) && known(r) {
+            if r.flags & RAW_TEXT != 0 {
+                took_raw[u] = true;
+            } else {
+                took_plain[u] = true;
+            }
+        }
+        let first = |m: &mut f64| *m = m.min(r.at);
+        if record::is(r.ty, "SessionStarted") {
+            first(started.entry((r.url, r.session)).or_insert(f64::MAX));
+        }
+        if record::is(r.ty, "FileOpening") {
+            first(opened.entry((r.url, r.file)).or_insert(f64::MAX));
+        }
+    }
+    let out_of_order = |r: &Rec| {
+        let before = |t: Option<&f64>| t.is_some_and(|t| *t > r.at);
+        (!record::is(r.ty, "SessionStarted")
+            && r.session != record::Key::default()
+            && before(started.get(&(r.url, r.session))))
+            || (record::is(r.ty, "FileClosed") && before(opened.get(&(r.url, r.file))))
+    };
+    let mut ran: BTreeSet<Check> = BTreeSet::new();
+    let slow = proxy.slow_after_ms;
+    // R10 first: a request slow because it waited in line is R10's, not also R2's.
+    let (tested, in_line) = head_of_line(cx, slow, out);
+    if tested {
+        ran.insert(Check::R10);
+    }
+    for delivery in cx
+        .recs
+        .chunk_by(|a, b| (a.id, a.class, a.url) == (b.id, b.class, b.url))
+    {
+        // Whether the receiver had answered this event 2xx at this URL already.
+        let mut accepted = false;
+        for r in delivery.iter().filter(forwarded) {
+            let was_accepted = accepted;
+            accepted |= ok(r);
+            ran.insert(Check::R2);
+            let took = f64::from(r.took);
+            if r.leg == Leg::TimedOut {
+                out.push(answer(
+                    cx,
+                    Finding::at(
+                        Check::R2,
+                        Level::Fail,
+                        "the receiver did not answer within the upstream timeout",
+                    )
+                    .expected(format!("an answer within {}", ms(proxy.timeout_ms))),
+                    r,
+                ));
+                continue;
+            }
+            if took > FAIL_AFTER_MS || (took > slow && !in_line.contains(&r.seq)) {
+                let (level, message) = if took > FAIL_AFTER_MS {
+                    (
+                        Level::Fail,
+                        "the receiver answered after the real sender gives up (100 s)",
+                    )
+                } else {
+                    (Level::Warn, "the receiver answered slowly")
+                };
+                out.push(
+                    cx.at(Finding::at(Check::R2, level, message), r)
+                        .expected(format!(
+                            "an answer within {} (doc: answer as soon as possible)",
+                            ms(slow)
+                        ))
+                        .measured(format!("answered after {}", ms(took))),
+                );
+            }
+            if !valid(r) {
+                continue;
+            }
+            let u = usize::from(r.url);
+            let check = if was_accepted {
+                Check::R5
+            } else if out_of_order(r) {
+                Check::R6
+            } else if r.kind == Kind::V1 {
+                Check::R9
+            } else if r.kind != Kind::V2 {
+                continue;
+            } else if r.ty == record::UNKNOWN {
+                Check::R3
+            } else if (record::is(r.ty, "StreamStarted") || record::is(r.ty, "StreamEnded"))
+                && r.session == record::Key::default()
+            {
+                Check::R7
+            } else if r.flags & RAW_TEXT != 0 && !took_raw[u] && took_plain[u] {
+                Check::R8
+            } else {
+                Check::R1
+            };
+            ran.insert(check);
+            // The contexts a request exercised, besides the check that took it.
+            if known(r) {
+                ran.insert(Check::R1);
+                if r.flags & RAW_TEXT != 0 {
+                    ran.insert(Check::R8);
+                }
+            }
+            if ok(r) {
+                continue;
+            }
+            let message = if r.leg == Leg::Failed {
+                "the receiver gave no answer (the sender got a 502 from brhook)"
+            } else {
+                match check {
+                    Check::R5 => "the receiver refused a retry of an event it had accepted",
+                    Check::R6 => "the receiver refused an event that arrived out of order",
+                    Check::R9 => "the receiver refused a valid v1 record",
+                    Check::R3 => "the receiver refused an event of an unknown type",
+                    Check::R7 => "the receiver refused a stream event without SessionId",
+                    Check::R8 => "the receiver refused raw UTF-8 text it accepts as ASCII",
+                    _ => "the receiver refused a valid event",
+                }
+            };
+            out.push(answer(cx, Finding::new(check, message).expected(why(check)), r));
+        }
+    }
+    let needs = [
+        (Check::R1, Forwarded::KnownEvent),
+        (Check::R2, Forwarded::Request),
+        (Check::R3, Forwarded::UnknownType),
+        (Check::R5, Forwarded::RetryAfterSuccess),
+        (Check::R6, Forwarded::OutOfOrder),
+        (Check::R7, Forwarded::StreamWithoutSession),
+        (Check::R8, Forwarded::RawText),
+        (Check::R9, Forwarded::V1Record),
+        (Check::R10, Forwarded::WhileHeld),
+    ];
+    for (check, what) in needs {
+        cov.family(&[check], ran.contains(&check), Skip::NoneForwarded(what));
+    }
+    // Real traffic carries no crafted extra fields: only the probe sends them.
+    cov.skip(Check::R4, Skip::OnlyProbe);
+}
+
+/// A finding about the receiver's answer to `r`, quoting the answer (or the failure)
+/// once it is an example.
+fn answer(cx: &Cx, f: Finding, r: &Rec) -> Finding {
+    cx.at(f, r).detail(
+        Detail::Answer(u64::from(r.seq)),
+        hash64((r.up_status, r.leg.byte())),
+    )
+}
+
+/// R10: a request that arrived while another's answer from the same receiver was held
+/// past `slow`, and was itself answered only after that one, past `slow` too: it
+/// waited in line. Says whether any request arrived while a slow answer was held, and
+/// which waited in line.
+fn head_of_line(cx: &Cx, slow: f64, out: &mut Findings) -> (bool, BTreeSet<u32>) {
+    let mut in_line = BTreeSet::new();
+    // (URL, arrival, answer, seq) of every forwarded request that got an answer or
+    // timed out; at finish, the records are in memory anyway.
+    // Names that forward to the same receiver URL are one receiver here.
+    let receiver: Vec<u16> = (0..cx.urls.len())
+        .map(|i| {
+            let same = |j: &usize| cx.urls[*j].upstream == cx.urls[i].upstream;
+            (0..=i).find(same).unwrap_or(i) as u16
+        })
+        .collect();
+    let mut legs: Vec<(u16, f64, f64, &Rec)> = cx
+        .recs
+        .iter()
+        .filter(|r| r.leg != Leg::None)
+        .map(|r| (receiver[usize::from(r.url)], r.at, r.at + f64::from(r.took), r))
+        .collect();
+    legs.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).expect("times are finite"));
+    let mut tested = false;
+    for group in legs.chunk_by(|a, b| a.0 == b.0) {
+        // The slow answer held longest so far: (released at, its request).
+        let mut held: Option<(f64, &Rec)> = None;
+        for &(_, at, done, r) in group {
+            if let Some((until, first)) = held.filter(|(until, _)| at < *until) {
+                tested = true;
+                if done - at > slow && done >= until {
+                    in_line.insert(r.seq);
+                    out.push(
+                        cx.at(
+                            Finding::new(Check::R10, "a request waited behind another's held answer"),
+                            r,
+                        )
+                        .expected(format!(
+                            "an answer within {} whatever else is in flight (the real sender posts concurrently)",
+                            ms(slow)
+                        ))
+                        .measured(format!(
+                            "arrived while request #{}'s answer was held, answered {} later, after it",
+                            first.seq,
+                            ms(done - at)
+                        )),
+                    );
+                }
+            }
+            if done - at > slow && held.is_none_or(|(until, _)| done > until) {
+                held = Some((done, r));
+            }
+        }
+    }
+    (tested, in_line)
+}

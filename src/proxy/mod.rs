@@ -1,0 +1,235 @@
+//! `brhook proxy`: brhook between a live sender and its real receivers. Each named URL
+//! forwards to its receiver byte for byte and relays the receiver's answer unchanged,
+//! so the sender's retries follow the real answers. The journal keeps both legs; the
+//! sender is judged as by the endpoint (T, S, D, F, C), the receiver by the R checks
+//! real traffic can show.
+//!
+//! It is the [`Endpoint`] with an answer source behind its URLs: the fault plan first
+//! (an attempt it fails is answered by brhook and never forwarded), then the receiver.
+
+pub(crate) mod forward;
+
+use crate::endpoint::{self, Endpoint};
+use crate::error::Error;
+use crate::fault::Fault;
+use crate::journal::{Journal, ProxyMeta, Request, Setting, UrlSpec};
+use crate::judge::{Options, Pushed};
+use crate::report::Report;
+use forward::{Forwarder, Target};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The real sender's HttpClient timeout: a receiver silent this long gets a 504.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(100);
+/// R2: a receiver's answer slower than this is `warn` (the default of `send`).
+pub const DEFAULT_SLOW_AFTER: Duration = Duration::from_secs(5);
+
+/// The receivers behind a proxy's URLs, with the client that reaches them.
+pub(crate) struct Upstreams {
+    pub client: Forwarder,
+    targets: HashMap<String, Target>,
+}
+
+impl Upstreams {
+    /// The receiver of the URL of this name; `None` for a URL without one.
+    pub fn target(&self, name: &str) -> Option<Target> {
+        self.targets.get(name).cloned()
+    }
+}
+
+/// Configures and starts a [`Proxy`].
+#[must_use = "a builder does nothing until `start`"]
+pub struct Builder {
+    inner: endpoint::Builder,
+    urls: Vec<UrlSpec>,
+    upstream_ca: Option<PathBuf>,
+    timeout: Duration,
+    slow_after: Duration,
+    max_body: usize,
+}
+
+impl Builder {
+    /// Adds a v2 URL `/NAME` (the sender's WebHookUrlsV2) forwarding to `upstream`.
+    pub fn v2(self, name: &str, upstream: &str) -> Self {
+        self.url(name, upstream, Setting::V2)
+    }
+    /// Adds a v1 URL `/NAME` (the sender's WebHookUrls) forwarding to `upstream`.
+    pub fn v1(self, name: &str, upstream: &str) -> Self {
+        self.url(name, upstream, Setting::V1)
+    }
+    fn url(mut self, name: &str, upstream: &str, setting: Setting) -> Self {
+        self.urls.push(UrlSpec {
+            name: name.to_string(),
+            fault: Fault::ok(),
+            setting: Some(setting),
+            upstream: Some(upstream.to_string()),
+        });
+        self
+    }
+    /// A fault plan in front of the named URL's receiver: an attempt the plan fails is
+    /// answered by brhook and not forwarded; one it lets through is forwarded. So
+    /// `fail:2` delivers each event to the receiver once, on the third attempt.
+    /// Panics when no URL of that name was added (this is for code; the CLI checks).
+    pub fn fault(mut self, name: &str, fault: Fault) -> Self {
+        let u = self
+            .urls
+            .iter_mut()
+            .find(|u| u.name == name)
+            .unwrap_or_else(|| panic!("no URL named {name:?} was added"));
+        u.fault = fault;
+        self
+    }
+    /// Trusts the PEM certificates in FILE for `https://` receivers, besides the
+    /// webpki roots (a self-signed receiver, a private CA).
+    pub fn upstream_ca(mut self, path: impl Into<PathBuf>) -> Self {
+        self.upstream_ca = Some(path.into());
+        self
+    }
+    /// How long a receiver may take to answer whole (default 100 s, the real sender's
+    /// HttpClient default); after it the sender gets a 504.
+    pub fn upstream_timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+    /// R2: a receiver's answer slower than this is `warn` (default 5 s).
+    pub fn slow_after(mut self, t: Duration) -> Self {
+        self.slow_after = t;
+        self
+    }
+    /// Address to listen on (default 127.0.0.1:0: a free loopback port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.inner = self.inner.bind(addr);
+        self
+    }
+    /// Appends the journal to FILE as JSON Lines, flushed per request.
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+        self.inner = self.inner.journal(path);
+        self
+    }
+    /// See [`endpoint::Builder::keep_in_memory`].
+    pub fn keep_in_memory(mut self, keep: bool) -> Self {
+        self.inner = self.inner.keep_in_memory(keep);
+        self
+    }
+    /// Largest body read, in bytes, of a request (a larger one is answered 413 and not
+    /// forwarded) and of a receiver's answer (a larger one is relayed as 502).
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self.inner = self.inner.max_body(bytes);
+        self
+    }
+    /// Most sender connections served at once (default 1024).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.inner = self.inner.max_connections(n);
+        self
+    }
+    /// How long a sender's connection may take to send a request head (default 10 s).
+    pub fn header_timeout(mut self, t: Duration) -> Self {
+        self.inner = self.inner.header_timeout(t);
+        self
+    }
+    /// A secret path prefix: URLs become `/PREFIX/NAME`.
+    pub fn prefix(mut self, p: &str) -> Self {
+        self.inner = self.inner.prefix(p);
+        self
+    }
+    /// How the sender is judged (strictness, retry-gap threshold, `max_wait`).
+    pub fn options(mut self, o: Options) -> Self {
+        self.inner = self.inner.options(o);
+        self
+    }
+    /// See [`endpoint::Builder::backoff_scale`].
+    pub fn backoff_scale(mut self, scale: f64) -> Self {
+        self.inner = self.inner.backoff_scale(scale);
+        self
+    }
+    /// Calls `sink` with each request and its own findings as the judge takes it.
+    pub fn on_request(mut self, sink: impl FnMut(&Request, &Pushed) + Send + 'static) -> Self {
+        self.inner = self.inner.on_request(sink);
+        self
+    }
+
+    /// Checks the receivers' URLs and the CA file, binds, and starts forwarding.
+    pub async fn start(self) -> Result<Proxy, Error> {
+        if self.urls.is_empty() {
+            return Err(Error::Upstream(
+                "a proxy needs at least one URL and its receiver".into(),
+            ));
+        }
+        let mut targets = HashMap::new();
+        for u in &self.urls {
+            let up = u.upstream.as_deref().unwrap_or_default();
+            targets.insert(u.name.clone(), Target::parse(up).map_err(Error::Upstream)?);
+        }
+        let client = Forwarder::new(self.upstream_ca.as_deref(), self.timeout, self.max_body)
+            .map_err(Error::Upstream)?;
+        let meta = ProxyMeta {
+            slow_after_ms: self.slow_after.as_secs_f64() * 1000.0,
+            timeout_ms: self.timeout.as_secs_f64() * 1000.0,
+        };
+        let mut b = self.inner.forward(Upstreams { client, targets }, meta);
+        for u in self.urls {
+            b = b.url_spec(u);
+        }
+        Ok(Proxy { ep: b.start().await? })
+    }
+}
+
+/// A running proxy. [`Proxy::finish`] stops it and judges both sides.
+#[must_use = "a proxy judges nothing until `finish`"]
+pub struct Proxy {
+    ep: Endpoint,
+}
+
+impl Proxy {
+    /// A builder with the defaults: loopback on a free port, no URLs, a 100 s upstream
+    /// timeout, R2 slow after 5 s.
+    pub fn builder() -> Builder {
+        Builder {
+            inner: Endpoint::builder(),
+            urls: Vec::new(),
+            upstream_ca: None,
+            timeout: DEFAULT_UPSTREAM_TIMEOUT,
+            slow_after: DEFAULT_SLOW_AFTER,
+            max_body: endpoint::DEFAULT_MAX_BODY,
+        }
+    }
+    /// The address the proxy listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.ep.addr()
+    }
+    /// The URL of a configured name, to paste into the sender's settings in place of
+    /// the receiver's.
+    pub fn url(&self, name: &str) -> String {
+        self.ep.url(name)
+    }
+    /// Every configured name with its URL, in configuration order.
+    pub fn urls(&self) -> Vec<(String, String)> {
+        self.ep.urls()
+    }
+    /// See [`Endpoint::interrupter`].
+    pub fn interrupter(&self) -> Arc<AtomicBool> {
+        self.ep.interrupter()
+    }
+    /// Requests answered so far.
+    pub fn requests_seen(&self) -> u64 {
+        self.ep.requests_seen()
+    }
+    /// Time since the last request arrived or was answered, and requests in flight.
+    pub fn idle(&self) -> (Duration, usize) {
+        self.ep.idle()
+    }
+    /// Waits until nothing has arrived for `quiet` and nothing is in flight, stops,
+    /// and returns the report on the sender and the receivers.
+    pub async fn finish(self, quiet: Duration) -> Report {
+        self.ep.finish(quiet).await
+    }
+    /// As [`finish`](Self::finish), with the capture too.
+    pub async fn finish_with_journal(self, quiet: Duration) -> (Report, Journal) {
+        self.ep.finish_with_journal(quiet).await
+    }
+}
