@@ -210,14 +210,10 @@ fn answer_of(u: &crate::journal::Upstream) -> String {
     if let Some(e) = &u.error {
         return format!("no answer: {e} (brhook relayed {})", e.relayed_status());
     }
-    let status = u.status.unwrap_or(0);
-    let reason = hyper::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|c| c.canonical_reason())
-        .unwrap_or("");
+    let status = crate::report::status_line(u.status.unwrap_or(0));
     let body = String::from_utf8_lossy(&u.answer_body[..u.answer_body.len().min(120)]).into_owned();
     let body = body.trim();
-    let mut text = format!("answered {status} {reason}").trim_end().to_string();
+    let mut text = format!("answered {status}");
     if !body.is_empty() {
         text.push_str(&format!(": {body:?}"));
     }

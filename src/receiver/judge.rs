@@ -7,17 +7,17 @@
 //! own check only when the same event type and shape was answered 2xx in the baseline
 //! (the R1 cases); otherwise it joins the baseline's finding as one more source.
 
+use super::answer::{
+    self, answer_of, curl, fmt_duration, short, slow_expected, slow_level, why, Body, R2_FAIL_AFTER,
+};
 use super::{Latency, Sent, Timing};
 use crate::catalog::{Check, Level};
 use crate::gen::EventKind;
 use crate::reference::{Attempt, Outcome, Setting};
-use crate::report::{Answer, Coverage, Finding, Skip};
+use crate::report::{Coverage, Finding, Skip};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Duration;
-
-/// Over this, an answer is R2 `fail`: the real sender's client has given up (100 s).
-pub const R2_FAIL_AFTER: Duration = Duration::from_secs(100);
 
 /// Detailed findings per case, URL and check; the rest are counted in one more finding.
 const MAX_DETAILED: usize = 5;
@@ -39,40 +39,13 @@ pub(crate) struct Judged {
     pub skips: Vec<(Check, Skip)>,
 }
 
-/// `1.23 s`, `12.3 ms`, `0.42 ms`.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.2} ms")
-    }
-}
-
-/// Single-quoted for a POSIX shell.
-fn sh(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// `curl` posting this body as the real sender does. `last`: show the answer (`-i`);
-/// otherwise print only the status code.
-fn curl(url: &str, ua: &str, sent: &Sent, last: bool) -> String {
-    let data = match &sent.file {
-        Some(f) => format!("@{}", sh(&f.display().to_string())),
-        None => sh(&String::from_utf8_lossy(&sent.bytes)),
+/// `curl` posting this body as the real sender does (by its file when saved).
+fn curl_sent(url: &str, ua: &str, sent: &Sent, show: bool) -> String {
+    let body = match &sent.file {
+        Some(f) => Body::File(f),
+        None => Body::Bytes(&sent.bytes),
     };
-    let out = if last {
-        "-i".to_string()
-    } else {
-        format!("-o /dev/null -w {}", sh("%{http_code}\\n"))
-    };
-    format!(
-        "curl -sS {out} -X POST -H 'Content-Type: application/json' -H {} --data-binary {data} {}",
-        sh(&format!("User-Agent: {ua}")),
-        sh(url)
-    )
+    curl(url, ua, body, show)
 }
 
 /// The command(s) that reproduce the answer to `sent[i]` at `url`: with saved bodies and
@@ -84,33 +57,22 @@ fn reproduce(sent: &[Sent], i: usize, url: &str, opts: &Options) -> String {
         .filter(|s| s.case == me.case && s.setting == me.setting && s.position < me.position)
         .collect();
     if !opts.chains || earlier.is_empty() {
-        return curl(url, &opts.user_agent, me, true);
+        return curl_sent(url, &opts.user_agent, me, true);
     }
     if me.file.is_some() {
         let mut cmds: Vec<String> = earlier
             .iter()
-            .map(|s| curl(url, &opts.user_agent, s, false))
+            .map(|s| curl_sent(url, &opts.user_agent, s, false))
             .collect();
-        cmds.push(curl(url, &opts.user_agent, me, true));
+        cmds.push(curl_sent(url, &opts.user_agent, me, true));
         return cmds.join("; ");
     }
     let labels: Vec<&str> = earlier.iter().map(|s| s.label.as_str()).collect();
     format!(
         "{} (after this case's earlier bodies: {}; `--save-bodies DIR` writes them all and replays the whole case)",
-        curl(url, &opts.user_agent, me, true),
+        curl_sent(url, &opts.user_agent, me, true),
         labels.join(", ")
     )
-}
-
-/// The receiver's answer to an attempt, when it answered.
-fn answer_of(a: &Attempt) -> Option<Answer> {
-    match a.outcome {
-        Outcome::Status(status) => Some(Answer {
-            status,
-            body: String::from_utf8_lossy(&a.answer).into_owned(),
-        }),
-        _ => None,
-    }
 }
 
 /// A finding about `sent[i]` at `url`: its case, URL, event, answer and reproduction.
@@ -133,57 +95,18 @@ fn about(f: Finding, sent: &[Sent], i: usize, url: &str, a: &Attempt, opts: &Opt
     f
 }
 
-fn outcome(o: &Outcome) -> String {
-    match o {
-        Outcome::Status(s) => {
-            let reason = hyper::StatusCode::from_u16(*s)
-                .ok()
-                .and_then(|c| c.canonical_reason())
-                .unwrap_or("");
-            format!("{s} {reason}").trim_end().to_string()
-        }
-        Outcome::Error(e) => format!("connection error ({e})"),
-        Outcome::Timeout => "no answer (timeout)".into(),
-    }
-}
-
-fn short(o: &Outcome) -> String {
-    match o {
-        Outcome::Status(s) => s.to_string(),
-        Outcome::Error(_) => "error".into(),
-        Outcome::Timeout => "timeout".into(),
-    }
-}
-
 /// `answered 422 Unprocessable Entity (3 attempts: 422, 422, 422; the real sender then
 /// gives up)`.
 fn history(attempts: &[&Attempt]) -> String {
-    let first = outcome(&attempts[0].outcome);
+    let first = answer::status(&attempts[0].outcome);
     if attempts.len() == 1 {
         return first;
     }
-    let all: Vec<String> = attempts.iter().map(|a| short(&a.outcome)).collect();
-    let end = if attempts.last().is_some_and(|a| a.outcome.is_success()) {
-        "accepted on the retry"
-    } else {
-        "the real sender then gives up"
-    };
-    format!("{first} ({} attempts: {}; {end})", attempts.len(), all.join(", "))
-}
-
-/// Why a 2xx is expected, per check.
-fn why(check: Check) -> &'static str {
-    match check {
-        Check::R1 => "every valid event of a known type is answered 2xx (doc: answer 2xx)",
-        Check::R3 => "an unknown EventType is answered 2xx: the doc warns more types may be added; ignore what you do not know",
-        Check::R4 => "fields beyond the documented ones are tolerated and answered 2xx (forward compatibility)",
-        Check::R5 => "a retry carries the same bytes and EventId: de-duplicate by EventId and answer 2xx again",
-        Check::R6 => "out-of-order events are answered 2xx: neither send nor arrival order is guaranteed (doc)",
-        Check::R7 => "2.x StreamStarted/StreamEnded carry no SessionId and are answered 2xx",
-        Check::R8 => "the real sender's value forms are accepted (0-7 fraction digits, any offset, int64 sizes, raw UTF-8)",
-        Check::R9 => "v1 records are answered 2xx",
-        _ => "a 2xx answer",
-    }
+    let n = attempts.len();
+    format!(
+        "{first} ({n} attempts: {})",
+        answer::attempts(attempts.iter().copied())
+    )
 }
 
 /// Nearest-rank percentile of sorted durations.
@@ -271,10 +194,7 @@ pub(crate) fn judge(sent: &[Sent], attempts: &[(usize, Attempt)], opts: &Options
             }
         }
         let expected = if check == Check::R2 {
-            format!(
-                "an answer within {} (the real sender's client gives up after 100 s and retries)",
-                fmt_duration(opts.timeout)
-            )
+            answer::timeout_expected(opts.timeout)
         } else {
             why(check).to_string()
         };
@@ -350,8 +270,7 @@ fn r2(
             continue;
         };
         let over = answers.iter().filter(|(_, a)| a.elapsed > R2_FAIL_AFTER).count();
-        let level = if over > 0 { Level::Fail } else { Level::Warn };
-        let limit = if over > 0 { R2_FAIL_AFTER } else { opts.slow_after };
+        let (level, limit) = slow_level(over > 0, opts.slow_after);
         let s = &sent[i];
         let f = Finding::at(
             Check::R2,
@@ -367,8 +286,8 @@ fn r2(
             ),
         )
         .expected(format!(
-            "an answer within {} (answer at once, do slow work after answering); reproduce sends the slowest",
-            fmt_duration(opts.slow_after)
+            "{}; reproduce sends the slowest",
+            slow_expected(opts.slow_after)
         ));
         findings.push(about(f, sent, i, url, worst, opts));
     }
@@ -451,9 +370,9 @@ fn r10(
         // Both at once: the held body in the background, the other after the stagger.
         let both = format!(
             "{} & sleep {}; {}; wait",
-            curl(&held.url, &opts.user_agent, h, false),
+            curl_sent(&held.url, &opts.user_agent, h, false),
             super::probe::R10_STAGGER.as_secs_f64(),
-            curl(&beside.url, &opts.user_agent, b, true)
+            curl_sent(&beside.url, &opts.user_agent, b, true)
         );
         f.reproduce = Some(both);
         findings.push(f);
@@ -582,12 +501,5 @@ mod tests {
         assert_eq!(percentile(&d, 99.0), Duration::from_millis(99));
         assert_eq!(percentile(&d[..1], 99.0), Duration::from_millis(1));
         assert_eq!(percentile(&[], 50.0), Duration::ZERO);
-    }
-
-    #[test]
-    fn shell_quoting() {
-        assert_eq!(sh("it's"), "'it'\\''s'");
-        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.50 s");
-        assert_eq!(fmt_duration(Duration::from_micros(420)), "0.42 ms");
     }
 }

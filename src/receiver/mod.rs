@@ -55,6 +55,7 @@
 //! # }
 //! ```
 
+mod answer;
 mod cases;
 pub mod flv;
 mod judge;
@@ -64,8 +65,8 @@ pub mod replay;
 mod run;
 pub mod workdir;
 
+pub use answer::{fmt_duration, R2_FAIL_AFTER};
 pub use cases::{relative_path, FileHook, PlannedFile, Timing};
-pub use judge::{fmt_duration, R2_FAIL_AFTER};
 pub use random::{random_steps, seed_bytes};
 
 use crate::catalog::Check;

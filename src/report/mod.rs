@@ -286,14 +286,20 @@ pub struct Answer {
     pub body: String,
 }
 
+/// `422 Unprocessable Entity`; the bare number when the status has no standard reason.
+pub(crate) fn status_line(status: u16) -> String {
+    match hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|c| c.canonical_reason())
+    {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
+    }
+}
+
 impl fmt::Display for Answer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let reason = hyper::StatusCode::from_u16(self.status)
-            .ok()
-            .and_then(|c| c.canonical_reason())
-            .map(|r| format!(" {r}"))
-            .unwrap_or_default();
-        write!(f, "{}{reason}", self.status)?;
+        f.write_str(&status_line(self.status))?;
         let body = self.body.trim();
         if body.is_empty() {
             f.write_str(", empty body")

@@ -2,11 +2,12 @@
 //! ends and then dropped. Memory holds the grouped findings and one latency histogram
 //! per URL, whatever the length of the journal.
 
-use super::super::{fmt_duration, Latency, R2_FAIL_AFTER};
+use super::super::answer::{self, answer_of, curl, fmt_duration, short, slow_level, why, Body};
+use super::super::Latency;
 use crate::catalog::{Check, Level};
 use crate::reference::DEFAULT_USER_AGENT;
 use crate::reference::{Attempt, Outcome};
-use crate::report::{Answer, Coverage, Finding, Findings, Source};
+use crate::report::{Coverage, Finding, Findings, Source};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -106,28 +107,6 @@ pub(crate) struct Judge {
     pub attempts: u64,
 }
 
-fn status_text(o: &Outcome) -> String {
-    match o {
-        Outcome::Status(s) => {
-            let reason = hyper::StatusCode::from_u16(*s)
-                .ok()
-                .and_then(|c| c.canonical_reason())
-                .unwrap_or("");
-            format!("{s} {reason}").trim_end().to_string()
-        }
-        Outcome::Error(_) => "with a connection error".into(),
-        Outcome::Timeout => "no answer (timeout)".into(),
-    }
-}
-
-fn short(o: &Outcome) -> String {
-    match o {
-        Outcome::Status(s) => s.to_string(),
-        Outcome::Error(e) => format!("error ({e})"),
-        Outcome::Timeout => "timeout".into(),
-    }
-}
-
 impl Judge {
     pub(crate) fn new(opts: Options, examples: usize) -> Judge {
         Judge {
@@ -160,18 +139,11 @@ impl Judge {
                 self.all.add(a.elapsed);
                 self.latency.entry(a.url.clone()).or_default().add(a.elapsed);
                 if a.elapsed > self.opts.slow_after {
-                    let (level, limit) = if a.elapsed > R2_FAIL_AFTER {
-                        (Level::Fail, R2_FAIL_AFTER)
-                    } else {
-                        (Level::Warn, self.opts.slow_after)
-                    };
+                    let (level, limit) = slow_level(a.elapsed > answer::R2_FAIL_AFTER, self.opts.slow_after);
                     let msg = format!("{}: answered after more than {}", ev.label, fmt_duration(limit));
                     let f = self
                         .finding(ev, Check::R2, level, msg, &a.url)
-                        .expected(format!(
-                            "an answer within {} (answer at once, do slow work after answering)",
-                            fmt_duration(self.opts.slow_after)
-                        ))
+                        .expected(answer::slow_expected(self.opts.slow_after))
                         .measured(format!(
                             "answered {} after {}",
                             short(&a.outcome),
@@ -212,27 +184,21 @@ impl Judge {
                     ev.label,
                     fmt_duration(self.opts.timeout)
                 ),
-                "an answer within the real sender's patience (100 s), then it retries".to_string(),
+                answer::timeout_expected(self.opts.timeout),
             )
         } else {
             self.cov.ran(ev.check);
             (
                 ev.check,
-                format!("{}: answered {}", ev.label, status_text(&first.outcome)),
+                format!("{}: answered {}", ev.label, answer::status(&first.outcome)),
                 why(ev.check).to_string(),
             )
         };
-        let all: Vec<String> = atts.iter().map(|a| short(&a.outcome)).collect();
-        let end = if atts.last().is_some_and(|a| a.outcome.is_success()) {
-            "accepted on a retry"
-        } else {
-            "the real sender then gives up"
-        };
         let mut found = format!(
-            "{} attempt{}: {}; {end}",
+            "{} attempt{}: {}",
             atts.len(),
             if atts.len() == 1 { "" } else { "s" },
-            all.join(", ")
+            answer::attempts(atts)
         );
         if let Some(o) = &ev.original {
             found.push_str(&format!(" (captured as event {o})"));
@@ -241,12 +207,9 @@ impl Judge {
             .finding(ev, check, Level::Fail, msg, &first.url)
             .expected(expected)
             .found(found)
-            .reproduce(curl(&first.url, bytes));
-        if let Outcome::Status(status) = first.outcome {
-            f = f.answer(Answer {
-                status,
-                body: String::from_utf8_lossy(&first.answer).into_owned(),
-            });
+            .reproduce(curl(&first.url, DEFAULT_USER_AGENT, Body::Bytes(bytes), true));
+        if let Some(ans) = answer_of(first) {
+            f = f.answer(ans);
         }
         self.findings.push(f);
     }
@@ -265,30 +228,6 @@ impl Judge {
                     .measured(l.to_string()),
             );
         }
-    }
-}
-
-/// Single-quoted for a POSIX shell.
-fn sh(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// `curl` posting these bytes as the real sender does, showing the answer.
-fn curl(url: &str, bytes: &[u8]) -> String {
-    format!(
-        "curl -sS -i -X POST -H 'Content-Type: application/json' -H {} --data-binary {} {}",
-        sh(&format!("User-Agent: {DEFAULT_USER_AGENT}")),
-        sh(&String::from_utf8_lossy(bytes)),
-        sh(url)
-    )
-}
-
-/// Why a 2xx is expected.
-fn why(check: Check) -> &'static str {
-    match check {
-        Check::R3 => "an unknown EventType is answered 2xx: the doc warns more types may be added",
-        Check::R9 => "v1 records are answered 2xx",
-        _ => "every valid event of a known type is answered 2xx (doc: answer 2xx)",
     }
 }
 

@@ -1,0 +1,168 @@
+//! A receiver's answer as both R judges word it: the probe's ([`super::judge`]) and the
+//! replay's streaming one ([`super::replay`]). Kept in one place so a finding reads the
+//! same whichever mode found it: the status, the attempts, why 2xx was expected, the
+//! R2 limits and the `curl` command that reproduces the answer.
+
+use crate::catalog::{Check, Level};
+use crate::reference::{Attempt, Outcome};
+use crate::report::{status_line, Answer};
+use std::path::Path;
+use std::time::Duration;
+
+/// Over this, an answer is R2 `fail`: the real sender's client has given up (100 s).
+pub const R2_FAIL_AFTER: Duration = Duration::from_secs(100);
+
+/// `1.23 s`, `12.3 ms`, `0.42 ms`.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else if ms >= 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+/// `422 Unprocessable Entity`, `connection error (…)`, `no answer (timeout)`.
+pub(crate) fn status(o: &Outcome) -> String {
+    match o {
+        Outcome::Status(s) => status_line(*s),
+        Outcome::Error(e) => format!("connection error ({e})"),
+        Outcome::Timeout => "no answer (timeout)".into(),
+    }
+}
+
+/// One attempt in a list of attempts: `422`, `error (…)`, `timeout`.
+pub(crate) fn short(o: &Outcome) -> String {
+    match o {
+        Outcome::Status(s) => s.to_string(),
+        Outcome::Error(e) => format!("error ({e})"),
+        Outcome::Timeout => "timeout".into(),
+    }
+}
+
+/// `422, 422, 422; the real sender then gives up`: every attempt of one delivery, and
+/// how the delivery ended.
+pub(crate) fn attempts<'a>(atts: impl IntoIterator<Item = &'a Attempt>) -> String {
+    let mut last_ok = false;
+    let all: Vec<String> = atts
+        .into_iter()
+        .map(|a| {
+            last_ok = a.outcome.is_success();
+            short(&a.outcome)
+        })
+        .collect();
+    let end = if last_ok {
+        "accepted on a retry"
+    } else {
+        "the real sender then gives up"
+    };
+    format!("{}; {end}", all.join(", "))
+}
+
+/// The receiver's answer to an attempt, when it answered.
+pub(crate) fn answer_of(a: &Attempt) -> Option<Answer> {
+    match a.outcome {
+        Outcome::Status(status) => Some(Answer {
+            status,
+            body: String::from_utf8_lossy(&a.answer).into_owned(),
+        }),
+        _ => None,
+    }
+}
+
+/// Why a 2xx is expected, per check.
+pub(crate) fn why(check: Check) -> &'static str {
+    match check {
+        Check::R1 => "every valid event of a known type is answered 2xx (doc: answer 2xx)",
+        Check::R3 => "an unknown EventType is answered 2xx: the doc warns more types may be added; ignore what you do not know",
+        Check::R4 => "fields beyond the documented ones are tolerated and answered 2xx (forward compatibility)",
+        Check::R5 => "a retry carries the same bytes and EventId: de-duplicate by EventId and answer 2xx again",
+        Check::R6 => "out-of-order events are answered 2xx: neither send nor arrival order is guaranteed (doc)",
+        Check::R7 => "2.x StreamStarted/StreamEnded carry no SessionId and are answered 2xx",
+        Check::R8 => "the real sender's value forms are accepted (0-7 fraction digits, any offset, int64 sizes, raw UTF-8)",
+        Check::R9 => "v1 records are answered 2xx",
+        _ => "a 2xx answer",
+    }
+}
+
+/// R2 expected, when brhook stopped waiting after `timeout`.
+pub(crate) fn timeout_expected(timeout: Duration) -> String {
+    format!(
+        "an answer within {} (the real sender's client gives up after 100 s and retries)",
+        fmt_duration(timeout)
+    )
+}
+
+/// R2 expected, when an answer took longer than `slow_after`.
+pub(crate) fn slow_expected(slow_after: Duration) -> String {
+    format!(
+        "an answer within {} (answer at once, do slow work after answering)",
+        fmt_duration(slow_after)
+    )
+}
+
+/// R2's level and the limit named, for a slow answer: past [`R2_FAIL_AFTER`] the real
+/// sender has given up (fail), otherwise it only waited (warn).
+pub(crate) fn slow_level(gave_up: bool, slow_after: Duration) -> (Level, Duration) {
+    if gave_up {
+        (Level::Fail, R2_FAIL_AFTER)
+    } else {
+        (Level::Warn, slow_after)
+    }
+}
+
+/// Single-quoted for a POSIX shell.
+pub(crate) fn sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// What `curl` posts: the bytes inline, or a saved body by its file.
+pub(crate) enum Body<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+/// `curl` posting a body as the real sender does. `show`: print the answer (`-i`);
+/// otherwise only the status code (an earlier body of a chain).
+pub(crate) fn curl(url: &str, user_agent: &str, body: Body<'_>, show: bool) -> String {
+    let data = match body {
+        Body::File(f) => format!("@{}", sh(&f.display().to_string())),
+        Body::Bytes(b) => sh(&String::from_utf8_lossy(b)),
+    };
+    let out = if show {
+        "-i".to_string()
+    } else {
+        format!("-o /dev/null -w {}", sh("%{http_code}\\n"))
+    };
+    format!(
+        "curl -sS {out} -X POST -H 'Content-Type: application/json' -H {} --data-binary {data} {}",
+        sh(&format!("User-Agent: {user_agent}")),
+        sh(url)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(sh("it's"), "'it'\\''s'");
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.50 s");
+        assert_eq!(fmt_duration(Duration::from_micros(420)), "0.42 ms");
+    }
+
+    #[test]
+    fn curl_shows_the_answer_or_only_the_status() {
+        let c = curl("http://rx/h", "UA", Body::Bytes(b"{}"), true);
+        assert_eq!(c, "curl -sS -i -X POST -H 'Content-Type: application/json' -H 'User-Agent: UA' --data-binary '{}' 'http://rx/h'");
+        let c = curl("http://rx/h", "UA", Body::File(Path::new("b.json")), false);
+        assert!(
+            c.starts_with("curl -sS -o /dev/null -w '%{http_code}\\n' -X POST"),
+            "{c}"
+        );
+        assert!(c.contains("--data-binary @'b.json' "), "{c}");
+    }
+}
