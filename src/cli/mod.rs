@@ -9,6 +9,7 @@ macro_rules! say {
     }};
 }
 
+mod delivery;
 mod demo;
 mod explain;
 mod listen;

@@ -1,11 +1,11 @@
 //! `brhook replay`: a saved capture sent again to a receiver, the answers judged (R1, R2,
 //! R3, R9).
 
+use super::delivery::DeliveryArgs;
 use super::output::{emit, Format, ReportArgs};
 use brhook::receiver::replay::{Replay, Speed, DEFAULT_CONCURRENCY};
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -29,15 +29,8 @@ pub struct Args {
     /// captured bytes; a receiver that saw the capture before would drop repeats).
     #[arg(long)]
     original_ids: bool,
-    /// Multiplies the real sender's back-off before retries (1 s, then 2 s).
-    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
-    backoff_scale: f64,
-    /// R2: an answer slower than this many seconds is a warning.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    slow_after: f64,
-    /// Per attempt: give up waiting for an answer after this many seconds (R2 fail).
-    #[arg(long, default_value_t = 100.0, value_name = "SECS")]
-    timeout: f64,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
     /// Events in flight at most.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
     concurrency: usize,
@@ -45,31 +38,18 @@ pub struct Args {
     report: ReportArgs,
 }
 
-fn seconds(name: &str, v: f64, max: f64) -> Result<Duration, String> {
-    if v.is_finite() && v > 0.0 && v <= max {
-        Ok(Duration::from_secs_f64(v))
-    } else {
-        Err(format!("--{name} {v} must be above 0 and at most {max}"))
-    }
-}
-
 pub fn run(args: Args) -> Result<i32, String> {
     let speed: Speed = args.speed.parse()?;
-    if !(args.backoff_scale.is_finite() && (0.0..=10.0).contains(&args.backoff_scale)) {
-        return Err(format!(
-            "--backoff-scale {} must be between 0 and 10",
-            args.backoff_scale
-        ));
-    }
+    let delivery = args.delivery.check()?;
     if args.concurrency == 0 {
         return Err("--concurrency must be at least 1".into());
     }
     let mut replay = Replay::new(&args.journal, &args.to[0])
         .speed(speed)
         .original_ids(args.original_ids)
-        .backoff_scale(args.backoff_scale)
-        .slow_after(seconds("slow-after", args.slow_after, 100.0)?)
-        .timeout(seconds("timeout", args.timeout, 3600.0)?)
+        .backoff_scale(delivery.backoff_scale)
+        .slow_after(delivery.slow_after)
+        .timeout(delivery.timeout)
         .strict(args.report.strict)
         .examples(args.report.examples)
         .concurrency(args.concurrency);

@@ -1,5 +1,6 @@
 //! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R10).
 
+use super::delivery::DeliveryArgs;
 use super::output::{emit, Format, ReportArgs};
 use brhook::receiver::{Probe, Scenario};
 use clap::{Args as ClapArgs, ValueEnum};
@@ -48,17 +49,8 @@ pub struct Args {
     /// load: bodies in flight at once.
     #[arg(long, value_name = "N")]
     concurrency: Option<usize>,
-    /// Multiplies the real sender's back-off before retries (1 s, then 2 s): 0.01 in
-    /// tests and CI (10 ms, 20 ms); with 1, each body the receiver fails takes 3 s.
-    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
-    backoff_scale: f64,
-    /// R2: an answer slower than this many seconds is a warning; R10: an event sent
-    /// beside one held longer than this must still be answered within it.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    slow_after: f64,
-    /// Per attempt: give up waiting for an answer after this many seconds (R2 fail).
-    #[arg(long, default_value_t = 100.0, value_name = "SECS")]
-    timeout: f64,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
     /// Write every body sent to DIR; findings name the file and replay it with curl.
     #[arg(long, value_name = "DIR")]
     save_bodies: Option<PathBuf>,
@@ -73,14 +65,6 @@ pub struct Args {
     keep_files: bool,
     #[command(flatten)]
     report: ReportArgs,
-}
-
-fn seconds(name: &str, v: f64, max: f64) -> Result<Duration, String> {
-    if v.is_finite() && v > 0.0 && v <= max {
-        Ok(Duration::from_secs_f64(v))
-    } else {
-        Err(format!("--{name} {v} must be above 0 and at most {max}"))
-    }
 }
 
 pub fn run(args: Args) -> Result<i32, String> {
@@ -104,14 +88,7 @@ pub fn run(args: Args) -> Result<i32, String> {
     if args.events == Some(0) || args.concurrency == Some(0) {
         return Err("--events and --concurrency must be at least 1".into());
     }
-    if !(args.backoff_scale.is_finite() && (0.0..=10.0).contains(&args.backoff_scale)) {
-        return Err(format!(
-            "--backoff-scale {} must be between 0 and 10",
-            args.backoff_scale
-        ));
-    }
-    let slow_after = seconds("slow-after", args.slow_after, 100.0)?;
-    let timeout = seconds("timeout", args.timeout, 3600.0)?;
+    let delivery = args.delivery.check()?;
 
     let scenario = match which {
         Which::Realistic => Scenario::Realistic,
@@ -142,9 +119,9 @@ pub fn run(args: Args) -> Result<i32, String> {
     };
 
     let mut probe = Probe::new(args.to[0].clone())
-        .backoff_scale(args.backoff_scale)
-        .slow_after(slow_after)
-        .timeout(timeout)
+        .backoff_scale(delivery.backoff_scale)
+        .slow_after(delivery.slow_after)
+        .timeout(delivery.timeout)
         .strict(args.report.strict);
     for u in &args.to[1..] {
         probe = probe.to(u.clone());
@@ -159,8 +136,9 @@ pub fn run(args: Args) -> Result<i32, String> {
         probe = probe.workdir(dir.clone()).keep_files(args.keep_files);
     }
     // Many bodies, each failing one waiting out the back-off: say so before the wait.
-    if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && args.backoff_scale >= 0.1 {
-        let wait = |s: f64| brhook::receiver::fmt_duration(Duration::from_secs_f64(s * args.backoff_scale));
+    if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && delivery.backoff_scale >= 0.1 {
+        let wait =
+            |s: f64| brhook::receiver::fmt_duration(Duration::from_secs_f64(s * delivery.backoff_scale));
         eprintln!(
             "brhook send {}: with this back-off, each body the receiver fails can take {} (3 attempts, after {} and {}); --backoff-scale 0.01 makes that 30 ms",
             scenario.name(),
