@@ -6,14 +6,16 @@ mod common;
 
 use brhook::catalog::{Check, Level, Side};
 use brhook::fault::Fault;
-use brhook::journal::Journal;
+use brhook::journal::{Journal, UpstreamError};
 use brhook::judge::Options;
+use brhook::proxy::Builder;
 use brhook::reference::{play, realistic_scenario, Mutant, Outcome, Sender, SenderConfig};
 use brhook::report::{Report, Status};
 use brhook::testkit::gen::Room;
 use brhook::Proxy;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::client::conn::http1::SendRequest;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -73,6 +75,50 @@ fn options() -> Options {
     }
 }
 
+/// A proxy with the test's options and one v2 URL, `a`, forwarding to `upstream`.
+fn to_a(upstream: &str) -> Builder {
+    Proxy::builder().options(options()).v2("a", upstream)
+}
+
+/// `to_a` the receiver at `addr`, path `/hook`.
+fn to_hook(addr: std::net::SocketAddr) -> Builder {
+    to_a(&format!("http://{addr}/hook"))
+}
+
+async fn start(b: Builder) -> Proxy {
+    b.start().await.unwrap()
+}
+
+/// A client connection, raw enough to send what the sender would not.
+async fn connect(addr: impl tokio::net::ToSocketAddrs) -> SendRequest<Full<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (s, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    s
+}
+
+/// Serves one connection, answering every request 200 with an empty body.
+async fn answer_empty(io: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static) {
+    let svc = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+        let _ = req.into_body().collect().await?;
+        Ok::<_, hyper::Error>(hyper::Response::new(Empty::<Bytes>::new()))
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(hyper_util::rt::TokioIo::new(io), svc)
+        .await;
+}
+
+fn assert_status(report: &Report, check: Check, want: Status) {
+    assert_eq!(report.status(check), Some(want), "{check}\n{}", text(report));
+}
+
+/// Every attempt the sender made was answered `status`.
+fn all_answered(attempts: &[brhook::reference::Attempt], status: u16) -> bool {
+    !attempts.is_empty() && attempts.iter().all(|a| a.outcome == Outcome::Status(status))
+}
+
 /// The realistic scenario through a started proxy: its report, journal and what the
 /// sender saw.
 async fn run(
@@ -94,6 +140,15 @@ async fn run(
     let attempts = sender.attempts();
     let (report, journal) = proxy.finish_with_journal(QUIET).await;
     (report, journal, attempts)
+}
+
+/// `run` through a proxy whose receiver never answers: brhook answers every attempt
+/// 502 itself. The report, and why the first request could not be forwarded.
+async fn run_unforwarded(proxy: Proxy) -> (Report, UpstreamError) {
+    let (report, journal, attempts) = run(proxy, &["a"], &[], None).await;
+    assert!(all_answered(&attempts, 502));
+    let leg = journal.requests[0].upstream.clone().unwrap();
+    (report, leg.error.expect("no answer from the receiver"))
 }
 
 fn text(r: &Report) -> String {
@@ -146,8 +201,7 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
         );
     }
     // The receiver's answers reached the sender.
-    assert!(!attempts.is_empty());
-    assert!(attempts.iter().all(|a| a.outcome == Outcome::Status(202)));
+    assert!(all_answered(&attempts, 202));
     // Both sides are judged; the healthy receiver passes what real traffic shows.
     report.assert_pass();
     // The HTML timeline shows when the receiver answered, inside each attempt.
@@ -196,12 +250,7 @@ fn refuse_file_closed(body: &[u8]) -> (u16, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_refusing_one_type_is_r1_and_the_sender_retries_through_the_proxy() {
     let (addr, log) = receiver(refuse_file_closed).await;
-    let proxy = Proxy::builder()
-        .options(options())
-        .v2("a", &format!("http://{addr}/hook"))
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(to_hook(addr)).await;
     let (report, journal, _) = run(proxy, &["a"], &[], None).await;
     let closed: Vec<_> = log
         .lock()
@@ -225,12 +274,7 @@ async fn a_receiver_refusing_one_type_is_r1_and_the_sender_retries_through_the_p
     );
     assert_eq!(r1[0].urls, ["a"]);
     assert!(r1[0].found.as_deref().unwrap().contains("500"), "{r1:?}");
-    assert_eq!(
-        report.status(Check::D2),
-        Some(Status::Passed),
-        "{}",
-        text(&report)
-    );
+    assert_status(&report, Check::D2, Status::Passed);
     assert_eq!(report.status(Check::D1), Some(Status::Passed));
     // The sender did nothing wrong: every fail is the receiver's.
     assert!(report
@@ -254,19 +298,9 @@ async fn an_unreachable_receiver_gets_the_sender_a_502_and_is_the_receivers_find
         .unwrap()
         .local_addr()
         .unwrap();
-    let proxy = Proxy::builder()
-        .options(options())
-        .v2("a", &format!("http://{dead}/hook"))
-        .start()
-        .await
-        .unwrap();
-    let (report, journal, attempts) = run(proxy, &["a"], &[], None).await;
-    assert!(attempts.iter().all(|a| a.outcome == Outcome::Status(502)));
-    let leg = journal.requests[0].upstream.as_ref().unwrap();
-    assert!(
-        matches!(leg.error, Some(brhook::journal::UpstreamError::Connect(_))),
-        "{leg:?}"
-    );
+    let proxy = start(to_a(&format!("http://{dead}/hook"))).await;
+    let (report, error) = run_unforwarded(proxy).await;
+    assert!(matches!(error, UpstreamError::Connect(_)), "{error:?}");
     let r1 = report.findings_of(Check::R1).next().expect("an R1 finding");
     assert_eq!(r1.check.side(), Side::Receiver);
     assert!(
@@ -274,12 +308,7 @@ async fn an_unreachable_receiver_gets_the_sender_a_502_and_is_the_receivers_find
         "{r1:?}"
     );
     // The sender retried each 502 as it should.
-    assert_eq!(
-        report.status(Check::D2),
-        Some(Status::Passed),
-        "{}",
-        text(&report)
-    );
+    assert_status(&report, Check::D2, Status::Passed);
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     let sides: Vec<_> = json["findings"]
         .as_array()
@@ -300,24 +329,13 @@ fn hold_first(body: &[u8]) -> (u16, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_answer_is_r2_and_a_receiver_answering_others_meanwhile_passes_r10() {
     let (addr, _) = receiver(hold_first).await;
-    let proxy = Proxy::builder()
-        .options(options())
-        .slow_after(Duration::from_millis(300))
-        .v2("a", &format!("http://{addr}/hook"))
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(to_hook(addr).slow_after(Duration::from_millis(300))).await;
     let (report, _, _) = run(proxy, &["a"], &[], None).await;
     let r2: Vec<_> = report.findings_of(Check::R2).collect();
     assert_eq!(r2.len(), 1, "{}", text(&report));
     assert_eq!((r2[0].level, r2[0].count), (Level::Warn, 1));
     // Events came while SessionStarted was held, and were answered at once.
-    assert_eq!(
-        report.status(Check::R10),
-        Some(Status::Passed),
-        "{}",
-        text(&report)
-    );
+    assert_status(&report, Check::R10, Status::Passed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,14 +352,12 @@ async fn a_receiver_answering_in_line_trips_r10() {
             .unwrap())
     })
     .await;
-    let proxy = Proxy::builder()
-        .options(options())
-        .slow_after(Duration::from_millis(200))
-        .v2("a", &format!("http://{addr}/hook"))
-        .v2("b", &format!("http://{addr}/hook"))
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(
+        to_hook(addr)
+            .slow_after(Duration::from_millis(200))
+            .v2("b", &format!("http://{addr}/hook")),
+    )
+    .await;
     let (report, _, _) = run(proxy, &["a", "b"], &[], None).await;
     let r10: Vec<_> = report.findings_of(Check::R10).collect();
     assert!(!r10.is_empty(), "{}", text(&report));
@@ -355,18 +371,12 @@ async fn a_silent_receiver_gets_a_504_after_the_upstream_timeout_and_fails_r2() 
         (204, 3_000)
     }
     let (addr, _) = receiver(silent).await;
-    let proxy = Proxy::builder()
-        .options(options())
-        .upstream_timeout(Duration::from_millis(300))
-        .v2("a", &format!("http://{addr}/hook"))
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(to_hook(addr).upstream_timeout(Duration::from_millis(300))).await;
     let (report, journal, attempts) = run(proxy, &["a"], &[], None).await;
-    assert!(attempts.iter().all(|a| a.outcome == Outcome::Status(504)));
+    assert!(all_answered(&attempts, 504));
     assert_eq!(
         journal.requests[0].upstream.as_ref().unwrap().error,
-        Some(brhook::journal::UpstreamError::Timeout)
+        Some(UpstreamError::Timeout)
     );
     let r2 = report.findings_of(Check::R2).next().expect("R2");
     assert_eq!(r2.level, Level::Fail, "{}", text(&report));
@@ -378,13 +388,7 @@ async fn a_silent_receiver_gets_a_504_after_the_upstream_timeout_and_fails_r2() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_in_front_answers_the_failed_attempts_itself_and_forwards_the_third() {
     let (addr, log) = receiver(ok).await;
-    let proxy = Proxy::builder()
-        .options(options())
-        .v2("a", &format!("http://{addr}/hook"))
-        .fault("a", Fault::fail(2))
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(to_hook(addr).fault("a", Fault::fail(2))).await;
     let (report, journal, _) = run(proxy, &["a"], &[], None).await;
     report.assert_pass();
     let got = log.lock().unwrap().clone();
@@ -402,20 +406,10 @@ async fn a_fault_in_front_answers_the_failed_attempts_itself_and_forwards_the_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_paths_and_huge_bodies_are_answered_by_brhook_and_never_forwarded() {
     let (addr, log) = receiver(ok).await;
-    let proxy = Proxy::builder()
-        .options(options())
-        .max_body(64)
-        .v2("a", &format!("http://{addr}/hook"))
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(to_hook(addr).max_body(64)).await;
     let base = proxy.url("a");
     let post = |url: String, body: Vec<u8>| async move {
-        let stream = tokio::net::TcpStream::connect(proxy_addr(&url)).await.unwrap();
-        let (mut s, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let mut s = connect(proxy_addr(&url)).await;
         let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap();
         let req = hyper::Request::post(path)
             .header("host", "x")
@@ -464,17 +458,9 @@ async fn tls_receiver() -> std::net::SocketAddr {
         while let Ok((tcp, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc =
-                    hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
-                        let _ = req.into_body().collect().await?;
-                        Ok::<_, hyper::Error>(hyper::Response::new(Empty::<Bytes>::new()))
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
-                    .await;
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    answer_empty(tls).await;
+                }
             });
         }
     });
@@ -486,19 +472,9 @@ async fn an_https_receiver_with_a_self_signed_certificate_needs_upstream_ca() {
     let addr = tls_receiver().await;
     let url = format!("https://127.0.0.1:{}/hook", addr.port());
     // By default the certificate is refused, and the finding says what to do.
-    let proxy = Proxy::builder()
-        .options(options())
-        .v2("a", &url)
-        .start()
-        .await
-        .unwrap();
-    let (report, journal, attempts) = run(proxy, &["a"], &[], None).await;
-    assert!(attempts.iter().all(|a| a.outcome == Outcome::Status(502)));
-    let leg = journal.requests[0].upstream.as_ref().unwrap();
-    assert!(
-        matches!(leg.error, Some(brhook::journal::UpstreamError::Tls(_))),
-        "{leg:?}"
-    );
+    let proxy = start(to_a(&url)).await;
+    let (report, error) = run_unforwarded(proxy).await;
+    assert!(matches!(error, UpstreamError::Tls(_)), "{error:?}");
     let r1 = report.findings_of(Check::R1).next().expect("R1");
     let found = r1.found.as_deref().unwrap();
     assert!(
@@ -507,15 +483,9 @@ async fn an_https_receiver_with_a_self_signed_certificate_needs_upstream_ca() {
     );
     // With the certificate trusted, everything goes through.
     let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/cert.pem");
-    let proxy = Proxy::builder()
-        .options(options())
-        .upstream_ca(&ca)
-        .v2("a", &url)
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(to_a(&url).upstream_ca(&ca)).await;
     let (report, _, attempts) = run(proxy, &["a"], &[], None).await;
-    assert!(attempts.iter().all(|a| a.outcome == Outcome::Status(200)));
+    assert!(all_answered(&attempts, 200));
     report.assert_pass();
 }
 
@@ -634,29 +604,11 @@ async fn requests_one_after_another_reuse_one_connection_to_the_receiver() {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let svc =
-                    hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
-                        let _ = req.into_body().collect().await?;
-                        Ok::<_, hyper::Error>(hyper::Response::new(Empty::<Bytes>::new()))
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
+            tokio::spawn(answer_empty(stream));
         }
     });
-    let proxy = Proxy::builder()
-        .options(options())
-        .v2("a", &format!("http://{addr}/hook"))
-        .start()
-        .await
-        .unwrap();
-    let stream = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
-    let (mut s, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let proxy = start(to_hook(addr)).await;
+    let mut s = connect(proxy.addr()).await;
     let body = std::fs::read(format!(
         "{}/tests/fixtures/doc/FileOpening.json",
         env!("CARGO_MANIFEST_DIR")
@@ -722,12 +674,7 @@ async fn headers_keep_their_case_and_order_and_only_hop_by_hop_ones_are_dropped(
             .unwrap();
         let _ = tx.send(got);
     });
-    let proxy = Proxy::builder()
-        .options(options())
-        .v2("a", &format!("http://{addr}/hook"))
-        .start()
-        .await
-        .unwrap();
+    let proxy = start(to_hook(addr)).await;
     let body = br#"{"EventType":"SessionStarted","raw":"\xe7\x9b\xb4"}"#;
     let mut head = format!(
         "POST /a HTTP/1.1\r\nHost: brhook\r\nContent-Type: application/json\r\nUser-Agent: BililiveRecorder/2.17.3\r\nX-Custom: One\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nContent-Length: {}\r\n\r\n",
