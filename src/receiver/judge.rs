@@ -16,7 +16,6 @@ use crate::gen::EventKind;
 use crate::reference::{Attempt, Outcome, Setting};
 use crate::report::{Coverage, Finding, Skip};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Detailed findings per case, URL and check; the rest are counted in one more finding.
@@ -107,15 +106,6 @@ fn history(attempts: &[&Attempt]) -> String {
         "{first} ({n} attempts: {})",
         answer::attempts(attempts.iter().copied())
     )
-}
-
-/// Nearest-rank percentile of sorted durations.
-pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// Where a baseline is kept: URL, event type, 2.x shape.
@@ -384,23 +374,6 @@ fn r10(
     }
 }
 
-impl std::fmt::Display for Latency {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut s = String::new();
-        let _ = write!(
-            s,
-            "{} answer{}, p50 {}, p90 {}, p99 {}, max {}",
-            self.answers,
-            if self.answers == 1 { "" } else { "s" },
-            fmt_duration(self.p50),
-            fmt_duration(self.p90),
-            fmt_duration(self.p99),
-            fmt_duration(self.max)
-        );
-        f.write_str(&s)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,14 +465,5 @@ mod tests {
             r10_of(400, 900, Some(850)),
             (vec![], Some(Skip::SlowAlone), false)
         );
-    }
-
-    #[test]
-    fn percentiles_nearest_rank() {
-        let d: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(percentile(&d, 50.0), Duration::from_millis(50));
-        assert_eq!(percentile(&d, 99.0), Duration::from_millis(99));
-        assert_eq!(percentile(&d[..1], 99.0), Duration::from_millis(1));
-        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
     }
 }

@@ -59,6 +59,7 @@ mod answer;
 mod cases;
 pub mod flv;
 mod judge;
+mod latency;
 mod probe;
 mod random;
 pub mod replay;
@@ -67,10 +68,11 @@ pub mod workdir;
 
 pub use answer::{fmt_duration, R2_FAIL_AFTER};
 pub use cases::{relative_path, FileHook, PlannedFile, Timing};
+pub use latency::Latency;
 pub use random::{random_steps, seed_bytes};
 
 use crate::catalog::Check;
-use crate::reference::{Attempt, Outcome, Sender, SenderConfig, Setting, Step};
+use crate::reference::{Attempt, Sender, SenderConfig, Setting, Step};
 use crate::report::{Findings, Report, Skip};
 use cases::{Case, Ctx};
 use run::{dispatch, moments, run_case, Counter};
@@ -189,44 +191,6 @@ pub struct Sent {
     pub like: Option<(crate::gen::EventKind, bool)>,
     /// Where it was saved ([`Probe::save_bodies`]).
     pub file: Option<PathBuf>,
-}
-
-/// Latency of answered attempts (nearest-rank percentiles).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Latency {
-    /// Attempts measured.
-    pub answers: usize,
-    /// Median.
-    pub p50: Duration,
-    /// 90th percentile.
-    pub p90: Duration,
-    /// 99th percentile.
-    pub p99: Duration,
-    /// Slowest.
-    pub max: Duration,
-}
-
-impl Latency {
-    fn of_sorted(d: &[Duration]) -> Option<Latency> {
-        Some(Latency {
-            answers: d.len(),
-            p50: judge::percentile(d, 50.0),
-            p90: judge::percentile(d, 90.0),
-            p99: judge::percentile(d, 99.0),
-            max: *d.last()?,
-        })
-    }
-
-    /// Over the attempts that got an answer (any status).
-    pub fn of(attempts: &[Attempt]) -> Option<Latency> {
-        let mut d: Vec<Duration> = attempts
-            .iter()
-            .filter(|a| matches!(a.outcome, Outcome::Status(_)))
-            .map(|a| a.elapsed)
-            .collect();
-        d.sort();
-        Latency::of_sorted(&d)
-    }
 }
 
 /// What a load run measured.

@@ -3,7 +3,7 @@
 //! per URL, whatever the length of the journal.
 
 use super::super::answer::{self, answer_of, curl, fmt_duration, short, slow_level, why, Body};
-use super::super::Latency;
+use super::super::latency::{Histogram, Latency};
 use crate::catalog::{Check, Level};
 use crate::reference::DEFAULT_USER_AGENT;
 use crate::reference::{Attempt, Outcome};
@@ -27,68 +27,6 @@ pub(crate) struct Event {
     /// False when the captured body breaks the protocol itself: its answer is timed
     /// (R2) but not judged.
     pub judged: bool,
-}
-
-/// Latency histogram: exact below 128 µs, then 64 buckets per power of two (under 1.6%
-/// error), so percentiles need no list of answers.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Histogram {
-    counts: Vec<u64>,
-    total: u64,
-    max: Duration,
-}
-
-fn bucket(us: u64) -> usize {
-    if us < 128 {
-        return us as usize;
-    }
-    let shift = 63 - us.leading_zeros() - 6;
-    128 + (shift as usize - 1) * 64 + ((us >> shift) as usize - 64)
-}
-
-/// The largest value of bucket `b`.
-fn upper(b: usize) -> u64 {
-    if b < 128 {
-        return b as u64;
-    }
-    let shift = (b - 128) / 64 + 1;
-    let top = ((b - 128) % 64 + 64) as u64;
-    ((top + 1) << shift) - 1
-}
-
-impl Histogram {
-    pub(crate) fn add(&mut self, d: Duration) {
-        let b = bucket(d.as_micros().min(u64::MAX as u128) as u64);
-        if self.counts.len() <= b {
-            self.counts.resize(b + 1, 0);
-        }
-        self.counts[b] += 1;
-        self.total += 1;
-        self.max = self.max.max(d);
-    }
-
-    /// Nearest-rank percentile, as the bucket's upper bound (never above the maximum).
-    fn percentile(&self, p: f64) -> Duration {
-        let rank = ((p / 100.0) * self.total as f64).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        for (b, n) in self.counts.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                return Duration::from_micros(upper(b)).min(self.max);
-            }
-        }
-        self.max
-    }
-
-    pub(crate) fn latency(&self) -> Option<Latency> {
-        (self.total > 0).then(|| Latency {
-            answers: self.total as usize,
-            p50: self.percentile(50.0),
-            p90: self.percentile(90.0),
-            p99: self.percentile(99.0),
-            max: self.max,
-        })
-    }
 }
 
 /// The judge's settings.
@@ -228,42 +166,5 @@ impl Judge {
                     .measured(l.to_string()),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_buckets_round_trip_within_two_percent() {
-        for us in [
-            0u64,
-            1,
-            127,
-            128,
-            129,
-            1000,
-            65_535,
-            1_000_000,
-            100_000_000,
-            u64::MAX / 2,
-        ] {
-            let b = bucket(us);
-            assert!(upper(b) >= us, "{us}");
-            assert!(upper(b) as f64 <= us as f64 * 1.016 + 1.0, "{us} → {}", upper(b));
-            if b > 0 {
-                assert!(upper(b - 1) < us, "{us} is in the first bucket that holds it");
-            }
-        }
-        let mut h = Histogram::default();
-        for ms in 1..=100 {
-            h.add(Duration::from_millis(ms));
-        }
-        let l = h.latency().unwrap();
-        assert_eq!(l.answers, 100);
-        assert_eq!(l.max, Duration::from_millis(100));
-        let p50 = l.p50.as_secs_f64() * 1000.0;
-        assert!((50.0..=51.0).contains(&p50), "{p50}");
     }
 }
