@@ -273,6 +273,7 @@ async fn a_receiver_refusing_one_type_is_r1_and_the_sender_retries_through_the_p
         "one occurrence per refused event"
     );
     assert_eq!(r1[0].urls, ["a"]);
+    assert_eq!(r1[0].message, "the receiver refused a valid FileClosed");
     assert!(r1[0].found.as_deref().unwrap().contains("500"), "{r1:?}");
     assert_status(&report, Check::D2, Status::Passed);
     assert_eq!(report.status(Check::D1), Some(Status::Passed));

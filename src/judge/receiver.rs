@@ -167,8 +167,12 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
             if ok(r) {
                 continue;
             }
+            // R1 names the type: a receiver that refuses one type is one cause per type.
+            let r1_type = record::type_name(r.ty).filter(|_| check == Check::R1);
             let message = if r.leg == Leg::Failed {
-                "the receiver gave no answer (the sender got a 502 from brhook)"
+                "the receiver gave no answer (the sender got a 502 from brhook)".to_string()
+            } else if let Some(ty) = r1_type {
+                format!("the receiver refused a valid {ty}")
             } else {
                 match check {
                     Check::R5 => "the receiver refused a retry of an event it had accepted",
@@ -179,6 +183,7 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
                     Check::R8 => "the receiver refused raw UTF-8 text it accepts as ASCII",
                     _ => "the receiver refused a valid event",
                 }
+                .to_string()
             };
             out.push(answer(cx, Finding::new(check, message).expected(why(check)), r));
         }
