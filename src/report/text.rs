@@ -117,12 +117,22 @@ pub fn render(r: &Report, style: &Style) -> String {
     }
     let skipped: Vec<_> = r.checks.iter().filter(|c| c.status == Status::Skipped).collect();
     let passed = r.checks.iter().filter(|c| c.status == Status::Passed).count() as u64;
-    let _ = writeln!(
+    // Checks this command never runs (R checks under `listen`, T–C under `send`) are
+    // counted apart: the skipped ones are those a different capture could run.
+    let elsewhere = skipped
+        .iter()
+        .filter(|c| c.reason == Some(Skip::NotExercised))
+        .count();
+    let _ = write!(
         out,
         "  {} passed, {} skipped",
         plural(passed, "check", "checks"),
-        skipped.len()
+        skipped.len() - elsewhere
     );
+    let _ = match elsewhere {
+        0 => writeln!(out),
+        n => writeln!(out, ", {n} not run by this command"),
+    };
     for side in sides {
         let mine: Vec<&Group> = r
             .groups
