@@ -176,6 +176,7 @@ impl Bench {
             }],
             prefix: String::new(),
             proxy: None,
+            replay: None,
         };
         let mut w = Writer::create(&path, &meta).expect("journal created");
         for i in 0..n {

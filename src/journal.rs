@@ -69,6 +69,25 @@ pub struct Meta {
     /// journal again as the live run did. Absent for the fake endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyMeta>,
+    /// `brhook replay`: brhook was the sender (its reference sender, replaying a
+    /// capture), so only the receiver side is judged. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayMeta>,
+}
+
+/// What a replay's journal says of the capture it replayed, for its report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayMeta {
+    /// The capture replayed, as given.
+    pub capture: String,
+    /// How fast: `×1`, `max`.
+    pub speed: String,
+    /// Captured v1 records not sent (no v1 URL was given).
+    #[serde(default)]
+    pub v1_not_sent: u64,
+    /// Captured id values sent as captured (not a GUID, or escaped).
+    #[serde(default)]
+    pub ids_kept: u64,
 }
 
 /// What a proxy capture's receiver-side judge needs beyond the requests.
@@ -244,6 +263,7 @@ impl Journal {
                 urls,
                 prefix,
                 proxy: None,
+                replay: None,
             },
             requests: Vec::new(),
             closed_ms: None,
@@ -331,6 +351,7 @@ impl Reader {
                 urls: Vec::new(),
                 prefix: String::new(),
                 proxy: None,
+                replay: None,
             },
             closed_ms: None,
             quiet_ms: None,

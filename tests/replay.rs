@@ -296,10 +296,11 @@ async fn a_500_on_session_ended_is_one_r1_group_and_v1_without_url_is_skipped() 
         .collect();
     assert_eq!(r1.len(), 1, "one cause, one group: {}", run.report.to_json());
     assert_eq!(r1[0].count as usize, ended);
+    assert!(r1[0].message.contains("SessionEnded"), "{}", r1[0].message);
     assert!(
-        r1[0].message.contains("SessionEnded") && r1[0].message.contains("500"),
-        "{}",
-        r1[0].message
+        r1[0].examples[0].found.as_deref().unwrap_or("").contains("500"),
+        "{:?}",
+        r1[0].examples[0]
     );
     let example = &r1[0].examples[0];
     let cmd = example.reproduce.as_deref().unwrap_or("");
@@ -391,13 +392,20 @@ async fn unknown_types_are_r3_and_invalid_captured_bodies_are_not_judged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_answers_are_r2() {
-    let journal = crafted("r2", &[0.0, 1.0, 2.0], false, false);
+    // 500 ms apart at ×2, each held 300 ms: slow, never overlapping (so no R10).
+    let journal = crafted("r2", &[0.0, 1000.0, 2000.0], false, false);
+    let run_at = |url: String| {
+        let r = Replay::new(&journal, url)
+            .slow_after(Duration::from_millis(100))
+            .speed(Speed::Factor(2.0));
+        async move { r.run().await }
+    };
     let slow = Receiver::start(Bug::Slow(Duration::from_millis(300))).await;
-    let run = replay(Replay::new(&journal, slow.url("/a")).slow_after(Duration::from_millis(100))).await;
+    let run = run_at(slow.url("/a")).await.unwrap();
     assert_eq!(run.report.tripped(Level::Warn), vec![Check::R2]);
     assert_eq!(run.report.occurrences(Check::R2, Level::Warn), 3);
     let fast = Receiver::start(Bug::None).await;
-    let run = replay(Replay::new(&journal, fast.url("/a")).slow_after(Duration::from_millis(100))).await;
+    let run = run_at(fast.url("/a")).await.unwrap();
     assert!(
         run.report.tripped(Level::Warn).is_empty(),
         "{}",
@@ -569,5 +577,150 @@ async fn cli_forgives_a_torn_last_line_and_refuses_what_is_not_a_journal() {
         assert_eq!((code, err.lines().count()), (2, 1), "{file}: {err}");
         assert!(err.starts_with("brhook: ") && err.contains(says), "{file}: {err}");
     }
+    let _ = std::fs::remove_dir_all(journal.parent().unwrap());
+}
+
+/// A FileClosed, then SessionStarted events 100 ms apart while it may still be held.
+fn file_closed_then_more(test: &str) -> PathBuf {
+    let room = Room::doc_example();
+    let ts = gen::parse_time("2021-05-14T17:52:44.4960899+08:00");
+    let mut j = common::journal_a();
+    let closed = gen::file_closed(
+        &room,
+        Uuid::new_v4(),
+        &gen::File::doc_example(),
+        ts,
+        Uuid::new_v4(),
+        true,
+    );
+    j.requests
+        .push(common::request(1, 0.0, gen::serialize(&closed), 204));
+    for i in 1..4u64 {
+        let v = gen::session_started(&room, Uuid::new_v4(), ts, Uuid::new_v4(), true);
+        j.requests
+            .push(common::request(i + 1, 100.0 * i as f64, gen::serialize(&v), 204));
+    }
+    let path = dir(test).join("file-closed.jsonl");
+    j.write(&path).unwrap();
+    path
+}
+
+/// A receiver holding each FileClosed `hold`; `serial`: one request at a time.
+async fn held_file_closed(serial: bool, hold: Duration) -> String {
+    let line = Arc::new(tokio::sync::Mutex::new(()));
+    let addr = common::serve(move |req: Request<Incoming>| {
+        let line = Arc::clone(&line);
+        async move {
+            let _turn = if serial {
+                Some(line.lock_owned().await)
+            } else {
+                None
+            };
+            let body = req.into_body().collect().await?.to_bytes();
+            if String::from_utf8_lossy(&body).contains("\"FileClosed\"") {
+                tokio::time::sleep(hold).await;
+            }
+            Ok::<_, hyper::Error>(
+                Response::builder()
+                    .status(204)
+                    .body(Empty::<Bytes>::new())
+                    .unwrap(),
+            )
+        }
+    })
+    .await;
+    format!("http://{addr}/a")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_answering_one_request_at_a_time_is_r10() {
+    let journal = file_closed_then_more("r10");
+    let run_at = |url: String| {
+        let r = Replay::new(&journal, url)
+            .slow_after(Duration::from_millis(300))
+            .backoff_scale(0.01);
+        async move { r.run().await }
+    };
+    let serial = held_file_closed(true, Duration::from_secs(1)).await;
+    let run = run_at(serial).await.unwrap();
+    assert!(
+        run.report.occurrences(Check::R10, Level::Warn) >= 1,
+        "the events behind the held FileClosed waited: {}",
+        run.report.to_json()
+    );
+    let threaded = held_file_closed(false, Duration::from_secs(1)).await;
+    let run = run_at(threaded).await.unwrap();
+    assert_eq!(
+        run.report.status(Check::R10),
+        Some(Status::Passed),
+        "{}",
+        run.report.to_json()
+    );
+    assert_eq!(
+        run.report.tripped(Level::Warn),
+        vec![Check::R2],
+        "the held FileClosed is slow"
+    );
+    let _ = std::fs::remove_dir_all(journal.parent().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_side_is_not_exercised_and_check_gives_the_same_report() {
+    let journal = crafted("check", &[0.0, 1.0], true, false);
+    let rx = Receiver::start(Bug::ClosedEnum).await;
+    let kept = journal.with_file_name("replayed.jsonl");
+    let p = journal.to_str().unwrap().to_string();
+    let k = kept.to_str().unwrap().to_string();
+    let args: Vec<String> = [
+        "replay",
+        &p,
+        "--to",
+        &rx.url("/a"),
+        "--speed",
+        "max",
+        "--backoff-scale",
+        "0.01",
+        "--journal",
+        &k,
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (code, replayed, err) = cli(args).await;
+    assert_eq!(code, 1, "the receiver refuses the unknown type: {err}");
+    let (code, checked, err) = cli(vec!["check".into(), k.clone(), "--format".into(), "json".into()]).await;
+    assert_eq!(code, 1, "{err}");
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&replayed).unwrap(),
+        serde_json::from_str(&checked).unwrap(),
+    );
+    assert_eq!(a, b, "check on the replay's journal gives the replay's report");
+    assert!(
+        a["subject"].as_str().unwrap().starts_with("replay of "),
+        "{}",
+        a["subject"]
+    );
+    for c in a["checks"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        if !id.starts_with('R') {
+            assert_eq!(
+                (c["status"].as_str(), c["reason"].as_str()),
+                (Some("skipped"), Some(Skip::NotExercised.to_string().as_str())),
+                "{id}: brhook is the sender in a replay"
+            );
+        }
+    }
+    assert_eq!(
+        a["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "R3")
+            .unwrap()["status"],
+        "failed"
+    );
+
     let _ = std::fs::remove_dir_all(journal.parent().unwrap());
 }

@@ -1,5 +1,5 @@
-//! `brhook replay`: a saved capture sent again to a receiver, the answers judged (R1, R2,
-//! R3, R9).
+//! `brhook replay`: a saved capture sent again to a receiver, the answers judged by the
+//! proxy's receiver-side judge (R1-R3, R5-R10) from the replay's own journal.
 
 use super::delivery::DeliveryArgs;
 use super::output::{emit, Format, ReportArgs};
@@ -31,6 +31,11 @@ pub struct Args {
     original_ids: bool,
     #[command(flatten)]
     delivery: DeliveryArgs,
+    /// Keep the replay's own journal in FILE (the proxy's format: each attempt sent, with
+    /// the receiver's answer); `brhook check FILE` gives this report again. Default: a
+    /// temporary file, removed at the end.
+    #[arg(long = "journal", value_name = "FILE")]
+    keep: Option<PathBuf>,
     /// Events in flight at most.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
     concurrency: usize,
@@ -58,6 +63,9 @@ pub fn run(args: Args) -> Result<i32, String> {
     }
     for u in &args.v1_to {
         replay = replay.v1(u);
+    }
+    if let Some(f) = &args.keep {
+        replay = replay.journal(f);
     }
     let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
     let run = rt.block_on(replay.run()).map_err(|e| e.to_string())?;

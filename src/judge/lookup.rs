@@ -3,6 +3,7 @@
 //! shows of one (a path, the differing bytes of a retry) is read again from the journal.
 
 use crate::journal::{Journal, Request};
+use crate::receiver::answer::{curl, Body};
 use crate::report::Finding;
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
@@ -93,8 +94,13 @@ pub enum Detail {
     /// C5: the rooms of one session.
     Rooms(Vec<u64>),
     /// R: what the receiver answered a forwarded request (status and the start of its
-    /// body), or why it gave no answer.
-    Answer(u64),
+    /// body), or why it gave no answer; with the `curl` that sends its body again.
+    Answer {
+        /// Sequence number of the request.
+        seq: u64,
+        /// The receiver's URL it was sent to, when known.
+        to: Option<String>,
+    },
     /// C6: a v1 record, and the FileClosed with the same RelativePath if any.
     V1Record {
         /// Sequence number of the v1 record.
@@ -109,7 +115,7 @@ impl Detail {
         match self {
             Detail::BodyDiff { first, retry } | Detail::Header { first, retry, .. } => vec![*first, *retry],
             Detail::TwoEvents { a, b } => vec![*a, *b],
-            Detail::FileOf(s) | Detail::PathOf(s) | Detail::Answer(s) => vec![*s],
+            Detail::FileOf(s) | Detail::PathOf(s) | Detail::Answer { seq: s, .. } => vec![*s],
             Detail::Rooms(s) => s.clone(),
             Detail::V1Record { record, near } => std::iter::once(*record).chain(*near).collect(),
         }
@@ -167,7 +173,20 @@ impl Detail {
                 ));
             }
             Detail::PathOf(s) => f.found = Some(field(s, "RelativePath")),
-            Detail::Answer(s) => f.found = got[s].upstream.as_ref().map(answer_of),
+            Detail::Answer { seq, to } => {
+                let r = &got[seq];
+                f.found = r.upstream.as_ref().map(answer_of);
+                f.answer = r.upstream.as_ref().and_then(|u| {
+                    Some(crate::report::Answer {
+                        status: u.status?,
+                        body: String::from_utf8_lossy(&u.answer_body).into_owned(),
+                    })
+                });
+                if let Some(to) = to {
+                    let ua = r.header("user-agent").unwrap_or_default();
+                    f.reproduce = Some(curl(to, ua, Body::Bytes(&r.body), true));
+                }
+            }
             Detail::Rooms(seqs) => {
                 let room = |s: &u64| {
                     let d = value(s).map(|v| data(&v)).unwrap_or_default();

@@ -14,6 +14,8 @@ use super::{Cx, Detail};
 use crate::body::Kind;
 use crate::catalog::{Check, Level};
 use crate::journal::ProxyMeta;
+use crate::receiver::answer::why;
+use crate::receiver::latency::Histogram;
 use crate::report::{Coverage, Finding, Findings, Forwarded, Skip};
 use std::collections::{BTreeSet, HashMap};
 
@@ -31,23 +33,6 @@ fn ms(t: f64) -> String {
 
 fn ok(r: &Rec) -> bool {
     r.leg == Leg::Answered && (200..300).contains(&r.up_status)
-}
-
-/// Why a 2xx was expected, per check.
-fn why(check: Check) -> &'static str {
-    match check {
-        Check::R3 => {
-            "2xx: an unknown EventType is ignored, not refused (the doc warns more types may be added)"
-        }
-        Check::R5 => "2xx again: a retry carries the same bytes and EventId; de-duplicate by EventId",
-        Check::R6 => "2xx: neither send nor arrival order is guaranteed (doc)",
-        Check::R7 => "2xx: 2.x StreamStarted/StreamEnded carry no SessionId",
-        Check::R8 => {
-            "2xx: the real sender writes text as raw UTF-8 (this receiver accepted only ASCII bodies)"
-        }
-        Check::R9 => "2xx to every v1 record",
-        _ => "2xx to every valid event (doc: answer 2xx)",
-    }
 }
 
 pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Coverage) {
@@ -204,13 +189,37 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
     }
     // Real traffic carries no crafted extra fields: only the probe sends them.
     cov.skip(Check::R4, Skip::OnlyProbe);
+    latency(cx, out);
+}
+
+/// One info line per receiver URL: how long its answers took (histogram percentiles).
+fn latency(cx: &Cx, out: &mut Findings) {
+    let mut per_url = vec![Histogram::default(); cx.urls.len()];
+    for r in cx.recs.iter().filter(|r| r.leg == Leg::Answered) {
+        per_url[usize::from(r.url)].add(std::time::Duration::from_secs_f64(
+            f64::from(r.took).max(0.0) / 1000.0,
+        ));
+    }
+    for (i, h) in per_url.iter().enumerate() {
+        if let Some(l) = h.latency() {
+            out.push(
+                Finding::at(Check::R2, Level::Info, "latency measured")
+                    .url(cx.url(i as u16))
+                    .measured(l.to_string()),
+            );
+        }
+    }
 }
 
 /// A finding about the receiver's answer to `r`, quoting the answer (or the failure)
 /// once it is an example.
 fn answer(cx: &Cx, f: Finding, r: &Rec) -> Finding {
+    let to = cx.urls[usize::from(r.url)].upstream.clone();
     cx.at(f, r).detail(
-        Detail::Answer(u64::from(r.seq)),
+        Detail::Answer {
+            seq: u64::from(r.seq),
+            to,
+        },
         hash64((r.up_status, r.leg.byte())),
     )
 }

@@ -406,6 +406,7 @@ mod tests {
             elapsed: Duration::from_millis(ms),
             outcome,
             answer: Vec::new(),
+            answer_headers: Vec::new(),
         };
         (event, a)
     }

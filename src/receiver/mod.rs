@@ -55,11 +55,11 @@
 //! # }
 //! ```
 
-mod answer;
+pub(crate) mod answer;
 mod cases;
 pub mod flv;
 mod judge;
-mod latency;
+pub(crate) mod latency;
 mod probe;
 mod random;
 pub mod replay;

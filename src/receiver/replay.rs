@@ -21,15 +21,18 @@
 //! unknown types), R9 (v1 records). The rest are `skipped` with the reason.
 
 mod ids;
-mod judge;
 mod source;
 
 pub use source::Tally;
 
+use super::latency::Histogram;
 use super::{fmt_duration, Latency, SendError, DEFAULT_SLOW_AFTER};
-use crate::catalog::{Check, Level};
-use crate::reference::{Sender, SenderConfig};
-use crate::report::{Finding, Report, Skip};
+use crate::fault::Fault;
+use crate::journal::{
+    Meta, ProxyMeta, ReplayMeta, Request, Response, Setting, Upstream, UpstreamError, UrlSpec, Writer,
+};
+use crate::reference::{Attempt, Outcome, Sender, SenderConfig, CONTENT_TYPE_JSON, DEFAULT_USER_AGENT};
+use crate::report::Report;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -126,6 +129,7 @@ pub struct Replay {
     strict: bool,
     examples: usize,
     concurrency: usize,
+    keep: Option<PathBuf>,
 }
 
 impl Replay {
@@ -143,6 +147,7 @@ impl Replay {
             strict: false,
             examples: crate::report::DEFAULT_EXAMPLES,
             concurrency: DEFAULT_CONCURRENCY,
+            keep: None,
         }
     }
 
@@ -206,7 +211,16 @@ impl Replay {
         self
     }
 
-    /// Reads the journal, sends its events, judges the answers.
+    /// Keeps the replay's own journal at `path` (default: a temporary file, removed at
+    /// the end): the proxy's format, one request line per attempt sent, with the
+    /// receiver's answer. `brhook check` on it gives the replay's report.
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Replay {
+        self.keep = Some(path.into());
+        self
+    }
+
+    /// Reads the journal, sends its events, writes each attempt to the replay's journal
+    /// and judges that journal.
     pub async fn run(&self) -> Result<ReplayRun, ReplayError> {
         // A file that is no journal is told at once; a bad line anywhere after a full
         // read, still before anything is sent.
@@ -217,26 +231,29 @@ impl Replay {
         preflight(&config, self.timeout)
             .await
             .map_err(ReplayError::Send)?;
-        let path = self.journal.clone();
-        tokio::task::spawn_blocking(move || source::check(&path))
-            .await
-            .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
-            .map_err(ReplayError::Journal)?;
+        let (path, fresh, v1) = (self.journal.clone(), !self.original_ids, !self.v1.is_empty());
+        let tally = blocking(move || source::read(&path, fresh, v1, |_| true)).await?;
+
+        let out = Output::new(self.keep.clone());
+        let writer = Writer::create(out.path(), &self.meta(&tally)).map_err(ReplayError::Journal)?;
+        let names: Vec<String> = self.names();
+        let book = Arc::new(Mutex::new(Book {
+            writer,
+            v2: self.v2.len(),
+            seq: 0,
+            all: Histogram::default(),
+            failed: None,
+        }));
 
         let (tx, mut rx) = mpsc::channel::<source::Planned>(self.concurrency);
-        let (path, fresh, v1) = (self.journal.clone(), !self.original_ids, !self.v1.is_empty());
+        let path = self.journal.clone();
         let reader = tokio::task::spawn_blocking(move || {
             source::read(&path, fresh, v1, |p| tx.blocking_send(p).is_ok())
         });
-
-        let opts = judge::Options {
-            slow_after: self.slow_after,
-            timeout: self.timeout,
-        };
-        let judge = Arc::new(Mutex::new(judge::Judge::new(opts, self.examples)));
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let mut tasks = JoinSet::new();
         let (start, mut first_at, mut events, mut late) = (Instant::now(), None::<f64>, 0u64, 0u64);
+        let origin = start.into_std();
         while let Some(p) = rx.recv().await {
             let due = match self.speed {
                 Speed::Max => None,
@@ -257,17 +274,18 @@ impl Replay {
                 late += 1;
             }
             events += 1;
-            let (config, judge) = (config.clone(), Arc::clone(&judge));
+            let (config, book, names) = (config.clone(), Arc::clone(&book), names.clone());
             tasks.spawn(async move {
                 let sender = Sender::new(config);
                 let bytes = bytes::Bytes::from(p.bytes);
                 sender.send_bytes(p.setting, bytes.clone());
                 sender.wait().await;
-                let attempts = sender.attempts();
-                judge
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(&p.event, attempts, &bytes);
+                let mut attempts = sender.attempts();
+                attempts.sort_by_key(|a| a.started);
+                let mut b = book.lock().unwrap_or_else(|e| e.into_inner());
+                for a in &attempts {
+                    b.write(a, &names, origin, &bytes);
+                }
                 drop(slot);
             });
             // Finished deliveries are reaped as we go: the task set stays bounded.
@@ -278,95 +296,207 @@ impl Replay {
         while let Some(r) = tasks.join_next().await {
             resume_panic(r);
         }
-        let tally = reader
+        reader
             .await
             .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
             .map_err(ReplayError::Journal)?;
-
-        let mut j = Arc::try_unwrap(judge)
+        let mut b = Arc::try_unwrap(book)
             .ok()
             .expect("every delivery task has ended")
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
-        j.summaries();
-        Ok(self.report(j, tally, events, late))
-    }
+        if let Some(e) = b.failed.take() {
+            return Err(ReplayError::Journal(e));
+        }
+        let at = origin.elapsed().as_secs_f64() * 1000.0;
+        b.writer.close(at, 0.0).map_err(ReplayError::Journal)?;
+        drop(b.writer);
 
-    fn report(&self, mut j: judge::Judge, tally: Tally, events: u64, late: u64) -> ReplayRun {
-        if tally.invalid > 0 {
-            j.findings.push(
-                Finding::at(
-                    Check::R1,
-                    Level::Info,
-                    "captured bodies that break the protocol themselves were sent, their answers not judged",
-                )
-                .measured(format!(
-                    "{} event{}; `brhook check {}` shows why",
-                    tally.invalid,
-                    if tally.invalid == 1 { "" } else { "s" },
-                    self.journal.display()
-                )),
-            );
-        }
-        if tally.ids_kept > 0 {
-            j.findings.push(
-                Finding::at(
-                    Check::R1,
-                    Level::Info,
-                    "ids sent as captured: not a GUID, or written with \\u escapes",
-                )
-                .measured(format!("{} id values", tally.ids_kept)),
-            );
-        }
-        let v1 = !self.v1.is_empty();
-        use Check::*;
-        let mut cov = std::mem::take(&mut j.cov);
-        for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9, R10] {
-            let reason = match id {
-                _ if events == 0 => Skip::NoEvent,
-                R1 => Skip::NoKnownV2,
-                R3 if tally.unknown == 0 => Skip::NoUnknownType,
-                R4 | R5 | R6 | R7 | R8 => Skip::OnlyProbe,
-                R9 if tally.v1 == 0 => Skip::NoV1,
-                R9 if !v1 => Skip::NoV1Url,
-                R10 => Skip::NotExercised,
-                _ => Skip::NoAnswer,
-            };
-            cov.skip(id, reason);
-        }
-        let mut to = self.v2.join(", ");
-        if v1 {
-            to.push_str(&format!(" (v1: {})", self.v1.join(", ")));
-        }
-        let mut subject = format!(
-            "replay of {}: {events} event{} to {to}, {} attempts, speed {}",
-            self.journal.display(),
-            if events == 1 { "" } else { "s" },
-            j.attempts,
-            self.speed
-        );
-        if tally.v1 > 0 && !v1 {
-            subject.push_str(&format!("; {} v1 records not sent (no --v1-to)", tally.v1));
-        }
-        let latency = j.all.latency();
-        let attempts = j.attempts;
-        let mut report = Report::build(subject, j.findings, &cov, self.strict);
-        if events == 0 {
-            report.fail_on_nothing(if tally.v1 > 0 && !v1 {
-                "nothing was replayed: the journal holds only v1 records and no v1 URL was given (--v1-to URL)"
-            } else {
-                "nothing was replayed: the journal holds no webhook event"
-            });
-        }
-        ReplayRun {
+        let opts = crate::judge::Options {
+            strict: self.strict,
+            examples: self.examples,
+            ..crate::judge::Options::default()
+        };
+        let judged = out.path().to_path_buf();
+        let report = blocking(move || {
+            let reader = crate::journal::Reader::open(&judged)?;
+            crate::judge::judge_journal(reader, &opts, None, false).map(|(r, _)| r)
+        })
+        .await?;
+        Ok(ReplayRun {
             report,
             tally,
             events,
-            attempts,
+            attempts: b.seq,
             late,
-            latency,
+            latency: b.all.latency(),
+        })
+    }
+
+    /// The replay journal's meta: the proxy's, with what the report says of the capture.
+    fn meta(&self, tally: &Tally) -> Meta {
+        let specs = self
+            .names()
+            .into_iter()
+            .zip(
+                self.v2
+                    .iter()
+                    .map(|u| (u, Setting::V2))
+                    .chain(self.v1.iter().map(|u| (u, Setting::V1))),
+            )
+            .map(|(name, (url, setting))| UrlSpec {
+                name,
+                fault: Fault::ok(),
+                setting: Some(setting),
+                upstream: Some(url.clone()),
+            })
+            .collect();
+        let mut j = crate::journal::Journal::new(specs, String::new());
+        j.meta.proxy = Some(ProxyMeta {
+            slow_after_ms: self.slow_after.as_secs_f64() * 1000.0,
+            timeout_ms: self.timeout.as_secs_f64() * 1000.0,
+        });
+        j.meta.replay = Some(ReplayMeta {
+            capture: self.journal.display().to_string(),
+            speed: self.speed.to_string(),
+            v1_not_sent: if self.v1.is_empty() { tally.v1 } else { 0 },
+            ids_kept: tally.ids_kept,
+        });
+        j.meta
+    }
+
+    /// One journal name per target, v2 then v1: the URL itself (a repeated URL gets
+    /// `#2`, `#3`: the sender sends to each copy).
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for u in self.v2.iter().chain(&self.v1) {
+            let n = names
+                .iter()
+                .filter(|x| x.split('#').next() == Some(u.as_str()))
+                .count();
+            names.push(if n == 0 {
+                u.clone()
+            } else {
+                format!("{u}#{}", n + 1)
+            });
+        }
+        names
+    }
+}
+
+/// The replay's journal as it is written, and what is summed over it.
+struct Book {
+    writer: Writer,
+    /// v2 URLs (the first names).
+    v2: usize,
+    seq: u64,
+    all: Histogram,
+    failed: Option<String>,
+}
+
+impl Book {
+    /// One attempt as a request line: what brhook sent and what the receiver answered.
+    fn write(&mut self, a: &Attempt, names: &[String], origin: std::time::Instant, body: &[u8]) {
+        self.seq += 1;
+        // The names are the v2 URLs' then the v1 URLs'.
+        let name = match a.setting {
+            crate::reference::Setting::V2 => &names[a.url_index],
+            crate::reference::Setting::V1 => &names[self.v2 + a.url_index],
+        };
+        let ms = |t: std::time::Instant| t.saturating_duration_since(origin).as_secs_f64() * 1000.0;
+        let (sent, answered) = (ms(a.started), ms(a.started + a.elapsed));
+        let (host, target) = crate::reference::host_and_path(&a.url).unwrap_or_default();
+        let headers: Vec<(String, String)> = vec![
+            ("host".into(), host),
+            ("content-type".into(), CONTENT_TYPE_JSON.into()),
+            ("user-agent".into(), DEFAULT_USER_AGENT.into()),
+            ("content-length".into(), body.len().to_string()),
+        ];
+        let (status, error) = match &a.outcome {
+            Outcome::Status(s) => {
+                self.all.add(a.elapsed);
+                (Some(*s), None)
+            }
+            Outcome::Timeout => (None, Some(UpstreamError::Timeout)),
+            Outcome::Error(e) if e.starts_with("connect") => (None, Some(UpstreamError::Connect(e.clone()))),
+            Outcome::Error(e) => (None, Some(UpstreamError::Protocol(e.clone()))),
+        };
+        let r = Request {
+            seq: self.seq,
+            conn: self.seq,
+            at_ms: sent,
+            method: "POST".into(),
+            target,
+            url: Some(name.clone()),
+            headers: headers.clone(),
+            body: body.to_vec(),
+            body_error: None,
+            response: Response {
+                status,
+                at_ms: answered,
+                abandoned_ms: None,
+            },
+            upstream: Some(Upstream {
+                headers,
+                sent_ms: sent,
+                answered_ms: answered,
+                status,
+                answer_headers: a.answer_headers.clone(),
+                answer_body: a.answer.clone(),
+                error,
+            }),
+        };
+        if let Err(e) = self.writer.request(&r) {
+            self.failed.get_or_insert(e);
         }
     }
+}
+
+/// Where the replay's journal goes: the file asked for, or a temporary one removed when
+/// the replay ends.
+struct Output {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Output {
+    fn new(keep: Option<PathBuf>) -> Output {
+        match keep {
+            Some(path) => Output {
+                path,
+                temporary: false,
+            },
+            None => Output {
+                path: std::env::temp_dir().join(format!(
+                    "brhook-replay-{}-{}.jsonl",
+                    std::process::id(),
+                    uuid::Uuid::new_v4().simple()
+                )),
+                temporary: true,
+            },
+        }
+    }
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Runs journal work off the runtime's threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, ReplayError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
+        .map_err(ReplayError::Journal)
 }
 
 fn resume_panic(r: Result<(), tokio::task::JoinError>) {

@@ -163,6 +163,8 @@ pub struct Attempt {
     pub outcome: Outcome,
     /// The first [`ANSWER_PREFIX`] bytes of the response body (empty without one).
     pub answer: Vec<u8>,
+    /// The response's headers, names lowercase (empty without a response).
+    pub answer_headers: Vec<(String, String)>,
 }
 
 /// How much of a response body an [`Attempt`] keeps: enough for an error message.
@@ -177,6 +179,12 @@ struct Target {
     host_header: String,
     /// Origin-form request target: `/path?query`.
     path: String,
+}
+
+/// The `Host` header and request target the sender writes for `url` (for `brhook
+/// replay`'s journal, which records what was sent); `None` for a URL it cannot send to.
+pub(crate) fn host_and_path(url: &str) -> Option<(String, String)> {
+    parse_target(url).ok().map(|t| (t.host_header, t.path))
 }
 
 fn parse_target(url: &str) -> Result<Target, String> {
@@ -492,12 +500,12 @@ impl Inner {
         body: Bytes,
     ) -> bool {
         let started = Instant::now();
-        let (outcome, answer) = match tokio::time::timeout(self.config.timeout, self.post(target, body)).await
-        {
-            Ok(Ok((status, answer))) => (Outcome::Status(status), answer),
-            Ok(Err(e)) => (Outcome::Error(e), Vec::new()),
-            Err(_) => (Outcome::Timeout, Vec::new()),
-        };
+        let (outcome, answer, answer_headers) =
+            match tokio::time::timeout(self.config.timeout, self.post(target, body)).await {
+                Ok(Ok((status, answer, headers))) => (Outcome::Status(status), answer, headers),
+                Ok(Err(e)) => (Outcome::Error(e), Vec::new(), Vec::new()),
+                Err(_) => (Outcome::Timeout, Vec::new(), Vec::new()),
+            };
         let ok = outcome.is_success();
         self.attempts.lock().expect("attempt list").push(Attempt {
             setting: ev.setting,
@@ -509,13 +517,18 @@ impl Inner {
             elapsed: started.elapsed(),
             outcome,
             answer,
+            answer_headers,
         });
         ok
     }
 
-    /// One HTTP/1.1 request on a new connection; the status and the start of the
-    /// response body, once the body is read.
-    async fn post(&self, target: &Target, body: Bytes) -> Result<(u16, Vec<u8>), String> {
+    /// One HTTP/1.1 request on a new connection; the status, the start of the
+    /// response body (once the body is read) and the response's headers.
+    async fn post(
+        &self,
+        target: &Target,
+        body: Bytes,
+    ) -> Result<(u16, Vec<u8>, Vec<(String, String)>), String> {
         let stream = TcpStream::connect(&target.connect)
             .await
             .map_err(|e| format!("connect {}: {e}", target.connect))?;
@@ -556,6 +569,16 @@ impl Inner {
             .await
             .map_err(|e| format!("request: {e}"))?;
         let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         // Like HttpClient.PostAsync: the response is read to its end.
         let answer = resp
             .into_body()
@@ -563,7 +586,11 @@ impl Inner {
             .await
             .map_err(|e| format!("response body: {e}"))?
             .to_bytes();
-        Ok((status, answer[..answer.len().min(ANSWER_PREFIX)].to_vec()))
+        Ok((
+            status,
+            answer[..answer.len().min(ANSWER_PREFIX)].to_vec(),
+            headers,
+        ))
     }
 }
 

@@ -2,9 +2,8 @@
 //! request), with its arrival time, its setting and its bytes ready to send.
 
 use super::ids::Ids;
-use super::judge::Event;
 use crate::body::Kind;
-use crate::catalog::{Check, Level};
+use crate::catalog::Level;
 use crate::gen::EventKind;
 use crate::journal::{parse_request, Reader};
 use crate::recent::Recent;
@@ -29,12 +28,13 @@ pub(crate) struct Planned {
     pub setting: Setting,
     /// The bytes to send: the captured ones, ids rewritten unless kept.
     pub bytes: Vec<u8>,
-    pub event: Event,
+    /// The captured request it was first seen in.
+    pub seq: u64,
 }
 
 impl Planned {
     fn key(&self) -> (f64, u64) {
-        (self.at_ms, self.event.seq)
+        (self.at_ms, self.seq)
     }
 }
 
@@ -82,22 +82,11 @@ pub struct Tally {
     pub ids_kept: u64,
 }
 
-/// Reads the whole journal once without sending anything: a bad line (other than a torn
-/// last one) is an error before the replay starts.
-pub(crate) fn check(path: &Path) -> Result<(), String> {
-    let mut r = Reader::open(path)?;
-    let mut first_bad = None;
-    while let Some((n, line)) = r.next_raw()? {
-        if let Err(e) = parse_request(&line) {
-            first_bad.get_or_insert((n, e));
-        }
-    }
-    r.forgive_only_the_last(first_bad)
-}
-
 /// Reads `path` and hands each event to `emit`, in arrival order within a window of
 /// [`REORDER`] events; `emit` returns false to stop. `fresh`: rewrite ids. `v1`: v1
-/// records are sent (a v1 URL was given).
+/// records are sent (a v1 URL was given). A bad line other than a torn last one is an
+/// error once the journal is read: a first pass that emits nothing finds it before
+/// anything is sent.
 pub(crate) fn read(
     path: &Path,
     fresh: bool,
@@ -109,9 +98,15 @@ pub(crate) fn read(
     let mut ids = Ids::new();
     let mut t = Tally::default();
     let mut window: BinaryHeap<Reverse<Planned>> = BinaryHeap::new();
-    while let Some((_, line)) = r.next_raw()? {
-        // Bad lines were found by `check`; only a forgiven torn last line remains.
-        let Ok(req) = parse_request(&line) else { continue };
+    let mut first_bad = None;
+    while let Some((n, line)) = r.next_raw()? {
+        let req = match parse_request(&line) {
+            Ok(req) => req,
+            Err(e) => {
+                first_bad.get_or_insert((n, e));
+                continue;
+            }
+        };
         t.requests += 1;
         if req.url.is_none() || req.body_error.is_some() {
             t.not_replayable += 1;
@@ -132,23 +127,23 @@ pub(crate) fn read(
         };
         let kind = value.as_object().map_or(Kind::Other, Kind::of);
         let event_type = value.get("EventType").and_then(Value::as_str);
-        let (setting, check, label) = match kind {
+        let setting = match kind {
             Kind::Other => {
                 t.not_replayable += 1;
                 continue;
             }
             Kind::V1 => {
                 t.v1 += 1;
-                (Setting::V1, Check::R9, "v1 record".to_string())
+                Setting::V1
             }
             Kind::V2 => match event_type {
                 Some(ty) if EventKind::parse(ty).is_some() => {
                     t.known += 1;
-                    (Setting::V2, Check::R1, ty.to_string())
+                    Setting::V2
                 }
-                Some(ty) => {
+                Some(_) => {
                     t.unknown += 1;
-                    (Setting::V2, Check::R3, format!("{ty} (unknown type)"))
+                    Setting::V2
                 }
                 None => {
                     t.not_replayable += 1;
@@ -159,37 +154,19 @@ pub(crate) fn read(
         if setting == Setting::V1 && !v1 {
             continue;
         }
-        // A body the protocol itself rejects may be refused: its answer proves nothing.
+        // A body the protocol itself rejects: sent, its answer not judged.
         let judged = crate::body::judge(&bytes);
-        let valid = !judged.findings.iter().any(|f| f.level == Level::Fail);
-        if !valid {
+        if judged.findings.iter().any(|f| f.level == Level::Fail) {
             t.invalid += 1;
         }
-        let captured = value
-            .get("EventId")
-            .or_else(|| value.get("EventRandomId"))
-            .and_then(Value::as_str)
-            .map(String::from);
-        let (id, original) = if fresh {
-            let r = ids.rewrite(&mut bytes, &value);
-            t.ids_kept += u64::from(r.kept);
-            let changed = r.id != captured;
-            (r.id, captured.filter(|_| changed))
-        } else {
-            (captured, None)
-        };
+        if fresh {
+            t.ids_kept += u64::from(ids.rewrite(&mut bytes, &value).kept);
+        }
         let planned = Planned {
             at_ms: req.at_ms,
             setting,
             bytes,
-            event: Event {
-                check,
-                label,
-                seq: req.seq,
-                id,
-                original,
-                judged: valid,
-            },
+            seq: req.seq,
         };
         window.push(Reverse(planned));
         if window.len() > REORDER {
@@ -200,6 +177,7 @@ pub(crate) fn read(
             }
         }
     }
+    r.forgive_only_the_last(first_bad)?;
     while let Some(Reverse(p)) = window.pop() {
         if !emit(p) {
             break;
