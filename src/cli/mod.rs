@@ -110,13 +110,16 @@ enum Command {
     ///
     /// Example: brhook send probe --to http://127.0.0.1:8080/hook --v1-to http://127.0.0.1:8080/v1
     Send(send::Args),
-    /// Replay a saved capture against a receiver and judge its answers (R1, R2, R3, R9).
+    /// Replay a saved capture against a receiver and judge its answers (R1-R3, R5-R10).
     ///
     /// Capture your recorder once (`brhook listen --journal cap.jsonl`), then replay it
     /// to your receiver in CI. Each captured event is sent once per URL (retries and
     /// copies at other URLs dropped), with the capture's timing (--speed divides the
     /// gaps), fresh ids written into the captured bytes (--original-ids keeps them), and
-    /// the real sender's headers and retries. Nothing is re-serialised.
+    /// the real sender's headers and retries. Nothing is re-serialised. The answers are
+    /// judged as `brhook proxy` judges a receiver, from the replay's own journal
+    /// (--journal FILE keeps it; `brhook check FILE` gives the same report); the
+    /// sender-side checks are not exercised (brhook is the sender).
     ///
     /// Example: brhook replay cap.jsonl --to http://127.0.0.1:8080/hook --speed 10
     Replay(replay::Args),

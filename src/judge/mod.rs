@@ -5,7 +5,8 @@
 //! at one URL, which the records' arrival times give whatever order they were pushed in.
 //!
 //! The live endpoint and `brhook check` feed the same [`Judge`], so a journal judged
-//! offline gets the report the live capture got.
+//! offline gets the report the live capture got. A replay's journal (its meta has
+//! `replay`) is judged on the receiver side only: brhook was the sender.
 
 mod delivery;
 mod fanout;

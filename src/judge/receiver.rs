@@ -1,7 +1,9 @@
-//! The receiver side of a proxy capture: the R checks that real traffic can show,
-//! judged from each forwarded request's record (the receiver's status and time). Run
-//! only on proxy journals, at finish, from the same sorted records as D, F and C, so
-//! `brhook check` on the journal judges it again the same way.
+//! The receiver side of a proxy or replay journal: the R checks that real traffic can
+//! show, judged from each forwarded request's record (the receiver's status and time).
+//! Run only on journals with an upstream leg, at finish, from the same sorted records as
+//! D, F and C, so `brhook check` on the journal judges it again the same way. Examples
+//! quote the receiver's answer and a `curl` that sends the body again; each receiver URL
+//! gets a latency line (info).
 //!
 //! Each rejected valid request is one finding under the one check that explains it
 //! best: a retry of an event already accepted (R5), an event out of order (R6), a v1

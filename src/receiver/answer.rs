@@ -1,7 +1,8 @@
-//! A receiver's answer as both R judges word it: the probe's ([`super::judge`]) and the
-//! replay's streaming one ([`super::replay`]). Kept in one place so a finding reads the
-//! same whichever mode found it: the status, the attempts, why 2xx was expected, the
-//! R2 limits and the `curl` command that reproduces the answer.
+//! A receiver's answer as the R judges word it: the probe's ([`super::judge`]) and, for
+//! [`why`] and [`curl`], the journal judge's ([`crate::judge`], for `proxy` and
+//! `replay`). Kept in one place so a finding reads the same whichever mode found it:
+//! the status, the attempts, why 2xx was expected, the R2 limits and the `curl` command
+//! that reproduces the answer.
 
 use crate::catalog::{Check, Level};
 use crate::reference::{Attempt, Outcome};
@@ -72,7 +73,7 @@ pub(crate) fn answer_of(a: &Attempt) -> Option<Answer> {
     }
 }
 
-/// Why a 2xx is expected, per check.
+/// Why a 2xx is expected, per check: the one table of every R judge.
 pub(crate) fn why(check: Check) -> &'static str {
     match check {
         Check::R1 => "every valid event of a known type is answered 2xx (doc: answer 2xx)",

@@ -1,6 +1,6 @@
 //! How long a receiver took to answer, summed up as nearest-rank percentiles. The probe
-//! keeps every answer time ([`Latency::of`]); the replay, whose journal may be any
-//! length, keeps a [`Histogram`] instead. Both read the same ranks.
+//! keeps every answer time ([`Latency::of`]); the replay and the journal judge, whose
+//! journals may be any length, keep a [`Histogram`] instead. Both read the same ranks.
 
 use super::answer::fmt_duration;
 use crate::reference::{Attempt, Outcome};

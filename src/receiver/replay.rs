@@ -14,11 +14,17 @@
 //!   up to 3 attempts after 0 s, 1 s, 2 s (× [`Replay::backoff_scale`]).
 //! - Timing keeps the capture's gaps (arrival of each event's first request) divided by
 //!   [`Speed`]; at most [`Replay::concurrency`] events are in flight.
-//! - Streaming: the journal is read line by line, a bounded window of recent ids is kept,
-//!   and each event's attempts are judged and dropped as its delivery ends.
+//! - Streaming: the journal is read line by line (once to check it and count, once to
+//!   send), a bounded window of recent ids is kept, and each event's attempts are
+//!   written to the replay's own journal as its delivery ends, then dropped.
 //!
-//! Checks: R1 (known types answered 2xx), R2 (answer times), R3 (when the capture has
-//! unknown types), R9 (v1 records). The rest are `skipped` with the reason.
+//! The replay's journal is the proxy's format: one request line per attempt, with the
+//! bytes and headers sent, when, and the receiver's answer (status, headers, first
+//! bytes, timing) or why there was none; its meta says brhook was the sender. The report
+//! is the standard judge's on that journal ([`crate::judge::judge_journal`]): the
+//! receiver side as for a proxy (R1, R2, R3, R6-R10; R4 only the probe sends, R5 needs
+//! a wrong retry, which brhook never makes), the sender side not exercised. So
+//! `brhook check` on a kept journal ([`Replay::journal`]) gives the same report.
 
 mod ids;
 mod source;

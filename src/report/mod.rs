@@ -620,8 +620,6 @@ pub enum Skip {
     NotExercised,
     /// brhook cannot exercise this check yet.
     NotImplemented,
-    /// `replay`: the capture holds no event of an unknown `EventType`.
-    NoUnknownType,
 }
 
 impl fmt::Display for Skip {
@@ -676,7 +674,6 @@ impl fmt::Display for Skip {
             }
             Skip::NotExercised => "not exercised by this command",
             Skip::NotImplemented => "not implemented yet",
-            Skip::NoUnknownType => "the capture holds no event of an unknown EventType",
         })
     }
 }
