@@ -721,6 +721,18 @@ async fn the_sender_side_is_not_exercised_and_check_gives_the_same_report() {
             .unwrap()["status"],
         "failed"
     );
-
+    // The replay's journal never goes over the capture it reads.
+    let over = vec![
+        "replay".into(),
+        p.clone(),
+        "--to".into(),
+        rx.url("/a"),
+        "--journal".into(),
+        p.clone(),
+    ];
+    let (code, _, err) = cli(over).await;
+    assert_eq!((code, err.lines().count()), (2, 1), "{err}");
+    assert!(err.contains("is the capture being replayed"), "{err}");
+    assert!(Journal::read(&journal).is_ok(), "the capture is intact");
     let _ = std::fs::remove_dir_all(journal.parent().unwrap());
 }

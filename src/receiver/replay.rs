@@ -240,6 +240,16 @@ impl Replay {
         let (path, fresh, v1) = (self.journal.clone(), !self.original_ids, !self.v1.is_empty());
         let tally = blocking(move || source::read(&path, fresh, v1, |_| true)).await?;
 
+        if let Some(keep) = &self.keep {
+            // Writing the replay's journal over the capture would destroy what is read.
+            let same = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+            if same(keep).is_some() && same(keep) == same(&self.journal) {
+                return Err(ReplayError::Journal(format!(
+                    "--journal {} is the capture being replayed: give another file",
+                    keep.display()
+                )));
+            }
+        }
         let out = Output::new(self.keep.clone());
         let writer = Writer::create(out.path(), &self.meta(&tally)).map_err(ReplayError::Journal)?;
         let names: Vec<String> = self.names();
@@ -374,19 +384,14 @@ impl Replay {
     /// One journal name per target, v2 then v1: the URL itself (a repeated URL gets
     /// `#2`, `#3`: the sender sends to each copy).
     fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for u in self.v2.iter().chain(&self.v1) {
-            let n = names
-                .iter()
-                .filter(|x| x.split('#').next() == Some(u.as_str()))
-                .count();
-            names.push(if n == 0 {
-                u.clone()
-            } else {
-                format!("{u}#{}", n + 1)
-            });
-        }
-        names
+        let all: Vec<&String> = self.v2.iter().chain(&self.v1).collect();
+        all.iter()
+            .enumerate()
+            .map(|(i, u)| match all[..i].iter().filter(|x| *x == u).count() {
+                0 => u.to_string(),
+                n => format!("{u}#{}", n + 1),
+            })
+            .collect()
     }
 }
 
