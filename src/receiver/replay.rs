@@ -15,8 +15,9 @@
 //! - Timing keeps the capture's gaps (arrival of each event's first request) divided by
 //!   [`Speed`]; at most [`Replay::concurrency`] events are in flight.
 //! - Streaming: the journal is read line by line (once to check it and count, once to
-//!   send), a bounded window of recent ids is kept, and each event's attempts are
-//!   written to the replay's own journal as its delivery ends, then dropped.
+//!   send), a bounded window of recent ids is kept, each attempt is written to the
+//!   replay's own journal as it ends, and an event's bytes are dropped once its delivery
+//!   ends.
 //!
 //! The replay's journal is the proxy's format: one request line per attempt, with the
 //! bytes and headers sent, when, and the receiver's answer (status, headers, first
@@ -292,16 +293,15 @@ impl Replay {
             events += 1;
             let (config, book, names) = (config.clone(), Arc::clone(&book), names.clone());
             tasks.spawn(async move {
-                let sender = Sender::new(config);
                 let bytes = bytes::Bytes::from(p.bytes);
-                sender.send_bytes(p.setting, bytes.clone());
+                let sent = bytes.clone();
+                // Each attempt goes to the journal as it ends, not when its event does.
+                let sender = Sender::new(config).on_attempt(move |a| {
+                    let mut b = book.lock().unwrap_or_else(|e| e.into_inner());
+                    b.write(a, &names, origin, &sent);
+                });
+                sender.send_bytes(p.setting, bytes);
                 sender.wait().await;
-                let mut attempts = sender.attempts();
-                attempts.sort_by_key(|a| a.started);
-                let mut b = book.lock().unwrap_or_else(|e| e.into_inner());
-                for a in &attempts {
-                    b.write(a, &names, origin, &bytes);
-                }
                 drop(slot);
             });
             // Finished deliveries are reaped as we go: the task set stays bounded.

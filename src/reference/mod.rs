@@ -244,7 +244,11 @@ struct Inner {
     next_event: AtomicUsize,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     attempts: Mutex<Vec<Attempt>>,
+    observer: Option<Observer>,
 }
+
+/// Sees each attempt as it ends ([`Sender::on_attempt`]).
+type Observer = Box<dyn Fn(&Attempt) + Send + Sync>;
 
 /// The reference sender. Cheap to share by reference; `send` must be called inside a
 /// tokio runtime.
@@ -265,8 +269,18 @@ impl Sender {
                 next_event: AtomicUsize::new(0),
                 tasks: Mutex::new(Vec::new()),
                 attempts: Mutex::new(Vec::new()),
+                observer: None,
             }),
         }
+    }
+
+    /// Calls `f` with each attempt as it ends, before anything is sent (`brhook replay`
+    /// writes each to its journal at once). Panics once the sender has been shared.
+    pub fn on_attempt(mut self, f: impl Fn(&Attempt) + Send + Sync + 'static) -> Sender {
+        Arc::get_mut(&mut self.inner)
+            .expect("set before sending")
+            .observer = Some(Box::new(f));
+        self
     }
 
     /// The configuration it was made with.
@@ -507,7 +521,7 @@ impl Inner {
                 Err(_) => (Outcome::Timeout, Vec::new(), Vec::new()),
             };
         let ok = outcome.is_success();
-        self.attempts.lock().expect("attempt list").push(Attempt {
+        let a = Attempt {
             setting: ev.setting,
             event: ev.index,
             url_index,
@@ -518,7 +532,11 @@ impl Inner {
             outcome,
             answer,
             answer_headers,
-        });
+        };
+        if let Some(f) = &self.observer {
+            f(&a);
+        }
+        self.attempts.lock().expect("attempt list").push(a);
         ok
     }
 
