@@ -8,7 +8,7 @@ use crate::schema::{self, Fields};
 use serde_json::Value;
 
 /// What a body is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A v2 event (has the v2 envelope's fields).

@@ -345,12 +345,16 @@ async fn a_slow_answer_is_r2_and_a_receiver_answering_others_meanwhile_passes_r1
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_answering_in_line_trips_r10() {
-    // One answer at a time: each request waits for the one before.
+    // One answer at a time, and a FileClosed takes 600 ms (an upload before the
+    // answer): the events behind it wait, though they are answered at once otherwise.
     static LINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let addr = common::serve(|req: hyper::Request<hyper::body::Incoming>| async move {
-        let _ = req.into_body().collect().await?;
+        let body = req.into_body().collect().await?.to_bytes();
+        let closed = String::from_utf8_lossy(&body).contains("\"EventType\":\"FileClosed\"");
         let _turn = LINE.lock().await;
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        if closed {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+        }
         Ok(hyper::Response::builder()
             .status(204)
             .body(Empty::<Bytes>::new())
@@ -359,7 +363,7 @@ async fn a_receiver_answering_in_line_trips_r10() {
     .await;
     let proxy = start(
         to_hook(addr)
-            .slow_after(Duration::from_millis(200))
+            .slow_after(Duration::from_millis(300))
             .v2("b", &format!("http://{addr}/hook")),
     )
     .await;
@@ -368,6 +372,27 @@ async fn a_receiver_answering_in_line_trips_r10() {
     assert!(!r10.is_empty(), "{}", text(&report));
     assert_eq!(r10[0].level, Level::Warn);
     assert!(r10[0].found.as_deref().unwrap().contains("was held"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_slow_at_everything_is_r2_not_r10() {
+    // Threaded, every answer 500 ms: requests overlap and are answered late, but none
+    // waited for another (a false R10 from timing alone, before the baseline rule).
+    let addr = common::serve(|req: hyper::Request<hyper::body::Incoming>| async move {
+        let _ = req.into_body().collect().await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(hyper::Response::builder()
+            .status(204)
+            .body(Empty::<Bytes>::new())
+            .unwrap())
+    })
+    .await;
+    let proxy = start(to_hook(addr).slow_after(Duration::from_millis(300))).await;
+    let (report, _, _) = run(proxy, &["a"], &[], None).await;
+    assert_eq!(report.findings_of(Check::R10).count(), 0, "{}", text(&report));
+    assert_ne!(report.status(Check::R10), Some(Status::Warned));
+    let r2 = report.findings_of(Check::R2).find(|f| f.level == Level::Warn);
+    assert!(r2.is_some(), "{}", text(&report));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -580,7 +580,8 @@ async fn cli_forgives_a_torn_last_line_and_refuses_what_is_not_a_journal() {
     let _ = std::fs::remove_dir_all(journal.parent().unwrap());
 }
 
-/// A FileClosed, then SessionStarted events 100 ms apart while it may still be held.
+/// A FileClosed, then SessionStarted events 100 ms apart while it may still be held,
+/// and two more 2 s in, when nothing is held: the receiver's time for the type alone.
 fn file_closed_then_more(test: &str) -> PathBuf {
     let room = Room::doc_example();
     let ts = gen::parse_time("2021-05-14T17:52:44.4960899+08:00");
@@ -595,10 +596,10 @@ fn file_closed_then_more(test: &str) -> PathBuf {
     );
     j.requests
         .push(common::request(1, 0.0, gen::serialize(&closed), 204));
-    for i in 1..4u64 {
+    for (i, at) in [100.0, 200.0, 300.0, 2_000.0, 2_100.0].into_iter().enumerate() {
         let v = gen::session_started(&room, Uuid::new_v4(), ts, Uuid::new_v4(), true);
         j.requests
-            .push(common::request(i + 1, 100.0 * i as f64, gen::serialize(&v), 204));
+            .push(common::request(i as u64 + 2, at, gen::serialize(&v), 204));
     }
     let path = dir(test).join("file-closed.jsonl");
     j.write(&path).unwrap();

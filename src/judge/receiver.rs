@@ -227,9 +227,11 @@ fn answer(cx: &Cx, f: Finding, r: &Rec) -> Finding {
 }
 
 /// R10: a request that arrived while another's answer from the same receiver was held
-/// past `slow`, and was itself answered only after that one, past `slow` too: it
-/// waited in line. Says whether any request arrived while a slow answer was held, and
-/// which waited in line.
+/// past `slow`, and was itself answered only after that one, past `slow` too, although
+/// the receiver answers its type within `slow` when no answer of it is held: it
+/// waited in line. Without that last condition a threaded receiver that is slow at
+/// everything would look blocked (that is R2's finding). Says whether any request
+/// beside a held answer could be judged, and which requests waited in line.
 fn head_of_line(cx: &Cx, slow: f64, out: &mut Findings) -> (bool, BTreeSet<u32>) {
     let mut in_line = BTreeSet::new();
     // (URL, arrival, answer, seq) of every forwarded request that got an answer or
@@ -250,32 +252,52 @@ fn head_of_line(cx: &Cx, slow: f64, out: &mut Findings) -> (bool, BTreeSet<u32>)
     legs.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).expect("times are finite"));
     let mut tested = false;
     for group in legs.chunk_by(|a, b| a.0 == b.0) {
-        // The slow answer held longest so far: (released at, its request).
+        // Which held answer each request arrived beside: the slow answer released last
+        // among the earlier arrivals, while it was still held.
         let mut held: Option<(f64, &Rec)> = None;
-        for &(_, at, done, r) in group {
-            if let Some((until, first)) = held.filter(|(until, _)| at < *until) {
-                tested = true;
-                if done - at > slow && done >= until {
-                    in_line.insert(r.seq);
-                    out.push(
-                        cx.at(
-                            Finding::new(Check::R10, "a request waited behind another's held answer"),
-                            r,
-                        )
-                        .expected(format!(
-                            "an answer within {} whatever else is in flight (the real sender posts concurrently)",
-                            ms(slow)
-                        ))
-                        .measured(format!(
-                            "arrived while request #{}'s answer was held, answered {} later, after it",
-                            first.seq,
-                            ms(done - at)
-                        )),
-                    );
+        let beside: Vec<Option<(f64, &Rec)>> = group
+            .iter()
+            .map(|&(_, at, done, r)| {
+                let b = held.filter(|(until, _)| at < *until);
+                if done - at > slow && held.is_none_or(|(until, _)| done > until) {
+                    held = Some((done, r));
                 }
+                b
+            })
+            .collect();
+        // The types this receiver answers within `slow` when no answer of it is held.
+        let fast_unheld: BTreeSet<(Kind, u8)> = group
+            .iter()
+            .zip(&beside)
+            .filter(|((_, at, done, _), b)| b.is_none() && done - at <= slow)
+            .map(|((_, _, _, r), _)| (r.kind, r.ty))
+            .collect();
+        for (&(_, at, done, r), b) in group.iter().zip(&beside) {
+            let Some((until, first)) = *b else { continue };
+            // Answered in time beside a held answer: no line. Answered late: a line only
+            // if its type is answered in time otherwise (else it is slow anyway, R2).
+            let in_time = done - at <= slow;
+            if !in_time && !fast_unheld.contains(&(r.kind, r.ty)) {
+                continue;
             }
-            if done - at > slow && held.is_none_or(|(until, _)| done > until) {
-                held = Some((done, r));
+            tested = true;
+            if !in_time && done >= until {
+                in_line.insert(r.seq);
+                out.push(
+                    cx.at(
+                        Finding::new(Check::R10, "a request waited behind another's held answer"),
+                        r,
+                    )
+                    .expected(format!(
+                        "an answer within {} whatever else is in flight (the real sender posts concurrently)",
+                        ms(slow)
+                    ))
+                    .measured(format!(
+                        "arrived while request #{}'s answer was held, answered {} later, after it (the same type is answered in time when nothing is held)",
+                        first.seq,
+                        ms(done - at)
+                    )),
+                );
             }
         }
     }
