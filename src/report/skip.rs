@@ -1,0 +1,205 @@
+//! A check's outcome in a report, and why a check could not run: typed, so reports,
+//! JUnit and `brhook checks` say the same thing.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+/// The outcome of one check in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// It ran and found no warn or fail.
+    Passed,
+    /// A fail finding, or a warn one under `--strict`.
+    Failed,
+    /// A warn finding, without `--strict`.
+    Warned,
+    /// It could not run; the reason says why.
+    Skipped,
+    /// brhook cannot exercise it yet.
+    NotImplemented,
+}
+
+impl Status {
+    /// The kebab-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Warned => "warned",
+            Status::Skipped => "skipped",
+            Status::NotImplemented => "not-implemented",
+        }
+    }
+}
+
+/// Why a check could not run. Each reason names what was missing and what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// No request reached a configured URL.
+    NoRequest,
+    /// No body was judged.
+    NoBody,
+    /// No event was captured.
+    NoEvent,
+    /// No v2 event among the bodies.
+    NoV2,
+    /// No v2 event of a known type among the bodies.
+    NoKnownV2,
+    /// No v1 record among the bodies.
+    NoV1,
+    /// `validate` judges bodies without their requests.
+    HeadersNotInFiles,
+    /// No attempt failed (a URL with a failing fault is needed).
+    NoFailedAttempt,
+    /// No attempt was answered 2xx.
+    NoSuccess,
+    /// No retry was observed, so no back-off could be measured.
+    NoRetry,
+    /// No answer was held longer than the sender's patience (100 s, scaled).
+    NoLongHold,
+    /// Only one URL per setting received traffic.
+    OneUrlPerSetting,
+    /// No URL with `delay:MS` beside another URL in the same setting.
+    NoDelayUrl,
+    /// No URL with a failing fault beside another URL.
+    NoFailingUrl,
+    /// No event with a SessionId was captured.
+    NoSession,
+    /// No FileOpening or FileClosed was captured.
+    NoFileEvent,
+    /// No FileClosed was captured.
+    NoFileClosed,
+    /// No RelativePath was captured.
+    NoRelativePath,
+    /// The capture lacks v1 records or v2 FileClosed events.
+    NoV1AndFileClosed,
+    /// No StreamStarted or StreamEnded was captured.
+    NoStreamEvent,
+    /// `send`: only the probe scenario sends these cases.
+    OnlyProbe,
+    /// `send`: no v1 URL was given.
+    NoV1Url,
+    /// `send`: no answer was received to judge.
+    NoAnswer,
+    /// `send probe`: every body of the check's cases that failed, failed as the same
+    /// event type and shape did in the baseline (R1), so the check's own variation was
+    /// never judged; R1's finding lists the cases.
+    FailedInBaseline,
+    /// `send probe`: no event's answer was held longer than `--slow-after`, so no
+    /// event was sent while another was held (R10).
+    NothingHeld,
+    /// `send probe`: the event sent beside the held one is as slow when sent alone, so
+    /// the wait is not the held one's doing (R2 reports the slowness).
+    SlowAlone,
+    /// The URLs (`name=fault`) that would have exercised the check received no request.
+    Unreached(String),
+    /// `proxy`: no request of this kind was forwarded to a receiver and answered.
+    NoneForwarded(Forwarded),
+    /// The command does not exercise this check at all.
+    NotExercised,
+    /// brhook cannot exercise this check yet.
+    NotImplemented,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Skip::Unreached(urls) => {
+                return write!(
+                    f,
+                    "not exercised: {urls} received no request (is it in the sender's settings?)"
+                )
+            }
+            Skip::NoneForwarded(what) => {
+                return write!(f, "the forwarded traffic had no {}", what.as_str())
+            }
+            Skip::NoRequest => "no request reached a configured URL",
+            Skip::NoBody => "no body was judged",
+            Skip::NoEvent => "no event was captured",
+            Skip::NoV2 => "no v2 event among the bodies",
+            Skip::NoKnownV2 => "no v2 event of a known type among the bodies",
+            Skip::NoV1 => "no v1 record among the bodies",
+            Skip::HeadersNotInFiles => "headers are judged on live requests (listen, check), not on files",
+            Skip::NoFailedAttempt => {
+                "no attempt failed: add a URL with a failing fault (fail:N, reset:N or status:CODE)"
+            }
+            Skip::NoSuccess => "no attempt was answered 2xx",
+            Skip::NoRetry => "no retry was observed: add a URL with fail:N to measure back-off",
+            Skip::NoLongHold => {
+                "no answer was held longer than the sender's patience: add a URL with delay:MS over 100 s (scaled with the back-off) to measure it"
+            }
+            Skip::OneUrlPerSetting => "only one URL per setting received traffic: configure two or more URLs",
+            Skip::NoDelayUrl => "needs a URL with delay:MS and one other URL in the same setting",
+            Skip::NoFailingUrl => {
+                "needs a URL with a failing fault (fail:N, reset:N, status:CODE) and one other URL"
+            }
+            Skip::NoSession => "no event with a SessionId was captured",
+            Skip::NoFileEvent => "no FileOpening or FileClosed was captured",
+            Skip::NoFileClosed => "no FileClosed was captured",
+            Skip::NoRelativePath => "no RelativePath was captured",
+            Skip::NoV1AndFileClosed => "needs both v1 records and v2 FileClosed events in one capture",
+            Skip::NoStreamEvent => "no StreamStarted or StreamEnded was captured",
+            Skip::OnlyProbe => "only `brhook send probe` (Scenario::Probe) sends these cases",
+            Skip::NoV1Url => "no v1 URL given (--v1-to URL): v1 records were not sent",
+            Skip::NoAnswer => "no answer was received to judge",
+            Skip::FailedInBaseline => {
+                "every failure of its cases was the baseline's failure of the same type and shape (see R1, which lists the cases)"
+            }
+            Skip::NothingHeld => {
+                "no event's answer was held longer than --slow-after, so nothing was sent while one was held"
+            }
+            Skip::SlowAlone => {
+                "the event sent beside the held one is as slow when sent alone: that is R2's finding, not head-of-line blocking"
+            }
+            Skip::NotExercised => "not exercised by this command",
+            Skip::NotImplemented => "not implemented yet",
+        })
+    }
+}
+
+/// What a proxy's receiver-side check needs forwarded ([`Skip::NoneForwarded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarded {
+    /// A valid event of a known type (R1).
+    KnownEvent,
+    /// Any request (R2).
+    Request,
+    /// A valid event of an unknown EventType (R3).
+    UnknownType,
+    /// A retry of an event the receiver had answered 2xx (R5).
+    RetryAfterSuccess,
+    /// An event ahead of one it follows: a FileClosed before its FileOpening, a
+    /// session's event before its SessionStarted (R6).
+    OutOfOrder,
+    /// A StreamStarted or StreamEnded without SessionId (R7).
+    StreamWithoutSession,
+    /// A valid event with raw non-ASCII text (R8).
+    RawText,
+    /// A valid v1 record (R9).
+    V1Record,
+    /// A request arriving while another's answer was held past --slow-after (R10).
+    WhileHeld,
+}
+
+impl Forwarded {
+    /// What it is, in a sentence.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forwarded::KnownEvent => "valid event of a known type",
+            Forwarded::Request => "request (nothing reached a receiver)",
+            Forwarded::UnknownType => "valid event of an unknown EventType (the recorder sent none)",
+            Forwarded::RetryAfterSuccess => "retry of an event the receiver had already answered 2xx",
+            Forwarded::OutOfOrder => "event out of order (a FileClosed before its FileOpening, an event before its session's SessionStarted)",
+            Forwarded::StreamWithoutSession => "StreamStarted or StreamEnded without SessionId",
+            Forwarded::RawText => "valid event with raw non-ASCII text",
+            Forwarded::V1Record => "valid v1 record",
+            Forwarded::WhileHeld => "request arriving while another's answer was held past --slow-after",
+        }
+    }
+}
+
+impl Serialize for Skip {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
