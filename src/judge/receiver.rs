@@ -16,21 +16,18 @@ use super::{Cx, Detail};
 use crate::body::Kind;
 use crate::catalog::{Check, Level};
 use crate::journal::ProxyMeta;
-use crate::receiver::answer::why;
+use crate::receiver::answer::{fmt_duration, why, R2_FAIL_AFTER};
 use crate::receiver::latency::Histogram;
 use crate::report::{Coverage, Finding, Findings, Forwarded, Skip};
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
-/// Over this, an answer is R2 `fail`: the real sender's client has given up (100 s).
-const FAIL_AFTER_MS: f64 = 100_000.0;
+/// Over this, an answer is R2 `fail`: the real sender's client has given up.
+const FAIL_AFTER_MS: f64 = R2_FAIL_AFTER.as_millis() as f64;
 
-/// `2.00 s`, `450.0 ms`.
+/// `2.00 s`, `450.0 ms`: the probe's wording, from milliseconds.
 fn ms(t: f64) -> String {
-    if t >= 1000.0 {
-        format!("{:.2} s", t / 1000.0)
-    } else {
-        format!("{t:.1} ms")
-    }
+    fmt_duration(Duration::from_secs_f64(t.max(0.0) / 1000.0))
 }
 
 fn ok(r: &Rec) -> bool {
