@@ -28,7 +28,7 @@ use crate::catalog::{Check, Level};
 use crate::journal::UpstreamError;
 use crate::journal::{Journal, Meta, Request, UrlSpec};
 use crate::recent::Recent;
-use crate::report::{Coverage, Finding, Findings, Report, Skip, Source};
+use crate::report::{plural_s, Coverage, Finding, Findings, Report, Skip, Source};
 use record::{Interner, Judged, Key, Leg, Rec};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -407,9 +407,9 @@ impl Judge {
         let urls = self.stats.reached.iter().filter(|r| **r).count();
         let mut subject = format!(
             "{requests} request{} carrying {events} event{} to {urls} URL{}",
-            plural(requests as usize),
-            plural(events),
-            plural(urls)
+            plural_s(requests),
+            plural_s(events as u64),
+            plural_s(urls as u64)
         );
         if self.stats.stray > 0 {
             subject.push_str(&format!(
@@ -554,12 +554,4 @@ pub fn judge(journal: &Journal, opts: &Options) -> Report {
         j.push(r);
     }
     j.finish(journal.closed_ms, journal.quiet_ms, &mut &*journal)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }

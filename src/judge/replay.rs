@@ -7,7 +7,7 @@ use super::record::VALID;
 use super::Cx;
 use crate::catalog::{Check, Level, Side, CHECKS};
 use crate::journal::{ReplayMeta, Setting, UrlSpec};
-use crate::report::{Coverage, Finding, Findings, Skip};
+use crate::report::{plural_s, Coverage, Finding, Findings, Skip};
 
 /// The sender-side checks skipped, the replay's notes added; returns the subject.
 pub(super) fn finish(
@@ -41,7 +41,7 @@ pub(super) fn finish(
             )
             .measured(format!(
                 "{invalid} event{}; `brhook check {}` shows why",
-                plural(invalid as u64),
+                plural_s(invalid as u64),
                 m.capture
             )),
         );
@@ -63,8 +63,8 @@ pub(super) fn finish(
     let mut subject = format!(
         "replay of {}: {events} event{} to {to}, {requests} attempt{}, speed {}",
         m.capture,
-        plural(events as u64),
-        plural(requests),
+        plural_s(events as u64),
+        plural_s(requests),
         m.speed
     );
     if m.v1_not_sent > 0 && v1_urls.is_empty() {
@@ -88,12 +88,4 @@ fn urls(all: &[UrlSpec], setting: Setting) -> Vec<&str> {
         .filter(|u| u.setting() == setting)
         .map(|u| u.upstream.as_deref().unwrap_or(&u.name))
         .collect()
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }

@@ -46,10 +46,6 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-fn plural(n: u64) -> &'static str {
-    ["s", ""][usize::from(n == 1)]
-}
-
 /// "1 fail (20 occurrences), 0 warn, 2 info": groups per level, and occurrences when
 /// they differ, as the text report writes it.
 fn counts(groups: Counts, occurrences: Counts) -> String {
@@ -158,7 +154,7 @@ pub fn render(report: &Report) -> String {
             .filter(|g| g.check == c.id && g.level >= Level::Warn)
             .map(|g| g.count)
             .sum();
-        let (st, id, title, s) = (c.status.as_str(), c.id, esc(c.title), plural(n));
+        let (st, id, title, s) = (c.status.as_str(), c.id, esc(c.title), super::plural_s(n));
         let mark = if c.status == Status::Failed { "✗" } else { "!" };
         w!(
             h,
@@ -379,7 +375,7 @@ fn timeline(h: &mut String, tl: &Timeline) {
             tl.stride
         );
     }
-    let (n, s, started) = (tl.requests, plural(tl.requests), esc(&tl.started));
+    let (n, s, started) = (tl.requests, super::plural_s(tl.requests), esc(&tl.started));
     let total = tl.total_rows;
     w!(
         h,

@@ -14,7 +14,7 @@
 //! A report that judged nothing (`note` set) gets one extra failing case `verdict`, so
 //! a CI that reads only the JUnit file cannot pass on nothing.
 
-use super::{CheckResult, Group, Report, Status};
+use super::{plural, CheckResult, Group, Report, Status};
 use crate::catalog::Level;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
@@ -37,10 +37,6 @@ pub fn render(report: &Report) -> String {
     let mut out = quick_junit::Report::new("brhook");
     out.add_test_suite(suite);
     out.to_string().expect("a JUnit report always serialises")
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn case(report: &Report, c: &CheckResult) -> TestCase {

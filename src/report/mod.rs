@@ -27,6 +27,20 @@ pub use finding::{Answer, Finding, Source};
 pub use skip::{Forwarded, Skip, Status};
 pub use timeline::Timeline;
 
+/// `1 finding`, `3 findings`: a count and its noun.
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The plural ending of a count: `""` for one, `"s"` otherwise.
+pub(crate) fn plural_s(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 fn add_unique<T: PartialEq + Ord>(v: &mut Vec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);

@@ -2,7 +2,7 @@
 //! details after: one block per group of findings that share a cause, with a few
 //! examples each saying what was expected and what was seen.
 
-use super::{Counts, Finding, Group, Report, Skip, Status};
+use super::{plural, Counts, Finding, Group, Report, Skip, Status};
 use crate::catalog::{Level, Side};
 use std::fmt::Write;
 
@@ -35,10 +35,6 @@ impl Style {
             s.to_string()
         }
     }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// "3 fail (41 occurrences)": groups, and occurrences when they differ.
