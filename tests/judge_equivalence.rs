@@ -19,6 +19,7 @@
 //! The differences the property found are at the end of the file, each fixed in the
 //! incremental judge and kept as a regression test.
 
+mod common;
 mod old_judge;
 
 use brhook::catalog::{Check, Level};
@@ -28,6 +29,7 @@ use brhook::judge::{self, Options};
 use brhook::reference::Step;
 use brhook::report::{Report, Status};
 use brhook::testkit::gen::{self, Stream};
+use common::Mix;
 use old_judge::Outcome;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -36,40 +38,6 @@ use std::collections::{BTreeMap, BTreeSet};
 // ---------------------------------------------------------------------------------------
 // Random choices
 // ---------------------------------------------------------------------------------------
-
-/// splitmix64: every choice of a capture comes from one seed drawn by proptest.
-struct Mix(u64);
-
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// 0..n (0 when n is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    /// True `percent` times in 100.
-    fn chance(&mut self, percent: u32) -> bool {
-        self.next() % 100 < u64::from(percent)
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i + 1);
-            v.swap(i, j);
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Events: the stream's steps, changed

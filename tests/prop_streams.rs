@@ -10,6 +10,8 @@
 //! threshold with it (2 ms; 10 ms for the mutants, see `mutant_options`); the capture
 //! closes 300 ms after the sender is done. The whole file takes about 9 s in debug.
 
+mod common;
+
 use brhook::catalog::Level;
 use brhook::endpoint::Endpoint;
 use brhook::journal::Journal;
@@ -18,6 +20,7 @@ use brhook::reference::{play, Mutant, Sender, SenderConfig, Step};
 use brhook::report::{text, Report};
 use brhook::testkit::body;
 use brhook::testkit::gen::{self, Stream};
+use common::Mix;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -151,25 +154,6 @@ proptest! {
 // ---------------------------------------------------------------------------------------
 // (b) Arrival order does not matter
 // ---------------------------------------------------------------------------------------
-
-/// splitmix64: a tiny deterministic generator for the shuffles, seeded by proptest.
-struct Mix(u64);
-
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            v.swap(i, j);
-        }
-    }
-}
 
 /// The journal with its events moved about in time and its requests shuffled.
 ///
