@@ -62,9 +62,12 @@ pub(crate) struct Target {
     https: bool,
     host: String,
     port: u16,
-    /// `host[:port]` as the `Host` header says it.
-    authority: String,
-    path_and_query: String,
+    /// `host[:port]`: the `Host` header of every forwarded request.
+    host_header: HeaderValue,
+    /// The path and query every request goes to (origin form).
+    origin: hyper::Uri,
+    /// `scheme://host:port`: the connections that can be shared.
+    key: String,
 }
 
 impl Target {
@@ -81,24 +84,25 @@ impl Target {
         let (Some(host), Some(authority)) = (uri.host(), uri.authority()) else {
             return Err(format!("upstream {url:?} names no host"));
         };
+        // Parsed once here, so forwarding a request parses nothing.
+        let host_header = HeaderValue::from_str(authority.as_str())
+            .map_err(|e| format!("upstream {url:?}: bad host: {e}"))?;
+        let origin: hyper::Uri = uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .parse()
+            .map_err(|e| format!("upstream {url:?}: bad path: {e}"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let key = format!("{}://{host}:{port}", if https { "https" } else { "http" });
         Ok(Target {
             https,
-            host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
-            port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
-            authority: authority.as_str().to_string(),
-            path_and_query: uri
-                .path_and_query()
-                .map_or("/".to_string(), |p| p.as_str().to_string()),
+            host,
+            port,
+            host_header,
+            origin,
+            key,
         })
-    }
-
-    fn key(&self) -> String {
-        format!(
-            "{}://{}:{}",
-            if self.https { "https" } else { "http" },
-            self.host,
-            self.port
-        )
     }
 }
 
@@ -156,15 +160,10 @@ impl Forwarder {
     ) -> Result<Relayed, UpstreamError> {
         let mut req = hyper::Request::from_parts(head, Full::new(body));
         *req.version_mut() = hyper::Version::HTTP_11;
-        *req.uri_mut() = target
-            .path_and_query
-            .parse()
-            .map_err(|e| UpstreamError::Protocol(format!("bad upstream path: {e}")))?;
-        let host = HeaderValue::from_str(&target.authority)
-            .map_err(|e| UpstreamError::Protocol(format!("bad upstream host: {e}")))?;
+        *req.uri_mut() = target.origin.clone();
         // Host first, as clients write it; the sender's headers after it, in its order.
         let mut headers = HeaderMap::with_capacity(req.headers().len() + 1);
-        headers.insert(HOST, host);
+        headers.insert(HOST, target.host_header.clone());
         strip_hop_by_hop(req.headers_mut());
         for (n, v) in req.headers().iter().filter(|(n, _)| *n != HOST) {
             headers.append(n.clone(), v.clone());
@@ -214,7 +213,7 @@ impl Forwarder {
 
     fn pooled(&self, target: &Target) -> Option<SendRequest<Full<Bytes>>> {
         let mut idle = self.idle.lock().expect("pool lock");
-        let list = idle.get_mut(&target.key())?;
+        let list = idle.get_mut(&target.key)?;
         while let Some((at, s)) = list.pop() {
             if at.elapsed() < IDLE && !s.is_closed() {
                 return Some(s);
@@ -225,7 +224,7 @@ impl Forwarder {
 
     fn put_back(&self, target: &Target, s: SendRequest<Full<Bytes>>) {
         let mut idle = self.idle.lock().expect("pool lock");
-        let list = idle.entry(target.key()).or_default();
+        let list = idle.entry(target.key.clone()).or_default();
         list.retain(|(at, s)| at.elapsed() < IDLE && !s.is_closed());
         if list.len() < POOL {
             list.push((Instant::now(), s));
@@ -308,10 +307,14 @@ mod tests {
     fn targets_parse_and_bad_ones_say_why() {
         let t = Target::parse("https://example.test/hook?k=1").unwrap();
         assert!(t.https);
-        assert_eq!((t.port, t.path_and_query.as_str()), (443, "/hook?k=1"));
+        assert_eq!((t.port, t.origin.to_string().as_str()), (443, "/hook?k=1"));
         let t = Target::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!(
-            (t.port, t.authority.as_str(), t.path_and_query.as_str()),
+            (
+                t.port,
+                t.host_header.to_str().unwrap(),
+                t.origin.to_string().as_str()
+            ),
             (8080, "127.0.0.1:8080", "/")
         );
         assert!(Target::parse("ftp://x/").unwrap_err().contains("http://"));
