@@ -6,6 +6,7 @@
 //! a `close` line when the capture ends.
 
 use crate::fault::Fault;
+pub use crate::protocol::Setting;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -28,16 +29,6 @@ pub struct UrlSpec {
     /// (absent for the fake endpoint's URLs and in journals written before the proxy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
-}
-
-/// The sender's two URL settings: every event goes to every URL of its setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Setting {
-    /// `WebHookUrlsV2`: v2 events.
-    V2,
-    /// `WebHookUrls`: v1 records.
-    V1,
 }
 
 impl UrlSpec {

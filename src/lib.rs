@@ -7,6 +7,7 @@ pub mod fault;
 pub mod journal;
 pub mod judge;
 pub mod normalize;
+pub mod protocol;
 pub mod proxy;
 pub mod receiver;
 mod recent;

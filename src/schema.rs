@@ -3,6 +3,7 @@
 //! Field rules live in the schema files only: this module compiles them, runs them, and
 //! reads the property names they declare (for S4), but states no field rule itself.
 
+use crate::protocol::EventKind;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -39,16 +40,6 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../schemas/v2-StreamEnded.json"),
     ),
     ("v1-record.json", include_str!("../schemas/v1-record.json")),
-];
-
-/// The v2 event types brhook knows a schema for (the doc's four and 2.x's two).
-pub const V2_TYPES: &[&str] = &[
-    "SessionStarted",
-    "FileOpening",
-    "FileClosed",
-    "SessionEnded",
-    "StreamStarted",
-    "StreamEnded",
 ];
 
 /// One schema violation: where in the instance, and what is wrong there.
@@ -99,16 +90,17 @@ fn compiled() -> &'static Compiled {
                 .build(&doc(name))
                 .unwrap_or_else(|e| panic!("schema {name} does not compile: {e}"))
         };
-        let types = V2_TYPES
+        let types = EventKind::ALL
             .iter()
-            .map(|t| (*t, build(&format!("v2-{t}.json"))))
+            .map(|k| (k.as_str(), build(&format!("v2-{}.json", k.as_str()))))
             .collect();
-        let type_fields = V2_TYPES
+        let type_fields = EventKind::ALL
             .iter()
-            .map(|t| {
+            .map(|k| {
+                let t = k.as_str();
                 let d = doc(&format!("v2-{t}.json"));
                 let data = d.pointer("/properties/EventData").cloned().unwrap_or_default();
-                (*t, declared(&d), declared(&data))
+                (t, declared(&d), declared(&data))
             })
             .collect();
         Compiled {

@@ -43,7 +43,7 @@ pub fn validate_with(inputs: &[Input], strict: bool, examples: usize) -> Report 
                 v2 += 1;
                 if b.event_type
                     .as_deref()
-                    .is_some_and(|t| crate::schema::V2_TYPES.contains(&t))
+                    .is_some_and(|t| crate::protocol::EventKind::parse(t).is_some())
                 {
                     known += 1;
                 }

@@ -856,7 +856,7 @@ fn s3_unknown_event_type_is_info() {
 
 #[test]
 fn s3_quiet_on_known_types() {
-    for t in brhook::testkit::schema::V2_TYPES {
+    for t in brhook::protocol::EventKind::ALL.map(|k| k.as_str()) {
         let b = judge(&compact(&event(t)));
         quiet(&b.findings, "S3");
     }

@@ -102,7 +102,9 @@ impl Receiver {
     }
 }
 
-const KNOWN: &[&str] = brhook::testkit::schema::V2_TYPES;
+fn known(t: &str) -> bool {
+    brhook::protocol::EventKind::parse(t).is_some()
+}
 const TOP: [&str; 4] = ["EventType", "EventTimestamp", "EventId", "EventData"];
 const DATA: [&str; 15] = [
     "SessionId",
@@ -172,7 +174,7 @@ fn status_code(bug: Bug, st: &mut State, v: &Value) -> u16 {
             204
         }
         Bug::Requires2x if ty.is_some() && data.get("Recording").is_none() => 400,
-        Bug::ClosedEnum if ty.is_some_and(|t| !KNOWN.contains(&t)) => 422,
+        Bug::ClosedEnum if ty.is_some_and(|t| !known(t)) => 422,
         Bug::DenyUnknownFields if ty.is_some() => {
             let top_ok = v.as_object().unwrap().keys().all(|k| TOP.contains(&k.as_str()));
             let data_ok = data
@@ -205,7 +207,7 @@ fn status_code(bug: Bug, st: &mut State, v: &Value) -> u16 {
             _ => 200,
         },
         Bug::KeyErrorSessionId
-            if ty.is_some_and(|t| KNOWN.contains(&t)) && data.get("SessionId").is_none() =>
+            if ty.is_some_and(known) && data.get("SessionId").is_none() =>
         {
             500
         }

@@ -69,7 +69,7 @@ async fn answer(
         match bug {
             Bug::SessionEnded500 if ty == "SessionEnded" => 500,
             Bug::FirstAttempt500 if before == 0 => 500,
-            Bug::ClosedEnum if !ty.is_empty() && !brhook::testkit::schema::V2_TYPES.contains(&ty) => 422,
+            Bug::ClosedEnum if !ty.is_empty() && brhook::protocol::EventKind::parse(ty).is_none() => 422,
             _ => 204,
         }
     };

@@ -61,7 +61,7 @@ impl Builder {
         self.url_spec(UrlSpec {
             name: name.to_string(),
             fault,
-            setting: Some(crate::journal::Setting::V2),
+            setting: Some(crate::protocol::Setting::V2),
             upstream: None,
         })
     }
@@ -70,7 +70,7 @@ impl Builder {
         self.url_spec(UrlSpec {
             name: name.to_string(),
             fault,
-            setting: Some(crate::journal::Setting::V1),
+            setting: Some(crate::protocol::Setting::V1),
             upstream: None,
         })
     }
@@ -82,7 +82,7 @@ impl Builder {
         } else {
             1.0
         };
-        self.options.min_retry_gap = Duration::from_secs_f64(0.1 * scale);
+        self.options.min_retry_gap = crate::protocol::MIN_RETRY_GAP.mul_f64(scale);
         self.quiet = Duration::from_secs_f64(5.0 * scale);
         self
     }

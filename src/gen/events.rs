@@ -7,7 +7,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::build::{v1_record, v2_event};
-use super::model::{later, EventKind, TICKS_PER_SECOND};
+use crate::protocol::EventKind;
+use super::model::{later, TICKS_PER_SECOND};
 use super::values::{date_time, file, guid, room, v2x_for};
 
 /// One of the six kinds.

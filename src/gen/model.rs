@@ -5,6 +5,7 @@
 //! functions with no proptest in sight, so that the builders, the strategies and the
 //! stream generator can all share one vocabulary.
 
+use crate::protocol::EventKind;
 use chrono::{DateTime, FixedOffset, TimeDelta, Timelike};
 use uuid::Uuid;
 
@@ -72,57 +73,6 @@ impl File {
             size: 816412,
             duration: 4.992,
         }
-    }
-}
-
-/// The six v2 event types the real sender sends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EventKind {
-    /// A recording session began.
-    SessionStarted,
-    /// A file was opened for writing.
-    FileOpening,
-    /// A file was finished.
-    FileClosed,
-    /// A recording session ended.
-    SessionEnded,
-    /// The room went live.
-    StreamStarted,
-    /// The room went offline.
-    StreamEnded,
-}
-
-impl EventKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 6] = [
-        EventKind::SessionStarted,
-        EventKind::FileOpening,
-        EventKind::FileClosed,
-        EventKind::SessionEnded,
-        EventKind::StreamStarted,
-        EventKind::StreamEnded,
-    ];
-
-    /// The `EventType` string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::SessionStarted => "SessionStarted",
-            EventKind::FileOpening => "FileOpening",
-            EventKind::FileClosed => "FileClosed",
-            EventKind::SessionEnded => "SessionEnded",
-            EventKind::StreamStarted => "StreamStarted",
-            EventKind::StreamEnded => "StreamEnded",
-        }
-    }
-
-    /// The kind of this `EventType` string; `None` for an unknown type.
-    pub fn parse(event_type: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|k| k.as_str() == event_type)
-    }
-
-    /// Whether `EventData` carries a `SessionId` (all but the 2.x stream events).
-    pub fn has_session(self) -> bool {
-        !matches!(self, EventKind::StreamStarted | EventKind::StreamEnded)
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::build::serialize;
 use super::events::any_body;
-use super::model::EventKind;
+use crate::protocol::EventKind;
 
 /// How one field is changed.
 #[derive(Clone, Debug, PartialEq)]

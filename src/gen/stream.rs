@@ -12,7 +12,8 @@ use super::build::{
     file_closed, file_opening, session_ended, session_started, stream_ended, stream_started, unknown_event,
     v1_record,
 };
-use super::model::{later, EventKind, File, Room, State, Time, V2x, TICKS_PER_SECOND};
+use crate::protocol::EventKind;
+use super::model::{later, File, Room, State, Time, V2x, TICKS_PER_SECOND};
 use super::values::{date_time, duration, file_size, relative_path, room};
 
 /// The unknown event type random streams sometimes carry: an `EventType` a future

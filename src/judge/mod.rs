@@ -52,7 +52,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             strict: false,
-            min_retry_gap: Duration::from_millis(100),
+            min_retry_gap: crate::protocol::MIN_RETRY_GAP,
             max_wait: Duration::from_secs(600),
             examples: crate::report::DEFAULT_EXAMPLES,
         }
@@ -294,7 +294,7 @@ impl Judge {
         match j.kind {
             Kind::V2 => {
                 self.stats.v2 += 1;
-                self.stats.known += u64::from(j.ty < record::UNKNOWN);
+                self.stats.known += u64::from(j.ty.known());
             }
             Kind::V1 => self.stats.v1 += 1,
             Kind::Other => {}

@@ -14,6 +14,7 @@
 use super::record::{self, hash64, Leg, Rec, RAW_TEXT, VALID};
 use super::{Cx, Detail};
 use crate::body::Kind;
+use crate::protocol::EventKind;
 use crate::catalog::{Check, Level};
 use crate::journal::ProxyMeta;
 use crate::receiver::answer::{fmt_duration, why, R2_FAIL_AFTER};
@@ -37,7 +38,7 @@ fn ok(r: &Rec) -> bool {
 pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Coverage) {
     let forwarded = |r: &&Rec| r.leg != Leg::None;
     let valid = |r: &Rec| r.flags & VALID != 0;
-    let known = |r: &Rec| r.kind == Kind::V2 && r.ty < record::UNKNOWN;
+    let known = |r: &Rec| r.kind == Kind::V2 && r.ty.known();
     // R8 needs a contrast: raw text refused where plain ASCII of the same receiver passed.
     let n = cx.urls.len();
     let (mut took_raw, mut took_plain) = (vec![false; n], vec![false; n]);
@@ -54,19 +55,19 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
             }
         }
         let first = |m: &mut f64| *m = m.min(r.at);
-        if record::is(r.ty, "SessionStarted") {
+        if r.ty.is(EventKind::SessionStarted) {
             first(started.entry((r.url, r.session)).or_insert(f64::MAX));
         }
-        if record::is(r.ty, "FileOpening") {
+        if r.ty.is(EventKind::FileOpening) {
             first(opened.entry((r.url, r.file)).or_insert(f64::MAX));
         }
     }
     let out_of_order = |r: &Rec| {
         let before = |t: Option<&f64>| t.is_some_and(|t| *t > r.at);
-        (!record::is(r.ty, "SessionStarted")
+        (!r.ty.is(EventKind::SessionStarted)
             && r.session != record::Key::default()
             && before(started.get(&(r.url, r.session))))
-            || (record::is(r.ty, "FileClosed") && before(opened.get(&(r.url, r.file))))
+            || (r.ty.is(EventKind::FileClosed) && before(opened.get(&(r.url, r.file))))
     };
     let mut ran: BTreeSet<Check> = BTreeSet::new();
     let slow = proxy.slow_after_ms;
@@ -129,9 +130,9 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
                 Check::R9
             } else if r.kind != Kind::V2 {
                 continue;
-            } else if r.ty == record::UNKNOWN {
+            } else if r.ty == record::Ty::Unknown {
                 Check::R3
-            } else if (record::is(r.ty, "StreamStarted") || record::is(r.ty, "StreamEnded"))
+            } else if (r.ty.is(EventKind::StreamStarted) || r.ty.is(EventKind::StreamEnded))
                 && r.session == record::Key::default()
             {
                 Check::R7
@@ -152,7 +153,7 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
                 continue;
             }
             // R1 names the type: a receiver that refuses one type is one cause per type.
-            let r1_type = record::type_name(r.ty).filter(|_| check == Check::R1);
+            let r1_type = r.ty.name().filter(|_| check == Check::R1);
             let message = if r.leg == Leg::Failed {
                 "the receiver gave no answer (the sender got a 502 from brhook)".to_string()
             } else if let Some(ty) = r1_type {
@@ -263,7 +264,7 @@ fn head_of_line(cx: &Cx, slow: f64, out: &mut Findings) -> (bool, BTreeSet<u32>)
             })
             .collect();
         // The types this receiver answers within `slow` when no answer of it is held.
-        let fast_unheld: BTreeSet<(Kind, u8)> = group
+        let fast_unheld: BTreeSet<(Kind, record::Ty)> = group
             .iter()
             .zip(&beside)
             .filter(|((_, at, done, _), b)| b.is_none() && done - at <= slow)

@@ -3,6 +3,7 @@
 //! cache) and reduced to hashes and the few keys the cross-request checks compare.
 
 use crate::body::{self, Body, Kind};
+use crate::protocol::EventKind;
 use crate::report::Finding;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -134,26 +135,51 @@ fn guid(s: &str) -> Option<Key> {
     })
 }
 
-/// The known v2 types by index; `UNKNOWN` for another type, `NONE` for no type.
-pub(crate) const UNKNOWN: u8 = 254;
-pub(crate) const NONE: u8 = 255;
+/// A body's `EventType` as the judges keep it: one byte per record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Ty {
+    /// A type brhook has a schema for.
+    Known(EventKind),
+    /// A string naming another type (C7's unknown types, R3).
+    Unknown,
+    /// No `EventType` string (a v1 record, or not a webhook body).
+    None,
+}
 
-pub(crate) fn type_index(t: Option<&str>) -> u8 {
-    match t {
-        None => NONE,
-        Some(t) => crate::schema::V2_TYPES
-            .iter()
-            .position(|k| *k == t)
-            .map_or(UNKNOWN, |i| i as u8),
+impl Ty {
+    pub(crate) fn of(t: Option<&str>) -> Ty {
+        match t {
+            None => Ty::None,
+            Some(t) => EventKind::parse(t).map_or(Ty::Unknown, Ty::Known),
+        }
     }
-}
-
-pub(crate) fn type_name(i: u8) -> Option<&'static str> {
-    crate::schema::V2_TYPES.get(usize::from(i)).copied()
-}
-
-pub(crate) fn is(i: u8, name: &str) -> bool {
-    type_name(i) == Some(name)
+    /// The known type's name.
+    pub(crate) fn name(self) -> Option<&'static str> {
+        match self {
+            Ty::Known(k) => Some(k.as_str()),
+            _ => None,
+        }
+    }
+    pub(crate) fn is(self, k: EventKind) -> bool {
+        self == Ty::Known(k)
+    }
+    pub(crate) fn known(self) -> bool {
+        matches!(self, Ty::Known(_))
+    }
+    fn byte(self) -> u8 {
+        match self {
+            Ty::Known(k) => EventKind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u8,
+            Ty::Unknown => 254,
+            Ty::None => 255,
+        }
+    }
+    fn from_byte(b: u8) -> Ty {
+        match b {
+            254 => Ty::Unknown,
+            255 => Ty::None,
+            i => EventKind::ALL.get(usize::from(i)).map_or(Ty::Unknown, |k| Ty::Known(*k)),
+        }
+    }
 }
 
 /// One request, as the judges need it after its body is gone.
@@ -189,7 +215,7 @@ pub(crate) struct Rec {
     /// Answer status, 0 for a reset.
     pub status: u16,
     pub kind: Kind,
-    pub ty: u8,
+    pub ty: Ty,
     /// Body length in bytes (F2 shows it).
     pub len: u32,
     /// Proxy: how long the receiver took, from forwarding to its answer (or failure),
@@ -312,7 +338,7 @@ impl Rec {
             Kind::V1 => 1,
             Kind::Other => 2,
         });
-        out.push(self.ty);
+        out.push(self.ty.byte());
         out.extend_from_slice(&self.took.to_le_bytes());
         out.extend_from_slice(&self.up_status.to_le_bytes());
         out.push(self.leg.byte());
@@ -349,7 +375,7 @@ impl Rec {
                 1 => Kind::V1,
                 _ => Kind::Other,
             },
-            ty: b[119],
+            ty: Ty::from_byte(b[119]),
             took: f32::from_le_bytes(b[120..124].try_into().expect("4 bytes")),
             up_status: u16_at(b, 124),
             leg: Leg::of(b[126]),
@@ -395,7 +421,7 @@ impl Rec {
 /// keys the cross-request checks compare.
 pub(crate) struct Judged {
     pub kind: Kind,
-    pub ty: u8,
+    pub ty: Ty,
     /// The event identity as it arrived.
     pub id: String,
     pub event_type: Option<String>,
@@ -481,7 +507,7 @@ impl Judged {
         }
         Judged {
             kind: b.kind,
-            ty: type_index(b.event_type.as_deref()),
+            ty: Ty::of(b.event_type.as_deref()),
             class: class_of(&b, bytes),
             id: b.id,
             event_type: b.event_type,
@@ -591,7 +617,7 @@ mod tests {
             url: 13,
             status: 14,
             kind: Kind::V1,
-            ty: 15,
+            ty: Ty::Known(EventKind::StreamEnded),
             len: 16,
             took: 18.5,
             up_status: 19,

@@ -6,7 +6,8 @@
 use super::record::VALID;
 use super::Cx;
 use crate::catalog::{Check, Level, Side, CHECKS};
-use crate::journal::{ReplayMeta, Setting, UrlSpec};
+use crate::journal::{ReplayMeta, UrlSpec};
+use crate::protocol::Setting;
 use crate::report::{plural_s, Coverage, Finding, Findings, Skip};
 
 /// The sender-side checks skipped, the replay's notes added; returns the subject.

@@ -7,6 +7,7 @@
 use super::record::{self, Key, Rec};
 use super::{Cx, Detail};
 use crate::body::{Body, Kind};
+use crate::protocol::EventKind;
 use crate::catalog::{Check, Level};
 use crate::report::{Coverage, Finding, Findings, Skip, Source};
 use serde_json::Value;
@@ -17,8 +18,8 @@ pub(crate) fn single_event(b: &Body, v: &Value, out: &mut Vec<Finding>) {
     let ev = |f: Finding| f.event(b.id.clone());
     let data = v.get("EventData");
     let get = |k: &str| data.and_then(|d| d.get(k));
-    let ty = b.event_type.as_deref();
-    if b.kind == Kind::V2 && ty == Some("FileClosed") {
+    let ty = b.event_type.as_deref().and_then(EventKind::parse);
+    if b.kind == Kind::V2 && ty == Some(EventKind::FileClosed) {
         let s = |k: &str| get(k).and_then(Value::as_str);
         let (open, close) = (
             record::instant(s("FileOpenTime")),
@@ -73,15 +74,15 @@ pub(crate) fn single_event(b: &Body, v: &Value, out: &mut Vec<Finding>) {
         }
     }
     let want = match ty {
-        Some("StreamStarted") => Some(true),
-        Some("StreamEnded") => Some(false),
+        Some(EventKind::StreamStarted) => Some(true),
+        Some(EventKind::StreamEnded) => Some(false),
         _ => None,
     };
     if let (Some(want), Some(got)) = (want, get("Streaming").and_then(Value::as_bool)) {
         if got != want {
             out.push(ev(Finding::new(
                 Check::C8,
-                format!("{} has Streaming: {got}", ty.unwrap_or("")),
+                format!("{} has Streaming: {got}", ty.map_or("", EventKind::as_str)),
             )
             .pointer("/EventData/Streaming")
             .expected(format!("Streaming: {want}"))
@@ -115,17 +116,17 @@ pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
         })
         .map(|r| r.session)
         .filter(|s| *s != Key::default());
-    let of = |name: &'static str| v2.iter().copied().filter(move |r| record::is(r.ty, name));
+    let of = |k: EventKind| v2.iter().copied().filter(move |r| r.ty.is(k));
     sessions(cx, &v2, first_session, out, cov);
     files(cx, &v2, first_session, out, cov);
-    v1_pairs(cx, &of("FileClosed").collect::<Vec<_>>(), &v1, out, cov);
+    v1_pairs(cx, &of(EventKind::FileClosed).collect::<Vec<_>>(), &v1, out, cov);
     cov.family(
         &[Check::C4],
-        of("FileClosed").next().is_some(),
+        of(EventKind::FileClosed).next().is_some(),
         Skip::NoFileClosed,
     );
     cov.family(&[Check::C7], cx.paths > 0, Skip::NoRelativePath);
-    let streams = of("StreamStarted").chain(of("StreamEnded")).next().is_some();
+    let streams = of(EventKind::StreamStarted).chain(of(EventKind::StreamEnded)).next().is_some();
     cov.family(&[Check::C8], streams, Skip::NoStreamEvent);
 }
 
@@ -154,10 +155,11 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
         let sid = evs[0].session;
         let session = Source::Session(cx.session(sid));
         let head = evs[0];
-        for ty in ["SessionStarted", "SessionEnded"] {
+        for kind in [EventKind::SessionStarted, EventKind::SessionEnded] {
+            let ty = kind.as_str();
             let ids: BTreeSet<Key> = evs
                 .iter()
-                .filter(|e| record::is(e.ty, ty))
+                .filter(|e| e.ty.is(kind))
                 .map(|e| e.id)
                 .collect();
             if ids.len() > 1 {
@@ -172,7 +174,7 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
                 );
             }
         }
-        if !evs.iter().any(|e| record::is(e.ty, "SessionStarted")) {
+        if !evs.iter().any(|e| e.ty.is(EventKind::SessionStarted)) {
             let mid = first_session == Some(sid);
             let f = if mid {
                 Finding::at(
@@ -193,7 +195,7 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
                     )),
             );
         }
-        if !evs.iter().any(|e| record::is(e.ty, "SessionEnded")) {
+        if !evs.iter().any(|e| e.ty.is(EventKind::SessionEnded)) {
             out.push(
                 Finding::at(
                     Check::C2,
@@ -232,12 +234,12 @@ fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, c
     let opened: Vec<&Rec> = v2
         .iter()
         .copied()
-        .filter(|r| record::is(r.ty, "FileOpening"))
+        .filter(|r| r.ty.is(EventKind::FileOpening))
         .collect();
     let closed: Vec<&Rec> = v2
         .iter()
         .copied()
-        .filter(|r| record::is(r.ty, "FileClosed"))
+        .filter(|r| r.ty.is(EventKind::FileClosed))
         .collect();
     cov.family(
         &[Check::C3],
@@ -246,7 +248,7 @@ fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, c
     );
     let started: HashSet<Key> = v2
         .iter()
-        .filter(|r| record::is(r.ty, "SessionStarted") && r.session != Key::default())
+        .filter(|r| r.ty.is(EventKind::SessionStarted) && r.session != Key::default())
         .map(|r| r.session)
         .collect();
     // Keys looked up, not compared pairwise: judging stays linear.

@@ -50,7 +50,7 @@ pub(super) fn build(
                 .collect();
             marks.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
             let id = cx.event(rs[0]);
-            let kind = match (rs[0].kind, record::type_name(rs[0].ty)) {
+            let kind = match (rs[0].kind, rs[0].ty.name()) {
                 (Kind::V1, _) => "v1 record".to_string(),
                 (_, Some(t)) => t.to_string(),
                 _ => "?".to_string(),

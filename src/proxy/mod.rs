@@ -12,7 +12,8 @@ pub(crate) mod forward;
 use crate::endpoint::{self, Endpoint};
 use crate::error::Error;
 use crate::fault::Fault;
-use crate::journal::{Journal, ProxyMeta, Request, Setting, UrlSpec};
+use crate::journal::{Journal, ProxyMeta, Request, UrlSpec};
+use crate::protocol::Setting;
 use crate::judge::{Options, Pushed};
 use crate::report::Report;
 use forward::{Forwarder, Target};
@@ -23,10 +24,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The real sender's HttpClient timeout: a receiver silent this long gets a 504.
-pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(100);
-/// R2: a receiver's answer slower than this is `warn` (the default of `send`).
-pub const DEFAULT_SLOW_AFTER: Duration = Duration::from_secs(5);
 
 /// The receivers behind a proxy's URLs, with the client that reaches them.
 pub(crate) struct Upstreams {
@@ -193,8 +190,8 @@ impl Proxy {
             inner: Endpoint::builder(),
             urls: Vec::new(),
             upstream_ca: None,
-            timeout: DEFAULT_UPSTREAM_TIMEOUT,
-            slow_after: DEFAULT_SLOW_AFTER,
+            timeout: crate::protocol::TIMEOUT,
+            slow_after: crate::protocol::SLOW_AFTER,
             max_body: endpoint::DEFAULT_MAX_BODY,
         }
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Over this, an answer is R2 `fail`: the real sender's client has given up (100 s).
-pub const R2_FAIL_AFTER: Duration = Duration::from_secs(100);
+pub use crate::protocol::TIMEOUT as R2_FAIL_AFTER;
 
 /// `1.23 s`, `12.3 ms`, `0.42 ms`.
 pub fn fmt_duration(d: Duration) -> String {

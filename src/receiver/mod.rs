@@ -72,7 +72,8 @@ pub use latency::Latency;
 pub use random::{random_steps, seed_bytes};
 
 use crate::catalog::Check;
-use crate::reference::{Attempt, Sender, SenderConfig, Setting, Step};
+use crate::reference::{Attempt, Sender, SenderConfig, Step};
+use crate::protocol::Setting;
 use crate::report::{Findings, Report, Skip};
 use cases::{Case, Ctx};
 use run::{dispatch, moments, run_case, Counter};
@@ -83,9 +84,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
-/// The R2 threshold: an answer slower than this is a warning (doc: answer as soon as
-/// possible).
-pub const DEFAULT_SLOW_AFTER: Duration = Duration::from_secs(5);
 
 /// What to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -296,8 +294,8 @@ impl Probe {
             v2: vec![url.into()],
             v1: Vec::new(),
             backoff_scale: 1.0,
-            slow_after: DEFAULT_SLOW_AFTER,
-            timeout: crate::reference::DEFAULT_TIMEOUT,
+            slow_after: crate::protocol::SLOW_AFTER,
+            timeout: crate::protocol::TIMEOUT,
             strict: false,
             save_bodies: None,
             progress: None,
@@ -406,7 +404,7 @@ impl Probe {
         let opts = judge::Options {
             slow_after: self.slow_after,
             timeout: self.timeout,
-            user_agent: crate::reference::DEFAULT_USER_AGENT.to_string(),
+            user_agent: crate::protocol::USER_AGENT.to_string(),
             chains: scenario == Scenario::Probe,
         };
         let judge::Judged {

@@ -33,12 +33,12 @@ mod source;
 pub use source::Tally;
 
 use super::latency::Histogram;
-use super::{fmt_duration, Latency, SendError, DEFAULT_SLOW_AFTER};
+use super::{fmt_duration, Latency, SendError};
 use crate::fault::Fault;
-use crate::journal::{
-    Meta, ProxyMeta, ReplayMeta, Request, Response, Setting, Upstream, UpstreamError, UrlSpec, Writer,
-};
-use crate::reference::{Attempt, Outcome, Sender, SenderConfig, CONTENT_TYPE_JSON, DEFAULT_USER_AGENT};
+use crate::journal::{Meta, ProxyMeta, ReplayMeta, Request, Response, Upstream, UpstreamError, UrlSpec, Writer};
+use crate::protocol::Setting;
+use crate::protocol::{CONTENT_TYPE_JSON, USER_AGENT};
+use crate::reference::{Attempt, Outcome, Sender, SenderConfig};
 use crate::report::Report;
 use std::fmt;
 use std::path::PathBuf;
@@ -149,8 +149,8 @@ impl Replay {
             speed: Speed::Factor(1.0),
             original_ids: false,
             backoff_scale: 1.0,
-            slow_after: DEFAULT_SLOW_AFTER,
-            timeout: crate::reference::DEFAULT_TIMEOUT,
+            slow_after: crate::protocol::SLOW_AFTER,
+            timeout: crate::protocol::TIMEOUT,
             strict: false,
             examples: crate::report::DEFAULT_EXAMPLES,
             concurrency: DEFAULT_CONCURRENCY,
@@ -411,8 +411,8 @@ impl Book {
         self.seq += 1;
         // The names are the v2 URLs' then the v1 URLs'.
         let name = match a.setting {
-            crate::reference::Setting::V2 => &names[a.url_index],
-            crate::reference::Setting::V1 => &names[self.v2 + a.url_index],
+            crate::protocol::Setting::V2 => &names[a.url_index],
+            crate::protocol::Setting::V1 => &names[self.v2 + a.url_index],
         };
         let ms = |t: std::time::Instant| t.saturating_duration_since(origin).as_secs_f64() * 1000.0;
         let (sent, answered) = (ms(a.started), ms(a.started + a.elapsed));
@@ -420,7 +420,7 @@ impl Book {
         let headers: Vec<(String, String)> = vec![
             ("host".into(), host),
             ("content-type".into(), CONTENT_TYPE_JSON.into()),
-            ("user-agent".into(), DEFAULT_USER_AGENT.into()),
+            ("user-agent".into(), USER_AGENT.into()),
             ("content-length".into(), body.len().to_string()),
         ];
         let (status, error) = match &a.outcome {

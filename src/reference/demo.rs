@@ -75,7 +75,7 @@ impl Demo {
     pub fn options(&self) -> Options {
         Options {
             strict: self.strict,
-            min_retry_gap: Duration::from_secs_f64(0.1 * self.backoff_scale),
+            min_retry_gap: crate::protocol::MIN_RETRY_GAP.mul_f64(self.backoff_scale),
             ..Options::default()
         }
     }

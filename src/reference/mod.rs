@@ -29,6 +29,7 @@ pub use scenario::{play, realistic_scenario, realistic_scenario_at, Step};
 // The scenarios take a room; callers need not reach into the testkit for it.
 pub use crate::gen::Room;
 
+use crate::protocol::{self, BACKOFF, CONTENT_TYPE_JSON, MAX_ATTEMPTS, TIMEOUT};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderValue, CONTENT_TYPE, HOST, USER_AGENT};
@@ -40,18 +41,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
-
-/// The real sender's attempts per URL.
-pub const MAX_ATTEMPTS: usize = 3;
-
-/// The real sender's `User-Agent` (its GitVersion FullSemVer).
-pub const DEFAULT_USER_AGENT: &str = "BililiveRecorder/2.17.3";
-
-/// The real sender's `Content-Type`.
-pub const CONTENT_TYPE_JSON: &str = "application/json";
-
-/// The .NET `HttpClient` default timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 
 /// Splits a settings text (`WebHookUrls`, `WebHookUrlsV2`) as the real sender does: one
 /// URL per line (CR or LF), each trimmed, empty lines dropped, duplicates kept.
@@ -73,7 +62,7 @@ pub struct SenderConfig {
     /// The wait before attempt `i`; its length does not set the attempt count (always
     /// [`MAX_ATTEMPTS`] for the faithful sender). Real: `[0 s, 1 s, 2 s]`.
     pub backoff: Vec<Duration>,
-    /// The `User-Agent` header sent. Real: [`DEFAULT_USER_AGENT`].
+    /// The `User-Agent` header sent. Real: [`protocol::USER_AGENT`].
     pub user_agent: String,
     /// Per attempt: connect, request and the whole response. Real: 100 s.
     pub timeout: Duration,
@@ -87,9 +76,9 @@ impl SenderConfig {
         SenderConfig {
             v2_urls,
             v1_urls,
-            backoff: vec![Duration::ZERO, Duration::from_secs(1), Duration::from_secs(2)],
-            user_agent: DEFAULT_USER_AGENT.to_string(),
-            timeout: DEFAULT_TIMEOUT,
+            backoff: BACKOFF.to_vec(),
+            user_agent: protocol::USER_AGENT.to_string(),
+            timeout: TIMEOUT,
             mutant: None,
         }
     }
@@ -115,14 +104,7 @@ impl SenderConfig {
     }
 }
 
-/// Which setting an event was sent under.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Setting {
-    /// `WebHookUrlsV2`: a v2 event.
-    V2,
-    /// `WebHookUrls`: a v1 record.
-    V1,
-}
+pub use crate::protocol::Setting;
 
 /// How one attempt ended, as the sender saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -297,7 +297,7 @@ fn body_coverage(cov: &mut Coverage, bodies: u64, v2: u64, known: u64, v1: u64) 
 }
 
 pub(crate) fn known_type(t: &str) -> bool {
-    brhook::testkit::schema::V2_TYPES.contains(&t)
+    brhook::protocol::EventKind::parse(t).is_some()
 }
 
 /// Content identity: for a v2 event its EventType and EventData, for a v1 record the

@@ -7,7 +7,7 @@ use crate::catalog::Level;
 use crate::gen::EventKind;
 use crate::journal::{parse_request, Reader};
 use crate::recent::Recent;
-use crate::reference::Setting;
+use crate::protocol::Setting;
 use serde_json::Value;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
