@@ -60,12 +60,7 @@ pub struct Body {
 
 /// FNV-1a: a stable, dependency-free hash that identifies a body across runs.
 pub fn hash(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("body:{h:016x}")
+    format!("body:{:016x}", crate::common::fnv1a(bytes))
 }
 
 /// Event identity (checks.md): `EventId` of a v2 event, `EventRandomId` of a v1

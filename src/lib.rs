@@ -1,6 +1,7 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
 #![warn(missing_docs)]
 pub mod catalog;
+mod common;
 pub mod endpoint;
 pub mod error;
 pub mod fault;
@@ -10,7 +11,7 @@ pub mod normalize;
 pub mod protocol;
 pub mod proxy;
 pub mod receiver;
-mod recent;
+
 pub mod reference;
 pub mod report;
 pub mod validate;

@@ -137,8 +137,7 @@ pub fn run(args: Args) -> Result<i32, String> {
     }
     // Many bodies, each failing one waiting out the back-off: say so before the wait.
     if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && delivery.backoff_scale >= 0.1 {
-        let wait =
-            |s: f64| brhook::receiver::fmt_duration(Duration::from_secs_f64(s * delivery.backoff_scale));
+        let wait = |s: f64| format!("{:.2} s", s * delivery.backoff_scale);
         eprintln!(
             "brhook send {}: with this back-off, each body the receiver fails can take {} (3 attempts, after {} and {}); --backoff-scale 0.01 makes that 30 ms",
             scenario.name(),

@@ -509,7 +509,7 @@ impl Endpoint {
         if tls > 0 {
             let hint = format!(
                 "{tls} connection{} spoke TLS (https): brhook serves plain http, so give the sender the http:// URLs",
-                if tls == 1 { "" } else { "s" }
+                crate::common::plural_s(tls)
             );
             report.subject.push_str(&format!(", {hint}"));
             if let Some(n) = &mut report.note {

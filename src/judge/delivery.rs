@@ -4,13 +4,9 @@
 use super::record::{hash64, Rec};
 use super::{Cx, Detail};
 use crate::catalog::{Check, Level};
+use crate::common::secs;
 use crate::report::{Coverage, Finding, Findings, Skip, Source};
 use std::collections::BTreeMap;
-
-/// Seconds with one decimal, for people.
-fn secs(ms: f64) -> String {
-    format!("{:.1} s", ms / 1000.0)
-}
 
 /// Per retry position (2, 3, …): how many, and the shortest and longest gap.
 type Gaps = BTreeMap<usize, (usize, f64, f64)>;

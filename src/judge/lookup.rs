@@ -137,7 +137,7 @@ impl Detail {
         let missing = || {
             format!(
                 "(request{} {} not at hand: see the journal)",
-                if self.seqs().len() == 1 { "" } else { "s" },
+                crate::common::plural_s(self.seqs().len() as u64),
                 self.seqs()
                     .iter()
                     .map(|s| format!("#{s}"))

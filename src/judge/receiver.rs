@@ -17,19 +17,15 @@ use crate::body::Kind;
 use crate::protocol::EventKind;
 use crate::catalog::{Check, Level};
 use crate::journal::ProxyMeta;
-use crate::receiver::answer::{fmt_duration, why, R2_FAIL_AFTER};
+use crate::receiver::answer::{why, R2_FAIL_AFTER};
 use crate::receiver::latency::Histogram;
 use crate::report::{Coverage, Finding, Findings, Forwarded, Skip};
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
 /// Over this, an answer is R2 `fail`: the real sender's client has given up.
 const FAIL_AFTER_MS: f64 = R2_FAIL_AFTER.as_millis() as f64;
 
-/// `2.00 s`, `450.0 ms`: the probe's wording, from milliseconds.
-fn ms(t: f64) -> String {
-    fmt_duration(Duration::from_secs_f64(t.max(0.0) / 1000.0))
-}
+use crate::common::fmt_ms as ms;
 
 fn ok(r: &Rec) -> bool {
     r.leg == Leg::Answered && (200..300).contains(&r.up_status)

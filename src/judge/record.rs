@@ -440,11 +440,7 @@ pub(crate) struct Judged {
     pub raw_text: bool,
 }
 
-pub(crate) fn hash64(x: impl Hash) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    x.hash(&mut h);
-    h.finish()
-}
+pub(crate) use crate::common::hash64;
 
 pub(crate) fn instant(s: Option<&str>) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     s.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())

@@ -7,23 +7,13 @@
 use crate::catalog::{Check, Level};
 use crate::reference::{Attempt, Outcome};
 use crate::report::{status_line, Answer};
-use std::path::Path;
 use std::time::Duration;
 
 /// Over this, an answer is R2 `fail`: the real sender's client has given up (100 s).
 pub use crate::protocol::TIMEOUT as R2_FAIL_AFTER;
 
-/// `1.23 s`, `12.3 ms`, `0.42 ms`.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.2} ms")
-    }
-}
+pub(crate) use crate::common::fmt_duration;
+pub(crate) use crate::common::{curl, CurlBody as Body};
 
 /// `422 Unprocessable Entity`, `connection error (…)`, `no answer (timeout)`.
 pub(crate) fn status(o: &Outcome) -> String {
@@ -111,59 +101,5 @@ pub(crate) fn slow_level(gave_up: bool, slow_after: Duration) -> (Level, Duratio
         (Level::Fail, R2_FAIL_AFTER)
     } else {
         (Level::Warn, slow_after)
-    }
-}
-
-/// Single-quoted for a POSIX shell.
-pub(crate) fn sh(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// What `curl` posts: the bytes inline, or a saved body by its file.
-pub(crate) enum Body<'a> {
-    Bytes(&'a [u8]),
-    File(&'a Path),
-}
-
-/// `curl` posting a body as the real sender does. `show`: print the answer (`-i`);
-/// otherwise only the status code (an earlier body of a chain).
-pub(crate) fn curl(url: &str, user_agent: &str, body: Body<'_>, show: bool) -> String {
-    let data = match body {
-        Body::File(f) => format!("@{}", sh(&f.display().to_string())),
-        Body::Bytes(b) => sh(&String::from_utf8_lossy(b)),
-    };
-    let out = if show {
-        "-i".to_string()
-    } else {
-        format!("-o /dev/null -w {}", sh("%{http_code}\\n"))
-    };
-    format!(
-        "curl -sS {out} -X POST -H 'Content-Type: application/json' -H {} --data-binary {data} {}",
-        sh(&format!("User-Agent: {user_agent}")),
-        sh(url)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_quoting() {
-        assert_eq!(sh("it's"), "'it'\\''s'");
-        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.50 s");
-        assert_eq!(fmt_duration(Duration::from_micros(420)), "0.42 ms");
-    }
-
-    #[test]
-    fn curl_shows_the_answer_or_only_the_status() {
-        let c = curl("http://rx/h", "UA", Body::Bytes(b"{}"), true);
-        assert_eq!(c, "curl -sS -i -X POST -H 'Content-Type: application/json' -H 'User-Agent: UA' --data-binary '{}' 'http://rx/h'");
-        let c = curl("http://rx/h", "UA", Body::File(Path::new("b.json")), false);
-        assert!(
-            c.starts_with("curl -sS -o /dev/null -w '%{http_code}\\n' -X POST"),
-            "{c}"
-        );
-        assert!(c.contains("--data-binary @'b.json' "), "{c}");
     }
 }

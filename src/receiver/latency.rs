@@ -2,6 +2,7 @@
 //! keeps every answer time ([`Latency::of`]); the replay and the journal judge, whose
 //! journals may be any length, keep a [`Histogram`] instead. Both read the same ranks.
 
+use crate::common::plural_s;
 use super::answer::fmt_duration;
 use crate::reference::{Attempt, Outcome};
 use std::fmt;
@@ -51,7 +52,7 @@ impl fmt::Display for Latency {
             f,
             "{} answer{}, p50 {}, p90 {}, p99 {}, max {}",
             self.answers,
-            if self.answers == 1 { "" } else { "s" },
+            plural_s(self.answers as u64),
             fmt_duration(self.p50),
             fmt_duration(self.p90),
             fmt_duration(self.p99),

@@ -66,7 +66,8 @@ pub mod replay;
 mod run;
 pub mod workdir;
 
-pub use answer::{fmt_duration, R2_FAIL_AFTER};
+pub use answer::R2_FAIL_AFTER;
+pub(crate) use answer::fmt_duration;
 pub use cases::{relative_path, FileHook, PlannedFile, Timing};
 pub use latency::Latency;
 pub use random::{random_steps, seed_bytes};
@@ -457,7 +458,7 @@ impl Probe {
             "{}: {bodies} bod{} in {n_cases} case{} to {to}, {} attempts",
             scenario.name(),
             if bodies == 1 { "y" } else { "ies" },
-            if n_cases == 1 { "" } else { "s" },
+            crate::common::plural_s(n_cases as u64),
             attempts.len()
         );
         if let Scenario::Random { seed, exact, .. } = scenario {

@@ -1,11 +1,12 @@
 //! One finding: the check it trips, where it was seen, what was expected and found,
 //! and (for receivers) the answer and a command that reproduces it.
 
+use crate::common::hash64;
 use super::add_unique;
 use crate::catalog::{Check, Level};
 use serde::{Serialize, Serializer};
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 /// Where a finding was seen, besides its URL and event.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
@@ -243,10 +244,10 @@ impl Finding {
     /// The identity of one finding: the same finding seen at another URL or in
     /// another request is one occurrence.
     pub(super) fn identity(&self) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (self.check, self.level, &self.message, &self.pointer, &self.event).hash(&mut h);
-        (&self.expected, &self.found, self.detail_key, &self.reproduce).hash(&mut h);
-        h.finish()
+        hash64((
+            (self.check, self.level, &self.message, &self.pointer, &self.event),
+            (&self.expected, &self.found, self.detail_key, &self.reproduce),
+        ))
     }
 
     /// Examples are kept smallest-first by this key, so the examples a report shows do

@@ -6,6 +6,7 @@
 //! back-off gaps and fan-out concurrency show at a glance. Above
 //! [`MAX_ROWS`](super::timeline::MAX_ROWS) rows the timeline is a sample, and says so.
 
+use crate::common::plural_s;
 use super::timeline::{Mark, Timeline};
 use super::{CheckResult, Counts, Group, Report, Status};
 use crate::catalog::Level;
@@ -154,7 +155,7 @@ pub fn render(report: &Report) -> String {
             .filter(|g| g.check == c.id && g.level >= Level::Warn)
             .map(|g| g.count)
             .sum();
-        let (st, id, title, s) = (c.status.as_str(), c.id, esc(c.title), super::plural_s(n));
+        let (st, id, title, s) = (c.status.as_str(), c.id, esc(c.title), plural_s(n));
         let mark = if c.status == Status::Failed { "✗" } else { "!" };
         w!(
             h,
@@ -375,7 +376,7 @@ fn timeline(h: &mut String, tl: &Timeline) {
             tl.stride
         );
     }
-    let (n, s, started) = (tl.requests, super::plural_s(tl.requests), esc(&tl.started));
+    let (n, s, started) = (tl.requests, plural_s(tl.requests), esc(&tl.started));
     let total = tl.total_rows;
     w!(
         h,

@@ -14,7 +14,8 @@
 //! A report that judged nothing (`note` set) gets one extra failing case `verdict`, so
 //! a CI that reads only the JUnit file cannot pass on nothing.
 
-use super::{plural, CheckResult, Group, Report, Status};
+use crate::common::{plural, plural_s};
+use super::{CheckResult, Group, Report, Status};
 use crate::catalog::Level;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
@@ -97,7 +98,7 @@ fn summary(c: &CheckResult, shown: &[&Group], n: u64) -> String {
             let more = shown.len() - 1;
             out.push_str(&format!(
                 " (and {more} more cause{})",
-                if more == 1 { "" } else { "s" }
+                plural_s(more as u64)
             ));
         }
     }

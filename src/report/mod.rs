@@ -13,11 +13,10 @@ pub mod text;
 pub mod timeline;
 
 use crate::catalog::{Check, Level, CHECKS};
-use crate::recent::Recent;
+use crate::common::{hash64, Recent};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 /// Finding identities remembered per half of the window that counts repeats once.
 const RECENT: usize = 1 << 16;
@@ -26,20 +25,6 @@ pub(crate) use finding::status_line;
 pub use finding::{Answer, Finding, Source};
 pub use skip::{Forwarded, Skip, Status};
 pub use timeline::Timeline;
-
-/// `1 finding`, `3 findings`: a count and its noun.
-pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The plural ending of a count: `""` for one, `"s"` otherwise.
-pub(crate) fn plural_s(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
 
 fn add_unique<T: PartialEq + Ord>(v: &mut Vec<T>, x: T) {
     if !v.contains(&x) {
@@ -137,9 +122,7 @@ impl Findings {
     /// sources.
     pub fn push(&mut self, f: Finding) {
         let id = f.identity();
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (f.check, f.level, &f.message, &f.pointer).hash(&mut h);
-        let key = h.finish();
+        let key = hash64((f.check, f.level, &f.message, &f.pointer));
         let g = match self.index.get(&key) {
             Some(&g) => g,
             None => {

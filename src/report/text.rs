@@ -2,7 +2,8 @@
 //! details after: one block per group of findings that share a cause, with a few
 //! examples each saying what was expected and what was seen.
 
-use super::{plural, Counts, Finding, Group, Report, Skip, Status};
+use crate::common::plural;
+use super::{Counts, Finding, Group, Report, Skip, Status};
 use crate::catalog::{Level, Side};
 use std::fmt::Write;
 

@@ -5,7 +5,7 @@
 //! same length and letter case. One original id always maps to the same fresh id (a session's events keep one
 //! `SessionId`), through a bounded map of recent ids.
 
-use crate::recent::Recent;
+use crate::common::Recent;
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -6,7 +6,7 @@ use crate::body::Kind;
 use crate::catalog::Level;
 use crate::gen::EventKind;
 use crate::journal::{parse_request, Reader};
-use crate::recent::Recent;
+use crate::common::Recent;
 use crate::protocol::Setting;
 use serde_json::Value;
 use std::cmp::Reverse;
