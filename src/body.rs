@@ -3,7 +3,7 @@
 
 use crate::catalog::{Check, Level};
 use crate::lexical;
-use crate::report::Finding;
+use crate::finding::Finding;
 use crate::schema::{self, Fields};
 use serde_json::Value;
 

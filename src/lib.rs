@@ -5,6 +5,7 @@ mod common;
 pub mod endpoint;
 pub mod error;
 pub mod fault;
+pub mod finding;
 pub mod journal;
 pub mod judge;
 pub mod normalize;

@@ -4,7 +4,7 @@
 
 use crate::journal::{Journal, Request};
 use crate::receiver::answer::{curl, Body};
-use crate::report::Finding;
+use crate::finding::{Detail, Finding};
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -61,66 +61,7 @@ impl Lookup for JournalFile {
     }
 }
 
-/// What an example quotes from captured requests, filled in once it is an example.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Detail {
-    /// D3: where a retry's body first differs from attempt 1's.
-    BodyDiff {
-        /// Sequence number of attempt 1.
-        first: u64,
-        /// Sequence number of the retry.
-        retry: u64,
-    },
-    /// D3: a header's value at attempt 1 and at the retry.
-    Header {
-        /// The header's name.
-        name: &'static str,
-        /// Sequence number of attempt 1.
-        first: u64,
-        /// Sequence number of the retry.
-        retry: u64,
-    },
-    /// D5: the two events that share one id.
-    TwoEvents {
-        /// Sequence number of a request with one body.
-        a: u64,
-        /// Sequence number of the request with the other body.
-        b: u64,
-    },
-    /// C3: the file a FileClosed names, and when it was opened.
-    FileOf(u64),
-    /// C3, C6: the RelativePath of an event.
-    PathOf(u64),
-    /// C5: the rooms of one session.
-    Rooms(Vec<u64>),
-    /// R: what the receiver answered a forwarded request (status and the start of its
-    /// body), or why it gave no answer; with the `curl` that sends its body again.
-    Answer {
-        /// Sequence number of the request.
-        seq: u64,
-        /// The receiver's URL it was sent to, when known.
-        to: Option<String>,
-    },
-    /// C6: a v1 record, and the FileClosed with the same RelativePath if any.
-    V1Record {
-        /// Sequence number of the v1 record.
-        record: u64,
-        /// Sequence number of the FileClosed with the same RelativePath, if any.
-        near: Option<u64>,
-    },
-}
-
 impl Detail {
-    fn seqs(&self) -> Vec<u64> {
-        match self {
-            Detail::BodyDiff { first, retry } | Detail::Header { first, retry, .. } => vec![*first, *retry],
-            Detail::TwoEvents { a, b } => vec![*a, *b],
-            Detail::FileOf(s) | Detail::PathOf(s) | Detail::Answer { seq: s, .. } => vec![*s],
-            Detail::Rooms(s) => s.clone(),
-            Detail::V1Record { record, near } => std::iter::once(*record).chain(*near).collect(),
-        }
-    }
-
     fn apply(&self, got: &HashMap<u64, Request>, f: &mut Finding) {
         let value = |s: &u64| -> Option<serde_json::Value> {
             let r = got.get(s)?;

@@ -18,7 +18,8 @@ mod replay;
 mod stream;
 mod timeline;
 
-pub use lookup::{Detail, JournalFile, Lookup};
+pub use crate::finding::Detail;
+pub use lookup::{JournalFile, Lookup};
 pub use pipeline::judge_journal;
 // `Pushed` names a body's class; callers match on it without reaching into the testkit.
 pub use crate::body::Kind;

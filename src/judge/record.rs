@@ -4,7 +4,7 @@
 
 use crate::body::{self, Body, Kind};
 use crate::protocol::EventKind;
-use crate::report::Finding;
+use crate::finding::Finding;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

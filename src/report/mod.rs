@@ -5,7 +5,6 @@
 //! share check, level, message and pointer are one [`Group`] with a count and a few
 //! examples, so a report stays small however large the capture.
 
-mod finding;
 pub mod html;
 pub mod junit;
 mod skip;
@@ -21,17 +20,11 @@ use std::fmt;
 /// Finding identities remembered per half of the window that counts repeats once.
 const RECENT: usize = 1 << 16;
 
-pub(crate) use finding::status_line;
-pub use finding::{Answer, Finding, Source};
+pub(crate) use crate::finding::{add_unique, status_line};
+pub use crate::finding::{Answer, Finding, Source};
 pub use skip::{Forwarded, Skip, Status};
 pub use timeline::Timeline;
 
-fn add_unique<T: PartialEq + Ord>(v: &mut Vec<T>, x: T) {
-    if !v.contains(&x) {
-        v.push(x);
-        v.sort();
-    }
-}
 
 /// Findings of one cause: same check, level, message and pointer.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -2,7 +2,6 @@
 //! and (for receivers) the answer and a command that reproduces it.
 
 use crate::common::hash64;
-use super::add_unique;
 use crate::catalog::{Check, Level};
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -85,7 +84,7 @@ pub struct Finding {
     /// the entry of a report's `findings`.
     pub count: u64,
     /// What the judge reads back from the journal once this is an example.
-    pub(crate) detail: Option<crate::judge::Detail>,
+    pub(crate) detail: Option<Detail>,
     /// Stands for the text `detail` will fill in, so that findings that differ only
     /// there stay apart while the text is not at hand.
     pub(crate) detail_key: u64,
@@ -207,7 +206,7 @@ impl Finding {
 
     /// Text to read back from the journal if this becomes an example; `key` hashes what
     /// that text depends on.
-    pub(crate) fn detail(mut self, d: crate::judge::Detail, key: u64) -> Self {
+    pub(crate) fn detail(mut self, d: Detail, key: u64) -> Self {
         self.detail = Some(d);
         self.detail_key = key;
         self
@@ -303,5 +302,74 @@ impl fmt::Display for Answer {
                 .collect();
             write!(f, ": {line}")
         }
+    }
+}
+
+/// What an example quotes from captured requests, filled in once it is an example.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// D3: where a retry's body first differs from attempt 1's.
+    BodyDiff {
+        /// Sequence number of attempt 1.
+        first: u64,
+        /// Sequence number of the retry.
+        retry: u64,
+    },
+    /// D3: a header's value at attempt 1 and at the retry.
+    Header {
+        /// The header's name.
+        name: &'static str,
+        /// Sequence number of attempt 1.
+        first: u64,
+        /// Sequence number of the retry.
+        retry: u64,
+    },
+    /// D5: the two events that share one id.
+    TwoEvents {
+        /// Sequence number of a request with one body.
+        a: u64,
+        /// Sequence number of the request with the other body.
+        b: u64,
+    },
+    /// C3: the file a FileClosed names, and when it was opened.
+    FileOf(u64),
+    /// C3, C6: the RelativePath of an event.
+    PathOf(u64),
+    /// C5: the rooms of one session.
+    Rooms(Vec<u64>),
+    /// R: what the receiver answered a forwarded request (status and the start of its
+    /// body), or why it gave no answer; with the `curl` that sends its body again.
+    Answer {
+        /// Sequence number of the request.
+        seq: u64,
+        /// The receiver's URL it was sent to, when known.
+        to: Option<String>,
+    },
+    /// C6: a v1 record, and the FileClosed with the same RelativePath if any.
+    V1Record {
+        /// Sequence number of the v1 record.
+        record: u64,
+        /// Sequence number of the FileClosed with the same RelativePath, if any.
+        near: Option<u64>,
+    },
+}
+
+impl Detail {
+    pub(crate) fn seqs(&self) -> Vec<u64> {
+        match self {
+            Detail::BodyDiff { first, retry } | Detail::Header { first, retry, .. } => vec![*first, *retry],
+            Detail::TwoEvents { a, b } => vec![*a, *b],
+            Detail::FileOf(s) | Detail::PathOf(s) | Detail::Answer { seq: s, .. } => vec![*s],
+            Detail::Rooms(s) => s.clone(),
+            Detail::V1Record { record, near } => std::iter::once(*record).chain(*near).collect(),
+        }
+    }
+}
+
+/// Adds `x` to a short sorted list unless it is there.
+pub(crate) fn add_unique<T: PartialEq + Ord>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+        v.sort();
     }
 }
