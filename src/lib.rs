@@ -1,6 +1,7 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
 #![warn(missing_docs)]
 pub mod catalog;
+pub mod demo;
 mod common;
 pub mod endpoint;
 pub mod error;

@@ -4,7 +4,7 @@
 
 use brhook::catalog::{self, Level};
 use brhook::journal::UrlSpec;
-use brhook::reference::Demo;
+use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use brhook::report::{Report, Status};
 

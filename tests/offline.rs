@@ -7,7 +7,7 @@ use common::brhook;
 use brhook::journal::{Journal, Request};
 use brhook::judge::{judge, Options};
 use brhook::normalize::{diff, normalize, Drift};
-use brhook::reference::Demo;
+use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use brhook::report::Report;
 use serde_json::Value;

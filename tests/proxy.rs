@@ -215,7 +215,7 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
         assert_eq!(report.status(c), Some(Status::Passed), "{c}\n{}", text(&report));
     }
     // The sender's verdict equals the one `listen` gives for the same set-up.
-    let mut demo = brhook::reference::Demo::fast(None);
+    let mut demo = brhook::demo::Demo::fast(None);
     demo.v2 = ["a", "b"].iter().map(|n| common_spec(n, "ok")).collect();
     let (listened, _) = demo.judge().await.unwrap();
     for c in brhook::catalog::CHECKS
@@ -540,7 +540,7 @@ async fn every_mutant_is_still_caught_through_the_proxy() {
         let m = *m;
         tokio::spawn(async move {
             // The set-up `demo` gives the mutant, with the receiver behind each URL.
-            let demo = brhook::reference::Demo::fast(Some(m));
+            let demo = brhook::demo::Demo::fast(Some(m));
             let mut b = Proxy::builder().options(options());
             for u in &demo.v2 {
                 b = b

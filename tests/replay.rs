@@ -7,7 +7,7 @@ mod common;
 use brhook::catalog::{Check, Level};
 use brhook::journal::Journal;
 use brhook::receiver::replay::{Replay, ReplayRun, Speed};
-use brhook::reference::Demo;
+use brhook::demo::Demo;
 use brhook::report::{Skip, Status};
 use brhook::testkit::gen::{self, Room};
 use bytes::Bytes;

@@ -6,7 +6,7 @@
 use brhook::catalog::{Check, Level, CHECKS};
 use brhook::journal::{Journal, Request, Response, UrlSpec};
 use brhook::judge::{judge, Options};
-use brhook::reference::Demo;
+use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use brhook::report::timeline::MAX_ROWS;
 use brhook::report::{html, junit, Coverage, Finding, Findings, Report, Source};

@@ -8,7 +8,7 @@
 
 use brhook::journal::Journal;
 use brhook::normalize::{normalize, redact_report};
-use brhook::reference::Demo;
+use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use brhook::report::Report;
 

@@ -1,7 +1,7 @@
 //! `brhook demo`: the reference sender (or a mutant) against a built-in endpoint.
 
 use super::output::{emit, ReportArgs};
-use brhook::reference::Demo;
+use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use clap::Args as ClapArgs;
 use std::path::PathBuf;

@@ -3,7 +3,8 @@
 //! body judge), never quoted from a file, so it cannot drift from what brhook reports.
 
 use brhook::catalog::{Check, Level, Scope};
-use brhook::reference::{Demo, Mutant};
+use brhook::demo::Demo;
+use brhook::reference::Mutant;
 use brhook::report::text::{render_group, Style};
 use brhook::report::{Group, Report};
 use brhook::validate::{validate, Input};

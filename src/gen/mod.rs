@@ -20,8 +20,8 @@
 //! - `mutate`: single-field mutations ([`Edit`], [`Mutation`], [`mutate()`], ...);
 //! - `stream`: whole captures ([`Stream`], [`any_stream`]) and [`any_fault_plan`].
 //!
-//! Knows about serde_json, uuid, chrono and proptest, and of this crate only
-//! [`crate::reference::Step`] (what a [`Stream`] is made of): nothing of the judge.
+//! Knows about serde_json, uuid, chrono and proptest, and of this crate only the
+//! protocol's words and the check catalogue: nothing of the sender or the judge.
 
 mod build;
 mod events;
@@ -36,7 +36,7 @@ pub use build::{
 };
 pub use events::{any_body, any_event, any_event_of, any_v1_record, event_kind};
 pub use model::{
-    add_ticks, format_date_time, format_guid, later, parse_time, truncate_fraction, File, Room,
+    add_ticks, format_date_time, format_guid, later, parse_time, truncate_fraction, File, Room, Step,
     State, Time, V2x, TICKS_PER_SECOND,
 };
 pub use crate::protocol::EventKind;

@@ -7,6 +7,7 @@
 
 use crate::protocol::EventKind;
 use chrono::{DateTime, FixedOffset, TimeDelta, Timelike};
+use serde_json::Value;
 use uuid::Uuid;
 
 /// A date-time as the sender holds it: a local time with its UTC offset.
@@ -200,5 +201,31 @@ pub fn later(start: Time, ticks: i64, digits: u32) -> Time {
         start
     } else {
         t
+    }
+}
+
+/// What to send next: one body of a scenario, for the URLs of its setting.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// A v2 event, for the v2 URLs.
+    V2(Value),
+    /// A v1 record, for the v1 URLs.
+    V1(Value),
+}
+
+impl Step {
+    /// The body, v2 event or v1 record.
+    pub fn value(&self) -> &Value {
+        match self {
+            Step::V2(v) | Step::V1(v) => v,
+        }
+    }
+
+    /// `EventType` of a v2 step.
+    pub fn event_type(&self) -> Option<&str> {
+        match self {
+            Step::V2(v) => v["EventType"].as_str(),
+            Step::V1(_) => None,
+        }
     }
 }

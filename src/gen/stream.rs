@@ -2,7 +2,7 @@
 //! of one or two rooms, in firing order), [`any_stream`], which draws a plan of rooms,
 //! sessions and files and builds it into a valid stream with distinct ids and a clock
 //! that never runs backwards, and [`any_fault_plan`] over [`STREAM_FAULTS`] for the URLs
-//! a stream is sent to. The one part of the module that knows [`crate::reference::Step`].
+//! a stream is sent to. Each step is a [`Step`].
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use super::build::{
     v1_record,
 };
 use crate::protocol::EventKind;
-use super::model::{later, File, Room, State, Time, V2x, TICKS_PER_SECOND};
+use super::model::{later, File, Room, State, Step, Time, V2x, TICKS_PER_SECOND};
 use super::values::{date_time, duration, file_size, relative_path, room};
 
 /// The unknown event type random streams sometimes carry: an `EventType` a future
@@ -22,7 +22,7 @@ use super::values::{date_time, duration, file_size, relative_path, room};
 pub const UNKNOWN_EVENT_TYPE: &str = "RoomChanged";
 
 /// A valid capture, in the order a sender fires it (play it with
-/// [`crate::reference::play`]): per room, optionally `StreamStarted`, then 0–2 sessions
+/// the reference sender's `play`): per room, optionally `StreamStarted`, then 0–2 sessions
 /// (`SessionStarted`, 0–3 × (`FileOpening`, `FileClosed` [+ its v1 record]),
 /// `SessionEnded`), then optionally `StreamEnded`; sometimes one [`UNKNOWN_EVENT_TYPE`]
 /// event between sessions; two rooms' events interleaved. A v1 record follows its
@@ -36,23 +36,23 @@ pub const UNKNOWN_EVENT_TYPE: &str = "RoomChanged";
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stream {
     /// The bodies in send order: v2 events, each v1 record after its `FileClosed`.
-    pub steps: Vec<crate::reference::Step>,
+    pub steps: Vec<Step>,
 }
 
 impl Stream {
     /// The v2 events, in order.
     pub fn v2_events(&self) -> impl Iterator<Item = &Value> {
         self.steps.iter().filter_map(|s| match s {
-            crate::reference::Step::V2(v) => Some(v),
-            crate::reference::Step::V1(_) => None,
+            Step::V2(v) => Some(v),
+            Step::V1(_) => None,
         })
     }
 
     /// The v1 records, in order.
     pub fn v1_records(&self) -> impl Iterator<Item = &Value> {
         self.steps.iter().filter_map(|s| match s {
-            crate::reference::Step::V1(v) => Some(v),
-            crate::reference::Step::V2(_) => None,
+            Step::V1(v) => Some(v),
+            Step::V2(_) => None,
         })
     }
 
@@ -74,7 +74,7 @@ impl Stream {
         for (i, s) in self.steps.iter().enumerate() {
             let v = s.value();
             let line = match s {
-                crate::reference::Step::V2(v) => {
+                Step::V2(v) => {
                     let d = &v["EventData"];
                     let about = d["SessionId"]
                         .as_str()
@@ -86,7 +86,7 @@ impl Stream {
                         .unwrap_or_default();
                     format!("{} {about}{path}", v["EventType"].as_str().unwrap_or("?"))
                 }
-                crate::reference::Step::V1(_) => {
+                Step::V1(_) => {
                     format!("v1 {:?}", v["RelativePath"].as_str().unwrap_or("?"))
                 }
             };
@@ -196,8 +196,8 @@ impl StreamBuilder<'_> {
     }
 
     /// One room's steps, in units that stay together when rooms are interleaved.
-    fn room(&mut self, r: &RoomPlan) -> Vec<Vec<crate::reference::Step>> {
-        use crate::reference::Step::{V1, V2};
+    fn room(&mut self, r: &RoomPlan) -> Vec<Vec<Step>> {
+        use Step::{V1, V2};
         let room = &r.room;
         let mut units = Vec::new();
         let mut t = r.base;

@@ -19,13 +19,12 @@
 //! any URL the real sender would refuse, is listed by [`Sender::ignored_urls`] and never
 //! sent to.
 
-pub mod demo;
 pub mod mutant;
 pub mod scenario;
 
-pub use demo::Demo;
 pub use mutant::Mutant;
-pub use scenario::{play, realistic_scenario, realistic_scenario_at, Step};
+pub use crate::gen::Step;
+pub use scenario::{play, realistic_scenario, realistic_scenario_at};
 // The scenarios take a room; callers need not reach into the testkit for it.
 pub use crate::gen::Room;
 

@@ -12,37 +12,11 @@
 //! with 7 fraction digits. Scenario mutants ([`Mutant::is_scenario`]) are applied here.
 
 use super::{Mutant, Sender};
-use crate::gen::{self, EventKind, File, Room, State, Time, V2x, TICKS_PER_SECOND};
+use crate::gen::{self, EventKind, File, Room, State, Step, Time, V2x, TICKS_PER_SECOND};
 use chrono::{FixedOffset, TimeDelta, Timelike};
 use serde_json::Value;
 use std::time::Duration;
 use uuid::Uuid;
-
-/// What to send next.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Step {
-    /// A v2 event, for the v2 URLs.
-    V2(Value),
-    /// A v1 record, for the v1 URLs.
-    V1(Value),
-}
-
-impl Step {
-    /// The body, v2 event or v1 record.
-    pub fn value(&self) -> &Value {
-        match self {
-            Step::V2(v) | Step::V1(v) => v,
-        }
-    }
-
-    /// `EventType` of a v2 step.
-    pub fn event_type(&self) -> Option<&str> {
-        match self {
-            Step::V2(v) => v["EventType"].as_str(),
-            Step::V1(_) => None,
-        }
-    }
-}
 
 /// UTC+08:00, the recorder's home zone.
 pub fn china() -> FixedOffset {
