@@ -7,6 +7,10 @@ use crate::finding::Finding;
 use crate::schema::{self, Fields};
 use serde_json::Value;
 
+/// The largest body brhook reads and judges (a larger one is answered 413 and recorded
+/// unjudged); the real sender's bodies are under 2 KiB.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+
 /// What a body is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

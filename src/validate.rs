@@ -4,8 +4,7 @@ use crate::body::{self, Kind};
 use crate::catalog::Check;
 use crate::report::{Coverage, Findings, Report, Skip};
 
-/// Bodies brhook judges at most; the real sender's are under 2 KiB.
-pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+pub use crate::body::DEFAULT_MAX_BODY;
 
 /// One input: a name for the report and the bytes (or a reason they were not judged).
 pub struct Input {
@@ -53,7 +52,7 @@ pub fn validate_with(inputs: &[Input], strict: bool, examples: usize) -> Report 
         }
         findings.extend(b.findings.into_iter().map(|f| f.source(input.source.clone())));
     }
-    body_coverage(&mut cov, inputs.len() as u64, v2, known, v1);
+    cov.bodies(inputs.len() as u64, v2, known, v1);
     let headers = [Check::T1, Check::T2, Check::T3, Check::T5];
     cov.family(&headers, false, Skip::HeadersNotInFiles);
     let n = inputs.len();
@@ -63,17 +62,4 @@ pub fn validate_with(inputs: &[Input], strict: bool, examples: usize) -> Report 
         &cov,
         strict,
     )
-}
-
-/// Which body checks a set of bodies exercised, with the reason for each that it did not.
-pub fn body_coverage(cov: &mut Coverage, bodies: u64, v2: u64, known_v2: u64, v1: u64) {
-    use Check::*;
-    if bodies == 0 {
-        cov.family(&[T4, S1, S2, S3, S4, S5, S6, S7], false, Skip::NoBody);
-        return;
-    }
-    cov.family(&[T4, S4, S6], true, Skip::NoBody);
-    cov.family(&[S1, S3], v2 > 0, Skip::NoV2);
-    cov.family(&[S2, S7], known_v2 > 0, Skip::NoKnownV2);
-    cov.family(&[S5], v1 > 0, Skip::NoV1);
 }

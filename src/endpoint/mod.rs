@@ -19,8 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
-/// Default largest body read; a larger one is answered 413 and recorded.
-pub const DEFAULT_MAX_BODY: usize = crate::validate::DEFAULT_MAX_BODY;
+pub use crate::body::DEFAULT_MAX_BODY;
 
 /// Configures and starts an [`Endpoint`].
 #[must_use = "a builder does nothing until `start`"]

@@ -363,7 +363,7 @@ impl Judge {
         let bodies = s.bodies;
         let replay = self.meta.replay.clone();
         if replay.is_none() {
-            crate::validate::body_coverage(&mut cov, bodies, s.v2, s.known, s.v1);
+            cov.bodies(bodies, s.v2, s.known, s.v1);
             let (t_checks, skip) = ([Check::T1, Check::T2, Check::T3, Check::T5], Skip::NoRequest);
             cov.family(&t_checks, requests > 0, skip);
         }
