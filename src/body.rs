@@ -2,8 +2,8 @@
 //! Works on the raw bytes as they arrived; nothing is re-serialised before judging.
 
 use crate::catalog::{Check, Level};
-use crate::lexical;
 use crate::finding::Finding;
+use crate::lexical;
 use crate::schema::{self, Fields};
 use serde_json::Value;
 

@@ -1,8 +1,8 @@
 //! One finding: the check it trips, where it was seen, what was expected and found,
 //! and (for receivers) the answer and a command that reproduces it.
 
-use crate::common::hash64;
 use crate::catalog::{Check, Level};
+use crate::common::hash64;
 use serde::{Serialize, Serializer};
 use std::fmt;
 use std::hash::Hash;

@@ -1,12 +1,13 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
 #![warn(missing_docs)]
 pub mod catalog;
-pub mod demo;
 mod common;
+pub mod demo;
 pub mod endpoint;
 pub mod error;
 pub mod fault;
 pub mod finding;
+mod http;
 pub mod journal;
 pub mod judge;
 pub mod normalize;

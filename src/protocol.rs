@@ -71,11 +71,8 @@ pub enum Setting {
 pub const MAX_ATTEMPTS: usize = 3;
 
 /// The real sender's wait before each attempt (`sender-facts.md`: 0 s, 1 s, 2 s).
-pub const BACKOFF: [Duration; MAX_ATTEMPTS] = [
-    Duration::ZERO,
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-];
+pub const BACKOFF: [Duration; MAX_ATTEMPTS] =
+    [Duration::ZERO, Duration::from_secs(1), Duration::from_secs(2)];
 
 /// The shortest gap between two attempts that still counts as a back-off (D6), at the
 /// real back-off; it scales with it.

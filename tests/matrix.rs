@@ -3,8 +3,8 @@
 //! its check (at its level) and nothing else at `fail` level.
 
 use brhook::catalog::{self, Level};
-use brhook::journal::UrlSpec;
 use brhook::demo::Demo;
+use brhook::journal::UrlSpec;
 use brhook::reference::Mutant;
 use brhook::report::{Report, Status};
 

@@ -4,10 +4,10 @@
 mod common;
 use common::brhook;
 
+use brhook::demo::Demo;
 use brhook::journal::{Journal, Request};
 use brhook::judge::{judge, Options};
 use brhook::normalize::{diff, normalize, Drift};
-use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use brhook::report::Report;
 use serde_json::Value;

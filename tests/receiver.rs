@@ -206,11 +206,7 @@ fn status_code(bug: Bug, st: &mut State, v: &Value) -> u16 {
             Some("FileClosed") if !st.opened.contains(&(s("SessionId"), s("RelativePath"))) => 409,
             _ => 200,
         },
-        Bug::KeyErrorSessionId
-            if ty.is_some_and(known) && data.get("SessionId").is_none() =>
-        {
-            500
-        }
+        Bug::KeyErrorSessionId if ty.is_some_and(known) && data.get("SessionId").is_none() => 500,
         Bug::NoNegativeOffset
             if times(v)
                 .iter()

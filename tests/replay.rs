@@ -5,9 +5,9 @@
 mod common;
 
 use brhook::catalog::{Check, Level};
+use brhook::demo::Demo;
 use brhook::journal::Journal;
 use brhook::receiver::replay::{Replay, ReplayRun, Speed};
-use brhook::demo::Demo;
 use brhook::report::{Skip, Status};
 use brhook::testkit::gen::{self, Room};
 use bytes::Bytes;

@@ -4,9 +4,9 @@
 //! Chromium when it is installed.
 
 use brhook::catalog::{Check, Level, CHECKS};
+use brhook::demo::Demo;
 use brhook::journal::{Journal, Request, Response, UrlSpec};
 use brhook::judge::{judge, Options};
-use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use brhook::report::timeline::MAX_ROWS;
 use brhook::report::{html, junit, Coverage, Finding, Findings, Report, Source};

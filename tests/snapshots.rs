@@ -6,9 +6,9 @@
 //! A missing snapshot fails (CI sets `INSTA_UPDATE=no`); accept new or changed ones
 //! with `cargo insta review`, or `INSTA_UPDATE=always cargo test --test snapshots`.
 
+use brhook::demo::Demo;
 use brhook::journal::Journal;
 use brhook::normalize::{normalize, redact_report};
-use brhook::demo::Demo;
 use brhook::reference::Mutant;
 use brhook::report::Report;
 

@@ -1,17 +1,19 @@
-//! The fake endpoint: a real HTTP/1.1 server that answers each named URL by its fault
-//! plan and records every request, byte for byte, into the journal. `brhook proxy` is
-//! this server with a receiver behind its URLs ([`crate::proxy`]).
+//! The fake endpoint: a real HTTP/1.1 server that records every request, byte for byte,
+//! into the journal and asks an answerer for each answer: each named URL's fault plan,
+//! or for `brhook proxy` (`brhook::Proxy`, built on this server, never the other way
+//! round) the plan in front of a forwarder to the URL's receiver.
 
+mod answer;
 mod serve;
+
+pub(crate) use answer::{Answer, Answerer, Call, FaultPlan, Out, Reply};
 
 use crate::error::Error;
 use crate::fault::Fault;
 use crate::journal::Reader;
 use crate::journal::{Journal, ProxyMeta, Request, UrlSpec, Writer};
 use crate::judge::{self, Options, Pushed, Sink};
-use crate::proxy::Upstreams;
 use crate::report::Report;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -20,6 +22,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 pub use crate::body::DEFAULT_MAX_BODY;
+
+/// Builds a proxy's answerer from the endpoint's URLs.
+type MakeAnswerer = Box<dyn FnOnce(&[UrlSpec]) -> Arc<dyn Answerer> + Send>;
 
 /// Configures and starts an [`Endpoint`].
 #[must_use = "a builder does nothing until `start`"]
@@ -36,8 +41,10 @@ pub struct Builder {
     sink: Option<Sink>,
     /// The quiet window [`Endpoint::verify`] waits for.
     quiet: Duration,
-    /// Set by [`crate::proxy::Proxy`]: the receivers behind the URLs.
-    forward: Option<(Arc<Upstreams>, ProxyMeta)>,
+    /// Set by the proxy: what answers instead of the fault plan (made
+    /// from the URLs once they are all known), and the proxy's thresholds.
+    answerer: Option<MakeAnswerer>,
+    proxy: Option<ProxyMeta>,
 }
 
 impl Builder {
@@ -139,10 +146,16 @@ impl Builder {
         self
     }
 
-    /// Makes this a proxy: URLs with an upstream forward to it (crate-private; the
-    /// public face is [`crate::proxy::Proxy`]).
-    pub(crate) fn forward(mut self, upstreams: Upstreams, meta: ProxyMeta) -> Self {
-        self.forward = Some((Arc::new(upstreams), meta));
+    /// Makes this a proxy: `make` builds the answerer from the endpoint's URLs, and
+    /// the journal's meta line keeps the proxy's thresholds (crate-private; the public
+    /// face is `brhook::Proxy`).
+    pub(crate) fn answerer(
+        mut self,
+        make: impl FnOnce(&[UrlSpec]) -> Arc<dyn Answerer> + Send + 'static,
+        meta: ProxyMeta,
+    ) -> Self {
+        self.answerer = Some(Box::new(make));
+        self.proxy = Some(meta);
         self
     }
 
@@ -155,7 +168,7 @@ impl Builder {
         let listener = TcpListener::bind(self.bind).await.map_err(bind)?;
         let addr = listener.local_addr().map_err(bind)?;
         let mut journal = Journal::new(self.urls.clone(), self.prefix.clone());
-        journal.meta.proxy = self.forward.as_ref().map(|(_, m)| m.clone());
+        journal.meta.proxy = self.proxy.clone();
         // The journal is always a file: the one asked for, or a temporary one.
         let temp = self.journal.is_none().then(|| {
             TempJournal(std::env::temp_dir().join(format!(
@@ -182,12 +195,15 @@ impl Builder {
         let judging = std::thread::Builder::new()
             .name("brhook-judge".into())
             .spawn(move || judge::judge_journal(reader, &options, sink, true).map(|(report, _)| report))?;
+        let answerer: Arc<dyn Answerer> = match self.answerer {
+            Some(make) => make(&self.urls),
+            None => Arc::new(FaultPlan::new(&self.urls)),
+        };
         let state = Arc::new(State {
             start: Instant::now(),
             journal: Mutex::new(journal),
             writer: Mutex::new(writer),
             keep: self.keep_in_memory,
-            counts: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
             conns: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
@@ -199,7 +215,7 @@ impl Builder {
             close_connections,
             problems: Mutex::new((None, 0)),
             tls: AtomicU64::new(0),
-            forward: self.forward.map(|(u, _)| u),
+            answerer,
         });
         let accept = tokio::spawn(serve::accept_loop(
             listener,
@@ -228,8 +244,6 @@ struct State {
     journal: Mutex<Journal>,
     writer: Mutex<Option<Writer>>,
     keep: bool,
-    /// Attempts so far per (URL, event identity): fault plans count per event.
-    counts: Mutex<HashMap<(String, String), u32>>,
     seq: AtomicU64,
     conns: AtomicU64,
     in_flight: AtomicUsize,
@@ -248,8 +262,8 @@ struct State {
     problems: Mutex<(Option<String>, u64)>,
     /// Connections that opened with a TLS handshake: a sender given https:// URLs.
     tls: AtomicU64,
-    /// A proxy's receivers; `None` for the fake endpoint.
-    forward: Option<Arc<Upstreams>>,
+    /// What answers each request: the fault plan, or a proxy's plan and forwarder.
+    answerer: Arc<dyn Answerer>,
 }
 
 impl State {
@@ -259,7 +273,8 @@ impl State {
     fn touch(&self) {
         *self.last.lock().expect("lock") = Instant::now();
     }
-    fn route(&self, path: &str) -> Option<&UrlSpec> {
+    /// The index of the URL a path names.
+    fn route(&self, path: &str) -> Option<usize> {
         let path = path.strip_prefix('/')?;
         let rest = if self.prefix.is_empty() {
             path
@@ -268,7 +283,7 @@ impl State {
         };
         // A trailing slash pasted into the sender's settings still reaches the URL.
         let rest = rest.strip_suffix('/').unwrap_or(rest);
-        self.urls.iter().find(|u| u.name == rest)
+        self.urls.iter().position(|u| u.name == rest)
     }
     /// Notes what went wrong (the first, and how many more): the report says it.
     fn problem(&self, what: String) {
@@ -330,7 +345,8 @@ impl Endpoint {
             options: Options::default(),
             sink: None,
             quiet: Duration::from_secs(5),
-            forward: None,
+            answerer: None,
+            proxy: None,
         }
     }
 

@@ -1,12 +1,11 @@
-//! Serving one connection: each request is read whole, answered by its URL's fault
-//! plan or (a proxy URL whose plan lets the attempt through) by its receiver, and
-//! recorded with its answer before the answer is released.
+//! Serving one connection: each request is read whole, answered by the endpoint's
+//! [`Answerer`] (a fault plan, or a proxy's plan and forwarder), and recorded with its
+//! answer before the answer is released.
 
+use super::answer::{Answer, Call, Out, Reply};
 use super::State;
-use crate::body;
-use crate::fault::Answer;
-use crate::journal::{Request, Response, Upstream, UpstreamError};
-use crate::proxy::forward::{strip_hop_by_hop, Relayed};
+use crate::http::{strip_hop_by_hop, text_headers};
+use crate::journal::{Request, Response};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -40,7 +39,7 @@ pub(super) async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let conn = state.conns.fetch_add(1, Ordering::SeqCst) + 1;
         let state = state.clone();
-        let proxy = state.forward.is_some();
+        let relay = state.answerer.preserves_header_case();
         tokio::spawn(async move {
             let stream = Arc::new(stream);
             let io = Shared {
@@ -59,11 +58,23 @@ pub(super) async fn accept_loop(
                 // anything: the request was lost and the sender got no answer.
                 .half_close(true)
                 // A proxy forwards header names in the case the sender wrote them.
-                .preserve_header_case(proxy)
+                .preserve_header_case(relay)
                 .serve_connection(TokioIo::new(io), svc)
                 .await;
             drop(permit);
         });
+    }
+}
+
+impl State {
+    /// Records a request with its answer, then hands the answer back for release:
+    /// nothing is answered before its journal line is written.
+    fn release(&self, mut record: Request, reply: Reply) -> Out {
+        record.response.status = reply.status_code();
+        record.response.at_ms = self.ms();
+        record.upstream = reply.leg;
+        self.record(record);
+        reply.out
     }
 }
 
@@ -85,7 +96,7 @@ impl std::fmt::Display for ResetConnection {
 }
 impl std::error::Error for ResetConnection {}
 
-type Reply = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
+type Served = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
 
 /// A sender's connection, shared: hyper reads and writes it, and an answer held by a
 /// `delay` fault watches it meanwhile, to see a sender that closes it and gives up.
@@ -171,22 +182,12 @@ async fn closed_by_sender(stream: &tokio::net::TcpStream) {
 /// reads the answer; one that closes later, while the answer is held, gave up on it.
 const HALF_CLOSE_MS: f64 = 50.0;
 
-/// What the answering task hands back to hyper.
-enum Out {
-    /// brhook's own answer (a fault, 404, 413, or 502/504 for a receiver that failed).
-    Status(u16, Option<Bytes>),
-    /// Close the connection without an answer.
-    Reset,
-    /// The receiver's answer, relayed unchanged.
-    Relay(Relayed),
-}
-
 async fn handle(
     req: hyper::Request<Incoming>,
     state: Arc<State>,
     conn: u64,
     stream: Arc<tokio::net::TcpStream>,
-) -> Reply {
+) -> Served {
     state.in_flight.fetch_add(1, Ordering::SeqCst);
     let guard = InFlight(state.clone());
     state.touch();
@@ -201,7 +202,7 @@ async fn handle(
         .map(|p| p.to_string())
         .unwrap_or_else(|| "/".into());
     let headers = text_headers(&head.headers);
-    let spec = state.route(head.uri.path()).cloned();
+    let spec = state.route(head.uri.path());
     let (body, body_error) = match Limited::new(incoming, state.max_body).collect().await {
         Ok(b) => (b.to_bytes(), None),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => (
@@ -213,107 +214,70 @@ async fn handle(
         ),
         Err(e) => (Bytes::new(), Some(format!("body could not be read: {e}"))),
     };
-    // The answer runs on its own task so that a sender hanging up mid-delay cannot
-    // cancel it: every request that arrived is recorded.
-    let task = tokio::spawn(async move {
-        let answer = match (&spec, &body_error) {
-            (None, _) => Answer::Status(404),
-            (Some(_), Some(e)) if e.contains("limit") => Answer::Status(413),
-            (Some(_), Some(_)) => Answer::Reset,
-            // Only `fail:N` and `reset:N` answer by attempt number. Any other plan keeps
-            // no per-event count, so the endpoint's memory stays flat however many
-            // events it records (and skips parsing the body for its identity).
-            (Some(s), None) if s.fault.fail.is_none() && s.fault.reset.is_none() => s.fault.answer(1),
-            // An empty body names no event: it is a first attempt of its own.
-            (Some(s), None) if body.is_empty() => s.fault.answer(1),
-            (Some(s), None) => {
-                let id = body::identity(&body);
-                let mut counts = state.counts.lock().expect("lock");
-                let n = counts.entry((s.name.clone(), id)).or_insert(0);
-                *n += 1;
-                s.fault.answer(*n)
-            }
-        };
-        // A proxy URL forwards what its fault plan lets through (a 2xx); a failed
-        // attempt is the plan's own answer and never reaches the receiver.
-        let forward = match (&spec, answer, &state.forward) {
-            (Some(s), Answer::Status(c), Some(f)) if (200..300).contains(&c) => {
-                f.target(&s.name).map(|t| (f.clone(), t))
-            }
-            _ => None,
-        };
-        let delay = spec.as_ref().map_or(0, |s| s.fault.delay_ms);
-        let release = tokio::time::Instant::now() + Duration::from_millis(delay);
-        let work = {
-            let (state, body) = (state.clone(), body.clone());
-            async move {
-                let upstream = match forward {
-                    Some((f, t)) => {
-                        let sent_ms = state.ms();
-                        let forwarded = forwarded_head(&head);
-                        let result = f.client.forward(&t, head, body).await;
-                        Some((forwarded, sent_ms, state.ms(), result))
-                    }
-                    None => None,
-                };
-                tokio::time::sleep_until(release).await;
-                upstream
-            }
-        };
-        // A held answer watches its connection: a sender that closes it now gave up.
-        let mut abandoned_ms = None;
-        let held = delay > 0 || state.forward.is_some();
-        let upstream = if held {
-            tokio::pin!(work);
-            tokio::select! {
-                u = &mut work => u,
-                _ = closed_by_sender(&stream) => {
-                    let at = state.ms();
-                    // Shut right after sending (a half close) is still listening.
-                    if at > at_ms + HALF_CLOSE_MS {
-                        abandoned_ms = Some(at);
-                    }
-                    work.await
-                }
-            }
-        } else {
-            work.await
-        };
-        drop(stream);
-        let (out, leg) = match (answer, upstream) {
-            (_, Some((forwarded, sent_ms, answered_ms, result))) => {
-                relay(forwarded, sent_ms, answered_ms, result)
-            }
-            (Answer::Status(c), None) => (Out::Status(c, None), None),
-            (Answer::Reset, None) => (Out::Reset, None),
-        };
-        let status = match &out {
-            Out::Status(c, _) => Some(*c),
-            Out::Reset => None,
-            Out::Relay(r) => Some(r.parts.status.as_u16()),
-        };
-        state.record(Request {
-            seq,
-            conn,
+    let mut record = Request {
+        seq,
+        conn,
+        at_ms,
+        method,
+        target,
+        url: spec.map(|i| state.urls[i].name.clone()),
+        headers,
+        body: body.to_vec(),
+        body_error,
+        response: Response {
+            status: None,
             at_ms,
-            method,
-            target,
-            url: spec.map(|s| s.name),
-            headers,
-            body: body.to_vec(),
-            body_error,
-            response: Response {
-                status,
-                at_ms: state.ms(),
-                abandoned_ms,
-            },
-            upstream: leg,
-        });
-        drop(guard);
-        out
-    });
-    let answer = match task.await {
-        Ok(Out::Status(code, text)) => {
+            abandoned_ms: None,
+        },
+        upstream: None,
+    };
+    let answer = match (spec, &record.body_error) {
+        (None, _) => Answer::Now(Reply::status(404)),
+        (Some(_), Some(e)) if e.contains("limit") => Answer::Now(Reply::status(413)),
+        (Some(_), Some(_)) => Answer::Now(Reply::reset()),
+        (Some(url), None) => state.answerer.answer(Call {
+            url,
+            head,
+            body,
+            since: state.start,
+        }),
+    };
+    let out = match answer {
+        // Nothing to wait for: recorded and released at once, on this task (no await
+        // point is left at which the sender hanging up could cancel the record).
+        Answer::Now(reply) => state.release(record, reply),
+        // A held answer runs on its own task, so that a sender hanging up meanwhile
+        // cannot cancel it (every request that arrived is recorded), and watches its
+        // connection: a sender that closes it now gave up.
+        Answer::Later(work) => {
+            let task = tokio::spawn(async move {
+                tokio::pin!(work);
+                let mut abandoned_ms = None;
+                let reply = tokio::select! {
+                    r = &mut work => r,
+                    _ = closed_by_sender(&stream) => {
+                        let at = state.ms();
+                        // Shut right after sending (a half close) is still listening.
+                        if at > at_ms + HALF_CLOSE_MS {
+                            abandoned_ms = Some(at);
+                        }
+                        work.await
+                    }
+                };
+                drop(stream);
+                record.response.abandoned_ms = abandoned_ms;
+                let out = state.release(record, reply);
+                drop(guard);
+                out
+            });
+            match task.await {
+                Ok(out) => out,
+                Err(_) => return Err(ResetConnection),
+            }
+        }
+    };
+    let answer = match out {
+        Out::Status(code, text) => {
             let status =
                 hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
             let body = match (code, text) {
@@ -326,7 +290,7 @@ async fn handle(
                 .body(Full::new(body))
                 .expect("response builds")
         }
-        Ok(Out::Relay(r)) => {
+        Out::Relay(r) => {
             let mut parts = r.parts;
             // hyper frames the relayed body itself: the receiver's framing and
             // connection headers were about its own connection.
@@ -334,7 +298,7 @@ async fn handle(
             parts.version = hyper::Version::HTTP_11;
             hyper::Response::from_parts(parts, Full::new(r.body))
         }
-        _ => return Err(ResetConnection),
+        Out::Reset => return Err(ResetConnection),
     };
     let mut answer = answer;
     if close_connections {
@@ -344,57 +308,4 @@ async fn handle(
         );
     }
     Ok(answer)
-}
-
-/// Headers as text, in arrival order (names as hyper reports them: lowercase).
-fn text_headers(h: &hyper::HeaderMap) -> Vec<(String, String)> {
-    h.iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
-/// The headers a forwarded request carries besides `Host`: the journal records them.
-fn forwarded_head(head: &hyper::http::request::Parts) -> Vec<(String, String)> {
-    let mut h = head.headers.clone();
-    strip_hop_by_hop(&mut h);
-    let mut all = text_headers(&h);
-    all.retain(|(n, _)| n != "host");
-    all
-}
-
-/// What goes back to the sender for a forwarded request, and the leg's record.
-fn relay(
-    headers: Vec<(String, String)>,
-    sent_ms: f64,
-    answered_ms: f64,
-    result: Result<Relayed, UpstreamError>,
-) -> (Out, Option<Upstream>) {
-    let mut leg = Upstream {
-        headers,
-        sent_ms,
-        answered_ms,
-        status: None,
-        answer_headers: Vec::new(),
-        answer_body: Vec::new(),
-        error: None,
-    };
-    match result {
-        Ok(r) => {
-            leg.status = Some(r.parts.status.as_u16());
-            leg.answer_headers = text_headers(&r.parts.headers);
-            leg.answer_body = r.body.to_vec();
-            (Out::Relay(r), Some(leg))
-        }
-        Err(e) => {
-            let text = Bytes::from(format!("brhook proxy: the receiver gave no answer: {e}\n"));
-            let out = Out::Status(e.relayed_status(), Some(text));
-            leg.error = Some(e);
-            (out, Some(leg))
-        }
-    }
 }

@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::protocol::EventKind;
 use super::model::{format_date_time, format_guid, File, Room, State, Time, V2x};
+use crate::protocol::EventKind;
 
 fn envelope(kind: EventKind, ts: Time, event_id: Uuid, data: Map<String, Value>) -> Value {
     let mut m = Map::new();

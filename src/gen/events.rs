@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::build::{v1_record, v2_event};
-use crate::protocol::EventKind;
 use super::model::{later, TICKS_PER_SECOND};
 use super::values::{date_time, file, guid, room, v2x_for};
+use crate::protocol::EventKind;
 
 /// One of the six kinds.
 pub fn event_kind() -> impl Strategy<Value = EventKind> {

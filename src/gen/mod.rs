@@ -30,16 +30,16 @@ mod mutate;
 mod stream;
 mod values;
 
+pub use crate::protocol::EventKind;
 pub use build::{
     file_closed, file_opening, serialize, session_ended, session_started, stream_ended, stream_started,
     unknown_event, v1_record, v2_event,
 };
 pub use events::{any_body, any_event, any_event_of, any_v1_record, event_kind};
 pub use model::{
-    add_ticks, format_date_time, format_guid, later, parse_time, truncate_fraction, File, Room, Step,
-    State, Time, V2x, TICKS_PER_SECOND,
+    add_ticks, format_date_time, format_guid, later, parse_time, truncate_fraction, File, Room, State, Step,
+    Time, V2x, TICKS_PER_SECOND,
 };
-pub use crate::protocol::EventKind;
 pub use mutate::{mutate, mutated_event, mutated_event_bytes, mutations, Edit, Mutated, Mutation};
 pub use stream::{any_fault_plan, any_stream, Stream, STREAM_FAULTS, UNKNOWN_EVENT_TYPE};
 pub use values::{

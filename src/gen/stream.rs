@@ -12,9 +12,9 @@ use super::build::{
     file_closed, file_opening, session_ended, session_started, stream_ended, stream_started, unknown_event,
     v1_record,
 };
-use crate::protocol::EventKind;
 use super::model::{later, File, Room, State, Step, Time, V2x, TICKS_PER_SECOND};
 use super::values::{date_time, duration, file_size, relative_path, room};
+use crate::protocol::EventKind;
 
 /// The unknown event type random streams sometimes carry: an `EventType` a future
 /// recorder might add, with the room fields (and the 2.x booleans when the stream has

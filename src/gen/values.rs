@@ -9,8 +9,8 @@ use chrono::{FixedOffset, NaiveDate, TimeDelta};
 use proptest::prelude::*;
 use uuid::Uuid;
 
-use crate::protocol::EventKind;
 use super::model::{later, File, Room, State, Time, V2x, TICKS_PER_SECOND};
+use crate::protocol::EventKind;
 
 /// A UTC offset from -12:00 to +14:00 in quarter hours (all real zones are), weighted
 /// towards +08:00 (the recorder's home) and +00:00.

@@ -2,9 +2,9 @@
 //! once judging is done: the judge keeps no body past its request, so what an example
 //! shows of one (a path, the differing bytes of a retry) is read again from the journal.
 
+use crate::finding::{Detail, Finding};
 use crate::journal::{Journal, Request};
 use crate::receiver::answer::{curl, Body};
-use crate::finding::{Detail, Finding};
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
 use std::path::PathBuf;

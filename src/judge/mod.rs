@@ -24,12 +24,12 @@ pub use pipeline::judge_journal;
 // `Pushed` names a body's class; callers match on it without reaching into the testkit.
 pub use crate::body::Kind;
 
-use crate::common::plural_s;
 use crate::body;
 use crate::catalog::{Check, Level};
+use crate::common::plural_s;
+use crate::common::Recent;
 use crate::journal::UpstreamError;
 use crate::journal::{Journal, Meta, Request, UrlSpec};
-use crate::common::Recent;
 use crate::report::{Coverage, Finding, Findings, Report, Skip, Source};
 use record::{Interner, Judged, Key, Leg, Rec};
 use std::collections::HashMap;

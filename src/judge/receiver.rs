@@ -14,9 +14,9 @@
 use super::record::{self, hash64, Leg, Rec, RAW_TEXT, VALID};
 use super::{Cx, Detail};
 use crate::body::Kind;
-use crate::protocol::EventKind;
 use crate::catalog::{Check, Level};
 use crate::journal::ProxyMeta;
+use crate::protocol::EventKind;
 use crate::receiver::answer::{why, R2_FAIL_AFTER};
 use crate::receiver::latency::Histogram;
 use crate::report::{Coverage, Finding, Findings, Forwarded, Skip};

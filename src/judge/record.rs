@@ -3,8 +3,8 @@
 //! cache) and reduced to hashes and the few keys the cross-request checks compare.
 
 use crate::body::{self, Body, Kind};
-use crate::protocol::EventKind;
 use crate::finding::Finding;
+use crate::protocol::EventKind;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -177,7 +177,9 @@ impl Ty {
         match b {
             254 => Ty::Unknown,
             255 => Ty::None,
-            i => EventKind::ALL.get(usize::from(i)).map_or(Ty::Unknown, |k| Ty::Known(*k)),
+            i => EventKind::ALL
+                .get(usize::from(i))
+                .map_or(Ty::Unknown, |k| Ty::Known(*k)),
         }
     }
 }

@@ -3,10 +3,10 @@
 //! proxy). Here: what a replay report says besides, from the journal alone, so that
 //! `brhook check` on the journal gives the replay's report.
 
-use crate::common::plural_s;
 use super::record::VALID;
 use super::Cx;
 use crate::catalog::{Check, Level, Side, CHECKS};
+use crate::common::plural_s;
 use crate::journal::{ReplayMeta, UrlSpec};
 use crate::protocol::Setting;
 use crate::report::{Coverage, Finding, Findings, Skip};

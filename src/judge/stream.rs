@@ -7,8 +7,8 @@
 use super::record::{self, Key, Rec};
 use super::{Cx, Detail};
 use crate::body::{Body, Kind};
-use crate::protocol::EventKind;
 use crate::catalog::{Check, Level};
+use crate::protocol::EventKind;
 use crate::report::{Coverage, Finding, Findings, Skip, Source};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
@@ -126,7 +126,10 @@ pub(super) fn judge(cx: &Cx, out: &mut Findings, cov: &mut Coverage) {
         Skip::NoFileClosed,
     );
     cov.family(&[Check::C7], cx.paths > 0, Skip::NoRelativePath);
-    let streams = of(EventKind::StreamStarted).chain(of(EventKind::StreamEnded)).next().is_some();
+    let streams = of(EventKind::StreamStarted)
+        .chain(of(EventKind::StreamEnded))
+        .next()
+        .is_some();
     cov.family(&[Check::C8], streams, Skip::NoStreamEvent);
 }
 
@@ -157,11 +160,7 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
         let head = evs[0];
         for kind in [EventKind::SessionStarted, EventKind::SessionEnded] {
             let ty = kind.as_str();
-            let ids: BTreeSet<Key> = evs
-                .iter()
-                .filter(|e| e.ty.is(kind))
-                .map(|e| e.id)
-                .collect();
+            let ids: BTreeSet<Key> = evs.iter().filter(|e| e.ty.is(kind)).map(|e| e.id).collect();
             if ids.len() > 1 {
                 let shown: Vec<String> = ids.iter().take(5).map(|k| cx.ids.text(*k)).collect();
                 out.push(

@@ -2,11 +2,12 @@
 //! (rustls on `ring`, webpki roots plus `--upstream-ca`), on a small per-receiver
 //! pool of keep-alive connections. Nothing is re-serialised: the body goes as it came.
 
+use crate::http::{strip_hop_by_hop, Relayed};
 use crate::journal::UpstreamError;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, HOST};
+use hyper::header::{HeaderMap, HeaderValue, CONNECTION, HOST};
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,41 +21,6 @@ const POOL: usize = 32;
 /// An idle connection older than this is closed, not reused: many servers close theirs
 /// after 5 s (Node's default), and a request sent as they do would be lost.
 const IDLE: Duration = Duration::from_secs(4);
-
-/// Headers that describe one connection, not the message (RFC 9110 7.6.1): never
-/// forwarded nor relayed, nor is any header the `Connection` header names.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-];
-
-/// Removes the hop-by-hop headers (and those `Connection` names), keeping the others
-/// in their order (`HeaderMap::remove` would move the last header into the gap).
-pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
-    let named: Vec<HeaderName> = h
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    let drop =
-        |n: &HeaderName| HOP_BY_HOP.contains(&n.as_str()) || n.as_str() == "upgrade" || named.contains(n);
-    if !h.keys().any(drop) {
-        return;
-    }
-    let mut kept = HeaderMap::with_capacity(h.len());
-    for (n, v) in h.iter().filter(|(n, _)| !drop(n)) {
-        kept.append(n.clone(), v.clone());
-    }
-    *h = kept;
-}
 
 /// A receiver's URL, parsed once at start.
 #[derive(Debug, Clone)]
@@ -104,12 +70,6 @@ impl Target {
             key,
         })
     }
-}
-
-/// The receiver's answer, read whole.
-pub(crate) struct Relayed {
-    pub parts: hyper::http::response::Parts,
-    pub body: Bytes,
 }
 
 /// A kept-alive connection to a receiver, and since when it has been idle.
@@ -319,17 +279,5 @@ mod tests {
         );
         assert!(Target::parse("ftp://x/").unwrap_err().contains("http://"));
         assert!(Target::parse("not a url").is_err());
-    }
-
-    #[test]
-    fn hop_by_hop_headers_and_the_ones_connection_names_go() {
-        let mut h = HeaderMap::new();
-        h.insert("connection", HeaderValue::from_static("keep-alive, x-private"));
-        h.insert("x-private", HeaderValue::from_static("1"));
-        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
-        h.insert("content-type", HeaderValue::from_static("application/json"));
-        strip_hop_by_hop(&mut h);
-        let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
-        assert_eq!(left, ["content-type"]);
     }
 }

@@ -9,13 +9,17 @@
 
 pub(crate) mod forward;
 
-use crate::endpoint::{self, Endpoint};
+use crate::endpoint::{self, Answer, Answerer, Call, Endpoint, FaultPlan, Out, Reply};
 use crate::error::Error;
+use crate::fault;
 use crate::fault::Fault;
+use crate::http::{strip_hop_by_hop, text_headers, Relayed};
+use crate::journal::UpstreamError;
 use crate::journal::{Journal, ProxyMeta, Request, UrlSpec};
-use crate::protocol::Setting;
 use crate::judge::{Options, Pushed};
+use crate::protocol::Setting;
 use crate::report::Report;
+use bytes::Bytes;
 use forward::{Forwarder, Target};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,18 +28,91 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-
-/// The receivers behind a proxy's URLs, with the client that reaches them.
-pub(crate) struct Upstreams {
-    pub client: Forwarder,
-    targets: HashMap<String, Target>,
+/// The proxy's answerer: each URL's fault plan first (an attempt it fails is brhook's
+/// own answer and never reaches the receiver), then the URL's receiver, whose answer
+/// is relayed unchanged once it is in (and the plan's delay, if any, is over).
+struct Forwarding {
+    plan: FaultPlan,
+    client: Arc<Forwarder>,
+    /// Per URL, in the endpoint's order: its receiver.
+    targets: Vec<Option<Target>>,
 }
 
-impl Upstreams {
-    /// The receiver of the URL of this name; `None` for a URL without one.
-    pub fn target(&self, name: &str) -> Option<Target> {
-        self.targets.get(name).cloned()
+impl Answerer for Forwarding {
+    fn answer(&self, call: Call) -> Answer {
+        let (answer, delay) = self.plan.decide(&call);
+        let target = match (answer, self.targets.get(call.url)) {
+            (fault::Answer::Status(c), Some(Some(t))) if (200..300).contains(&c) => t.clone(),
+            _ => return FaultPlan::reply(answer, delay),
+        };
+        let client = self.client.clone();
+        Answer::Later(Box::pin(async move {
+            let release = tokio::time::Instant::now() + delay;
+            let forwarded = forwarded_head(&call.head);
+            let sent_ms = call.ms();
+            let result = client.forward(&target, call.head, call.body).await;
+            let answered_ms = call.since.elapsed().as_secs_f64() * 1000.0;
+            if !delay.is_zero() {
+                tokio::time::sleep_until(release).await;
+            }
+            relayed(forwarded, sent_ms, answered_ms, result)
+        }))
     }
+    fn preserves_header_case(&self) -> bool {
+        true
+    }
+}
+
+/// The headers a forwarded request carries besides `Host`: the journal records them.
+fn forwarded_head(head: &hyper::http::request::Parts) -> Vec<(String, String)> {
+    let mut h = head.headers.clone();
+    strip_hop_by_hop(&mut h);
+    let mut all = text_headers(&h);
+    all.retain(|(n, _)| n != "host");
+    all
+}
+
+/// The record of a forwarded leg and what the sender gets for it.
+fn relayed(
+    headers: Vec<(String, String)>,
+    sent_ms: f64,
+    answered_ms: f64,
+    result: Result<Relayed, UpstreamError>,
+) -> Reply {
+    let mut leg = crate::journal::Upstream {
+        headers,
+        sent_ms,
+        answered_ms,
+        status: None,
+        answer_headers: Vec::new(),
+        answer_body: Vec::new(),
+        error: None,
+    };
+    match result {
+        Ok(r) => {
+            leg.status = Some(r.parts.status.as_u16());
+            leg.answer_headers = crate::http::text_headers(&r.parts.headers);
+            leg.answer_body = r.body.to_vec();
+            Reply {
+                out: Out::Relay(r),
+                leg: Some(leg),
+            }
+        }
+        Err(e) => {
+            let text = Bytes::from(format!("brhook proxy: the receiver gave no answer: {e}\n"));
+            let code = e.relayed_status();
+            leg.error = Some(e);
+            Reply {
+                out: Out::Status(code, Some(text)),
+                leg: Some(leg),
+            }
+        }
+    }
+}
+
+/// The forwarding client of these settings.
+fn client_or_err(b: &Builder) -> Result<Forwarder, Error> {
+    Forwarder::new(b.upstream_ca.as_deref(), b.timeout, b.max_body).map_err(Error::Upstream)
 }
 
 /// Configures and starts a [`Proxy`].
@@ -162,13 +239,19 @@ impl Builder {
             let up = u.upstream.as_deref().unwrap_or_default();
             targets.insert(u.name.clone(), Target::parse(up).map_err(Error::Upstream)?);
         }
-        let client = Forwarder::new(self.upstream_ca.as_deref(), self.timeout, self.max_body)
-            .map_err(Error::Upstream)?;
+        let client = Arc::new(client_or_err(&self)?);
         let meta = ProxyMeta {
             slow_after_ms: self.slow_after.as_secs_f64() * 1000.0,
             timeout_ms: self.timeout.as_secs_f64() * 1000.0,
         };
-        let mut b = self.inner.forward(Upstreams { client, targets }, meta);
+        let make = move |urls: &[UrlSpec]| -> Arc<dyn Answerer> {
+            Arc::new(Forwarding {
+                plan: FaultPlan::new(urls),
+                client,
+                targets: urls.iter().map(|u| targets.get(&u.name).cloned()).collect(),
+            })
+        };
+        let mut b = self.inner.answerer(make, meta);
         for u in self.urls {
             b = b.url_spec(u);
         }

@@ -13,8 +13,8 @@ use super::answer::{
 use super::{Latency, Sent, Timing};
 use crate::catalog::{Check, Level};
 use crate::gen::EventKind;
-use crate::reference::{Attempt, Outcome};
 use crate::protocol::Setting;
+use crate::reference::{Attempt, Outcome};
 use crate::report::{Coverage, Finding, Skip};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;

@@ -2,8 +2,8 @@
 //! keeps every answer time ([`Latency::of`]); the replay and the journal judge, whose
 //! journals may be any length, keep a [`Histogram`] instead. Both read the same ranks.
 
-use crate::common::plural_s;
 use super::answer::fmt_duration;
+use crate::common::plural_s;
 use crate::reference::{Attempt, Outcome};
 use std::fmt;
 use std::time::Duration;

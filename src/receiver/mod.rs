@@ -66,15 +66,15 @@ pub mod replay;
 mod run;
 pub mod workdir;
 
-pub use answer::R2_FAIL_AFTER;
 pub(crate) use answer::fmt_duration;
+pub use answer::R2_FAIL_AFTER;
 pub use cases::{relative_path, FileHook, PlannedFile, Timing};
 pub use latency::Latency;
 pub use random::{random_steps, seed_bytes};
 
 use crate::catalog::Check;
-use crate::reference::{Attempt, Sender, SenderConfig, Step};
 use crate::protocol::Setting;
+use crate::reference::{Attempt, Sender, SenderConfig, Step};
 use crate::report::{Findings, Report, Skip};
 use cases::{Case, Ctx};
 use run::{dispatch, moments, run_case, Counter};
@@ -84,7 +84,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
-
 
 /// What to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

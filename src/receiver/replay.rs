@@ -35,7 +35,9 @@ pub use source::Tally;
 use super::latency::Histogram;
 use super::{fmt_duration, Latency, SendError};
 use crate::fault::Fault;
-use crate::journal::{Meta, ProxyMeta, ReplayMeta, Request, Response, Upstream, UpstreamError, UrlSpec, Writer};
+use crate::journal::{
+    Meta, ProxyMeta, ReplayMeta, Request, Response, Upstream, UpstreamError, UrlSpec, Writer,
+};
 use crate::protocol::Setting;
 use crate::protocol::{CONTENT_TYPE_JSON, USER_AGENT};
 use crate::reference::{Attempt, Outcome, Sender, SenderConfig};

@@ -22,8 +22,8 @@
 pub mod mutant;
 pub mod scenario;
 
-pub use mutant::Mutant;
 pub use crate::gen::Step;
+pub use mutant::Mutant;
 pub use scenario::{play, realistic_scenario, realistic_scenario_at};
 // The scenarios take a room; callers need not reach into the testkit for it.
 pub use crate::gen::Room;

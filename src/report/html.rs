@@ -6,10 +6,10 @@
 //! back-off gaps and fan-out concurrency show at a glance. Above
 //! [`MAX_ROWS`](super::timeline::MAX_ROWS) rows the timeline is a sample, and says so.
 
-use crate::common::plural_s;
 use super::timeline::{Mark, Timeline};
 use super::{CheckResult, Counts, Group, Report, Status};
 use crate::catalog::Level;
+use crate::common::plural_s;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 

@@ -14,9 +14,9 @@
 //! A report that judged nothing (`note` set) gets one extra failing case `verdict`, so
 //! a CI that reads only the JUnit file cannot pass on nothing.
 
-use crate::common::{plural, plural_s};
 use super::{CheckResult, Group, Report, Status};
 use crate::catalog::Level;
+use crate::common::{plural, plural_s};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 /// Renders the report as JUnit XML.
@@ -96,10 +96,7 @@ fn summary(c: &CheckResult, shown: &[&Group], n: u64) -> String {
         out.push_str(&format!(": {}", g.message));
         if shown.len() > 1 {
             let more = shown.len() - 1;
-            out.push_str(&format!(
-                " (and {more} more cause{})",
-                plural_s(more as u64)
-            ));
+            out.push_str(&format!(" (and {more} more cause{})", plural_s(more as u64)));
         }
     }
     out

@@ -25,7 +25,6 @@ pub use crate::finding::{Answer, Finding, Source};
 pub use skip::{Forwarded, Skip, Status};
 pub use timeline::Timeline;
 
-
 /// Findings of one cause: same check, level, message and pointer.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Group {

@@ -2,9 +2,9 @@
 //! details after: one block per group of findings that share a cause, with a few
 //! examples each saying what was expected and what was seen.
 
-use crate::common::plural;
 use super::{Counts, Finding, Group, Report, Skip, Status};
 use crate::catalog::{Level, Side};
+use crate::common::plural;
 use std::fmt::Write;
 
 /// How the text report is drawn.

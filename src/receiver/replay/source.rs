@@ -4,9 +4,9 @@
 use super::ids::Ids;
 use crate::body::Kind;
 use crate::catalog::Level;
+use crate::common::Recent;
 use crate::gen::EventKind;
 use crate::journal::{parse_request, Reader};
-use crate::common::Recent;
 use crate::protocol::Setting;
 use serde_json::Value;
 use std::cmp::Reverse;
