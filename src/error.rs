@@ -14,7 +14,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A journal could not be written, or read back.
-    Journal(String),
+    Journal(crate::journal::JournalError),
     /// Any other I/O error (starting a thread, a temporary file).
     Io(std::io::Error),
     /// A proxy's receiver could not be set up: a bad upstream URL or CA file.
@@ -29,7 +29,8 @@ impl fmt::Display for Error {
                 "cannot listen on {addr}: the port is taken; choose another with --bind, or port 0 for a free one"
             ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
-            Error::Journal(e) | Error::Upstream(e) => f.write_str(e),
+            Error::Journal(e) => write!(f, "{e}"),
+            Error::Upstream(e) => f.write_str(e),
             Error::Io(e) => write!(f, "{e}"),
         }
     }
@@ -39,7 +40,8 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Bind { source, .. } | Error::Io(source) => Some(source),
-            Error::Journal(_) | Error::Upstream(_) => None,
+            Error::Journal(e) => Some(e),
+            Error::Upstream(_) => None,
         }
     }
 }

@@ -269,7 +269,7 @@ impl Journal {
 
     /// Reads a JSON Lines journal into memory. A torn last line (a kill mid-write) is
     /// ignored. For large journals, [`Reader`] streams it instead.
-    pub fn read(path: &Path) -> Result<Journal, String> {
+    pub fn read(path: &Path) -> Result<Journal, JournalError> {
         let mut r = Reader::open(path)?;
         let (mut requests, mut first_bad) = (Vec::new(), None);
         while let Some((n, line)) = r.next_raw()? {
@@ -291,7 +291,7 @@ impl Journal {
     }
 
     /// Writes the whole journal as JSON Lines.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), JournalError> {
         let mut w = Writer::create(path, &self.meta)?;
         for r in &self.requests {
             w.request(r)?;
@@ -300,6 +300,78 @@ impl Journal {
             w.close(c, q)?;
         }
         Ok(())
+    }
+}
+
+/// Why a journal could not be read or written.
+#[derive(Debug)]
+pub enum JournalError {
+    /// The file could not be opened, read or written.
+    Io {
+        /// What was being done: `read` or `write`.
+        doing: &'static str,
+        /// The journal's path.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file is not a brhook journal; the text says what it seems to be instead.
+    NotAJournal(String),
+    /// A line that is not a journal line, before the last (a torn last line is
+    /// forgiven).
+    BadLine {
+        /// The journal's path.
+        path: String,
+        /// The line's number, from 1.
+        line: usize,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// One line that does not parse as a request line (its place is not known here).
+    Line(String),
+}
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JournalError::Io {
+                doing: "write",
+                path,
+                source,
+            } => write!(
+                f,
+                "cannot write journal {path}: {source} (choose a writable path)"
+            ),
+            JournalError::Io { doing, path, source } => write!(f, "cannot {doing} journal {path}: {source}"),
+            JournalError::NotAJournal(why) | JournalError::Line(why) => f.write_str(why),
+            JournalError::BadLine { path, line, why } => {
+                write!(f, "{path} line {line}: not a brhook journal line: {why}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for JournalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            JournalError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+// Callers whose own errors are text (the CLI's) keep using `?`.
+impl From<JournalError> for String {
+    fn from(e: JournalError) -> String {
+        e.to_string()
+    }
+}
+
+fn io_err<'a>(doing: &'static str, path: &'a str) -> impl FnOnce(std::io::Error) -> JournalError + 'a {
+    move |source| JournalError::Io {
+        doing,
+        path: path.to_string(),
+        source,
     }
 }
 
@@ -324,10 +396,9 @@ pub struct Reader {
 
 impl Reader {
     /// Opens a journal and reads its meta line; an error when the file is not a journal.
-    pub fn open(path: &Path) -> Result<Reader, String> {
-        let f =
-            std::fs::File::open(path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+    pub fn open(path: &Path) -> Result<Reader, JournalError> {
         let shown = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(io_err("read", &shown))?;
         let mut r = Reader {
             src: std::io::BufReader::with_capacity(1 << 16, f),
             buf: String::new(),
@@ -349,14 +420,14 @@ impl Reader {
         };
         r.meta = loop {
             let Some(line) = r.next_line()? else {
-                return Err(not_a_journal(path));
+                return Err(JournalError::NotAJournal(not_a_journal(path)));
             };
             if line.trim().is_empty() {
                 continue;
             }
             match serde_json::from_str::<Line>(&line) {
                 Ok(Line::Meta(m)) => break m,
-                _ => return Err(not_a_journal(path)),
+                _ => return Err(JournalError::NotAJournal(not_a_journal(path))),
             }
         };
         r.last_line = r.line_no;
@@ -371,10 +442,10 @@ impl Reader {
     }
 
     /// The next line, without its newline; `None` at the end.
-    fn next_line(&mut self) -> Result<Option<String>, String> {
+    fn next_line(&mut self) -> Result<Option<String>, JournalError> {
         loop {
             let n = std::io::BufRead::read_line(&mut self.src, &mut self.buf)
-                .map_err(|e| format!("cannot read journal {}: {e}", self.path))?;
+                .map_err(io_err("read", &self.path))?;
             if self.buf.ends_with('\n') {
                 break;
             }
@@ -403,7 +474,7 @@ impl Reader {
     /// lines on several threads ([`parse_request`]). Meta and close lines are read here.
     /// A line that is no journal line is returned too: [`parse_request`] names it, and
     /// [`Reader::forgive_only_the_last`] tells whether it was the last (torn by a kill).
-    pub fn next_raw(&mut self) -> Result<Option<(usize, String)>, String> {
+    pub fn next_raw(&mut self) -> Result<Option<(usize, String)>, JournalError> {
         while let Some(line) = self.next_line()? {
             if line.trim().is_empty() {
                 continue;
@@ -443,11 +514,16 @@ impl Reader {
 
     /// The one rule for bad lines, given the first (line number and why): an error
     /// unless it is the last line read (torn by a kill mid-write, forgiven).
-    pub fn forgive_only_the_last(&self, first_bad: Option<(usize, String)>) -> Result<(), String> {
+    pub fn forgive_only_the_last(
+        &self,
+        first_bad: Option<(usize, JournalError)>,
+    ) -> Result<(), JournalError> {
         match first_bad {
-            Some((n, e)) if n != self.last_line => {
-                Err(format!("{} line {n}: not a brhook journal line: {e}", self.path))
-            }
+            Some((line, e)) if line != self.last_line => Err(JournalError::BadLine {
+                path: self.path.clone(),
+                line,
+                why: e.to_string(),
+            }),
             _ => Ok(()),
         }
     }
@@ -487,14 +563,15 @@ fn not_a_journal(path: &Path) -> String {
 }
 
 /// Parses one request line returned by [`Reader::next_raw`].
-pub fn parse_request(line: &str) -> Result<Request, String> {
+pub fn parse_request(line: &str) -> Result<Request, JournalError> {
+    let bad = |e: serde_json::Error| JournalError::Line(e.to_string());
     if line.starts_with(r#"{"type":"request","#) {
-        return serde_json::from_str::<Request>(line).map_err(|e| e.to_string());
+        return serde_json::from_str::<Request>(line).map_err(bad);
     }
     match serde_json::from_str::<Line>(line) {
         Ok(Line::Request(r)) => Ok(*r),
-        Ok(_) => Err("not a request line".into()),
-        Err(e) => Err(e.to_string()),
+        Ok(_) => Err(JournalError::Line("not a request line".into())),
+        Err(e) => Err(bad(e)),
     }
 }
 
@@ -506,13 +583,9 @@ pub struct Writer {
 
 impl Writer {
     /// Creates (truncating) the file and writes the meta line.
-    pub fn create(path: &Path, meta: &Meta) -> Result<Writer, String> {
-        let file = std::fs::File::create(path).map_err(|e| {
-            format!(
-                "cannot write journal {}: {e} (choose a writable path)",
-                path.display()
-            )
-        })?;
+    pub fn create(path: &Path, meta: &Meta) -> Result<Writer, JournalError> {
+        let shown = path.display().to_string();
+        let file = std::fs::File::create(path).map_err(io_err("write", &shown))?;
         let mut w = Writer {
             file: std::io::BufWriter::new(file),
             path: path.display().to_string(),
@@ -521,20 +594,20 @@ impl Writer {
         Ok(w)
     }
     /// Appends a request line.
-    pub fn request(&mut self, r: &Request) -> Result<(), String> {
+    pub fn request(&mut self, r: &Request) -> Result<(), JournalError> {
         self.line(&Line::Request(Box::new(r.clone())))
     }
     /// Appends the close line: closed at `at_ms` after a quiet window of `quiet_ms`.
-    pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), String> {
+    pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), JournalError> {
         self.line(&Line::Close { at_ms, quiet_ms })
     }
-    fn line(&mut self, l: &Line) -> Result<(), String> {
+    fn line(&mut self, l: &Line) -> Result<(), JournalError> {
         let mut s = serde_json::to_string(l).expect("journal lines serialise");
         s.push('\n');
         self.file
             .write_all(s.as_bytes())
             .and_then(|_| self.file.flush())
-            .map_err(|e| format!("cannot write journal {}: {e}", self.path))
+            .map_err(io_err("write", &self.path))
     }
 }
 
@@ -605,7 +678,8 @@ mod tests {
         text.push_str("\n{\"type\":\"close\",\"at_ms\":1.0,\"quiet_ms\":1.0}\n");
         std::fs::write(&path, &text).unwrap();
         let e = Journal::read(&path).unwrap_err();
-        assert!(e.contains("line 4"), "{e}");
+        assert!(matches!(e, JournalError::BadLine { line: 4, .. }), "{e}");
+        assert!(e.to_string().contains("line 4"), "{e}");
     }
 
     #[test]

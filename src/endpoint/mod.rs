@@ -470,7 +470,7 @@ impl Endpoint {
         let quiet_ms = quiet.as_secs_f64() * 1000.0;
         if let Some(w) = self.state.writer.lock().expect("lock").as_mut() {
             if let Err(e) = w.close(closed, quiet_ms) {
-                self.state.problem(e);
+                self.state.problem(e.to_string());
             }
         }
         *self.closed.lock().expect("lock") = Some((closed, quiet_ms));

@@ -4,7 +4,7 @@
 //! thread keeps the books and feeds the live sink, in file order.
 
 use super::{JournalFile, Judge, Options, Prejudged, Sink};
-use crate::journal::{parse_request, Reader, Request};
+use crate::journal::{parse_request, JournalError, Reader, Request};
 use crate::report::Report;
 use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 const BATCH: usize = 256;
 
 type Raw = (u64, Vec<(usize, String)>);
-type Parsed = (u64, Vec<(Request, Prejudged)>, Vec<(usize, String)>);
+type Parsed = (u64, Vec<(Request, Prejudged)>, Vec<(usize, JournalError)>);
 
 /// Judges what `reader` reads (to the end, or while it follows a capture) and returns
 /// the report with the reader, which then knows the close line. `background` lowers
@@ -91,7 +91,7 @@ pub fn judge_journal(
     // Batches come back in any order; they are taken in file order, so that live lines
     // come in the order answers were released.
     let (mut next, mut waiting) = (0u64, BTreeMap::new());
-    let mut first_bad: Option<(usize, String)> = None;
+    let mut first_bad: Option<(usize, JournalError)> = None;
     for (n, ok, bad) in rx {
         waiting.insert(n, (ok, bad));
         while let Some((ok, bad)) = waiting.remove(&next) {

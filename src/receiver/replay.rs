@@ -233,7 +233,7 @@ impl Replay {
     pub async fn run(&self) -> Result<ReplayRun, ReplayError> {
         // A file that is no journal is told at once; a bad line anywhere after a full
         // read, still before anything is sent.
-        crate::journal::Reader::open(&self.journal).map_err(ReplayError::Journal)?;
+        crate::journal::Reader::open(&self.journal).map_err(|e| ReplayError::Journal(e.into()))?;
         let config = SenderConfig::new(self.v2.clone(), self.v1.clone())
             .scaled(self.backoff_scale)
             .with_timeout(self.timeout);
@@ -254,7 +254,8 @@ impl Replay {
             }
         }
         let out = Output::new(self.keep.clone());
-        let writer = Writer::create(out.path(), &self.meta(&tally)).map_err(ReplayError::Journal)?;
+        let writer =
+            Writer::create(out.path(), &self.meta(&tally)).map_err(|e| ReplayError::Journal(e.into()))?;
         let names: Vec<String> = self.names();
         let book = Arc::new(Mutex::new(Book {
             writer,
@@ -317,7 +318,7 @@ impl Replay {
         reader
             .await
             .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
-            .map_err(ReplayError::Journal)?;
+            .map_err(|e| ReplayError::Journal(e.into()))?;
         let mut b = Arc::try_unwrap(book)
             .ok()
             .expect("every delivery task has ended")
@@ -327,7 +328,9 @@ impl Replay {
             return Err(ReplayError::Journal(e));
         }
         let at = origin.elapsed().as_secs_f64() * 1000.0;
-        b.writer.close(at, 0.0).map_err(ReplayError::Journal)?;
+        b.writer
+            .close(at, 0.0)
+            .map_err(|e| ReplayError::Journal(e.into()))?;
         drop(b.writer);
 
         let opts = crate::judge::Options {
@@ -460,7 +463,7 @@ impl Book {
             }),
         };
         if let Err(e) = self.writer.request(&r) {
-            self.failed.get_or_insert(e);
+            self.failed.get_or_insert(e.to_string());
         }
     }
 }
@@ -509,7 +512,7 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
-        .map_err(ReplayError::Journal)
+        .map_err(|e| ReplayError::Journal(e.into()))
 }
 
 fn resume_panic(r: Result<(), tokio::task::JoinError>) {
