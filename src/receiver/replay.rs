@@ -318,7 +318,7 @@ impl Replay {
         reader
             .await
             .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
-            .map_err(|e| ReplayError::Journal(e))?;
+            .map_err(ReplayError::Journal)?;
         let mut b = Arc::try_unwrap(book)
             .ok()
             .expect("every delivery task has ended")
@@ -512,7 +512,7 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
-        .map_err(|e| ReplayError::Journal(e))
+        .map_err(ReplayError::Journal)
 }
 
 fn resume_panic(r: Result<(), tokio::task::JoinError>) {
