@@ -15,7 +15,7 @@
 //! default 60), BRHOOK_BENCH_KEEP=1 keeps the journals (about 1 KB per request).
 //! Needs `wrk` on PATH (Debian/Ubuntu: apt-get install wrk).
 
-use brhook::endpoint::Endpoint;
+use brhook::testkit::endpoint::Endpoint;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::service::service_fn;
@@ -337,14 +337,14 @@ fn main() {
     let mut judged: Vec<(usize, f64, String)> = Vec::new();
     let mut n = 10_000.min(recorded);
     while n > 0 {
-        let part = brhook::journal::Journal {
+        let part = brhook::testkit::journal::Journal {
             meta: closed.meta.clone(),
             requests: closed.requests[..n].to_vec(),
             closed_ms: closed.closed_ms,
             quiet_ms: closed.quiet_ms,
         };
         let t = Instant::now();
-        let report = brhook::judge::judge(&part, &brhook::judge::Options::default());
+        let report = brhook::testkit::judge::judge(&part, &brhook::testkit::judge::Options::default());
         let took = t.elapsed().as_secs_f64();
         judged.push((n, took, format!("{}: {}", report.verdict, report.subject)));
         if n == recorded {

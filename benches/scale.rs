@@ -25,8 +25,8 @@
 //! 0.9 KB per journal line), BRHOOK_SCALE_KEEP=1 keeps journals and reports.
 //! Section 2 needs `wrk` on PATH (Debian/Ubuntu: apt-get install wrk); skipped without.
 
-use brhook::fault::Fault;
-use brhook::journal::{Meta, Request, Response, UrlSpec, Writer};
+use brhook::testkit::fault::Fault;
+use brhook::testkit::journal::{Meta, Request, Response, UrlSpec, Writer};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::service::service_fn;

@@ -1,34 +1,57 @@
 //! brhook: a protocol-conformance harness for BililiveRecorder's webhooks.
+//!
+//! The root is the front door: what a sender's or a receiver's `cargo test` needs
+//! ([`Endpoint`], [`Fault`], [`Proxy`], [`Probe`] with its [`Scenario`]s, the [`Report`] with its [`Group`]s,
+//! [`Finding`]s, [`Check`]s, [`Level`]s and [`Status`]es, and the [`Error`]), plus the
+//! faithful [`Sender`] that stands in for yours in examples. Everything else sits in
+//! private layers, each importing only from the ones below it:
+//!
+//! | layer | modules |
+//! |---|---|
+//! | 0 | `protocol` (event kinds, settings, the real sender's limits), `catalog`, `error`, `common` |
+//! | 1 | `schema`, `lexical`, `fault`, `finding` |
+//! | 2 | `body`, `journal`, `gen` |
+//! | 3 | `report`, `reference`, `http` |
+//! | 4 | `judge`, `normalize` |
+//! | 5 | `endpoint` (the capture server asks an answerer), `validate`, `receiver` |
+//! | 6 | `proxy` (endpoint + forwarder), `demo` |
+//!
+//! [`testkit`] re-exports those layers for property tests, tools and brhook's own CLI.
 #![warn(missing_docs)]
-pub mod catalog;
-mod common;
-pub mod demo;
-pub mod endpoint;
-pub mod error;
-pub mod fault;
-pub mod finding;
-mod http;
-pub mod journal;
-pub mod judge;
-pub mod normalize;
-pub mod protocol;
-pub mod proxy;
-pub mod receiver;
 
-pub mod reference;
-pub mod report;
-pub mod validate;
+mod body;
+mod catalog;
+mod common;
+mod demo;
+mod endpoint;
+mod error;
+mod fault;
+mod finding;
+mod gen;
+mod http;
+mod journal;
+mod judge;
+mod lexical;
+mod normalize;
+mod protocol;
+mod proxy;
+mod receiver;
+mod reference;
+mod report;
+mod schema;
+mod validate;
 
 pub mod testkit;
-pub(crate) use testkit::{body, gen, lexical, schema};
 
-// The front door: what a sender's `cargo test` needs.
 pub use catalog::{Check, Level};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use fault::Fault;
+pub use finding::Finding;
 pub use proxy::Proxy;
-pub use report::{Finding, Group, Report};
+pub use receiver::{Probe, Scenario};
+pub use reference::{Sender, SenderConfig};
+pub use report::{Group, Report, Status};
 
 /// The README's Rust examples run as doctests, so the documented API stays true.
 #[cfg(doctest)]

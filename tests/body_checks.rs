@@ -5,8 +5,8 @@
 //! level are {X} (for the info checks S3, S4, S7, T5: X is found at info level and
 //! nothing is found at warn or fail).
 
-use brhook::catalog::Level;
-use brhook::report::Finding;
+use brhook::testkit::catalog::Level;
+use brhook::testkit::report::Finding;
 use brhook::testkit::body::{judge, judge_request, Body, Kind};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -856,7 +856,7 @@ fn s3_unknown_event_type_is_info() {
 
 #[test]
 fn s3_quiet_on_known_types() {
-    for t in brhook::protocol::EventKind::ALL.map(|k| k.as_str()) {
+    for t in brhook::testkit::protocol::EventKind::ALL.map(|k| k.as_str()) {
         let b = judge(&compact(&event(t)));
         quiet(&b.findings, "S3");
     }

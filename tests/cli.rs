@@ -95,7 +95,7 @@ fn validate_reads_stdin_and_reports_io_errors_with_exit_2() {
 fn checks_lists_the_whole_catalogue() {
     let (code, out, _) = brhook(&["checks"]);
     assert_eq!(code, 0);
-    for c in brhook::catalog::CHECKS {
+    for c in brhook::testkit::catalog::CHECKS {
         assert!(out.lines().any(|l| l.starts_with(c.id.id())), "{} missing", c.id);
     }
 }
@@ -172,9 +172,9 @@ fn listen_judges_curl_as_the_sender() {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(v["verdict"], "pass");
     // Judging the saved journal offline gives the same verdict and findings.
-    let j = brhook::journal::Journal::read(&journal).unwrap();
+    let j = brhook::testkit::journal::Journal::read(&journal).unwrap();
     assert_eq!(j.requests.len(), 3);
-    let offline = brhook::judge::judge(&j, &brhook::judge::Options::default());
+    let offline = brhook::testkit::judge::judge(&j, &brhook::testkit::judge::Options::default());
     assert_eq!(serde_json::to_value(&offline).unwrap()["findings"], v["findings"]);
 }
 
@@ -314,7 +314,7 @@ fn checks_explains_one_check_and_rejects_a_wrong_id() {
             .as_array()
             .unwrap()
             .len(),
-        brhook::catalog::CHECKS.len()
+        brhook::testkit::catalog::CHECKS.len()
     );
     let (code, _, err) = brhook(&["checks", "Q9"]);
     assert_eq!(code, 2);

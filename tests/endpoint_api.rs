@@ -1,6 +1,6 @@
 //! The library endpoint's contract details that the matrix does not show.
 
-use brhook::endpoint::Endpoint;
+use brhook::testkit::endpoint::Endpoint;
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -72,7 +72,7 @@ async fn zero_requests_is_a_failure_that_says_so() {
     assert!(report
         .checks
         .iter()
-        .all(|c| c.status != brhook::report::Status::Passed));
+        .all(|c| c.status != brhook::testkit::report::Status::Passed));
 }
 
 /// HTTP/1.1 keep-alive: a client that sends its retry on the same connection (as a
@@ -117,8 +117,8 @@ async fn retries_on_one_keep_alive_connection_are_counted_per_event() {
 /// false PASS), and the checks their faults were meant for name them as the reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_that_skips_urls_fails_f1_and_the_skips_name_them() {
-    use brhook::catalog::{Check, Level};
-    use brhook::report::Status;
+    use brhook::testkit::catalog::{Check, Level};
+    use brhook::testkit::report::Status;
     let ep = Endpoint::start(&[("a", "ok"), ("b", "fail:2"), ("c", "delay:300")])
         .await
         .unwrap();
@@ -167,7 +167,7 @@ async fn a_sender_that_skips_urls_fails_f1_and_the_skips_name_them() {
 /// threshold and the quiet window, `verify`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_front_door_judges_a_faithful_sender() {
-    use brhook::reference::{play, realistic_scenario, Sender, SenderConfig};
+    use brhook::testkit::reference::{play, realistic_scenario, Sender, SenderConfig};
     use brhook::{Check, Endpoint, Fault, Level};
     let ep = Endpoint::builder()
         .v2("a", Fault::ok())
@@ -188,8 +188,8 @@ async fn the_front_door_judges_a_faithful_sender() {
     let report = ep.verify().await;
     report.assert_pass();
     assert!(report.tripped(Level::Warn).is_empty(), "{}", report.to_json());
-    assert_eq!(report.status(Check::D2), Some(brhook::report::Status::Passed));
-    assert_eq!(report.status(Check::C6), Some(brhook::report::Status::Passed));
+    assert_eq!(report.status(Check::D2), Some(brhook::testkit::report::Status::Passed));
+    assert_eq!(report.status(Check::C6), Some(brhook::testkit::report::Status::Passed));
 }
 
 /// An empty body names no event: a GET and an unrelated empty POST are each judged on
@@ -218,8 +218,8 @@ async fn empty_bodies_are_no_attempts_of_one_event() {
         );
     }
     let report = ep.finish(Duration::from_millis(100)).await;
-    assert_eq!(report.status(Check::T4), Some(brhook::report::Status::Failed));
-    assert_eq!(report.status(Check::T1), Some(brhook::report::Status::Failed));
+    assert_eq!(report.status(Check::T4), Some(brhook::testkit::report::Status::Failed));
+    assert_eq!(report.status(Check::T1), Some(brhook::testkit::report::Status::Failed));
     for c in [Check::D1, Check::D2, Check::D4] {
         assert!(
             report.findings_of(c).next().is_none(),

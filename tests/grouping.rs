@@ -4,11 +4,11 @@
 
 mod common;
 
-use brhook::catalog::{Check, Level};
-use brhook::journal::Journal;
-use brhook::judge::{judge, Options};
-use brhook::report::text::{render, Style};
-use brhook::report::{Finding, Findings, Report};
+use brhook::testkit::catalog::{Check, Level};
+use brhook::testkit::journal::Journal;
+use brhook::testkit::judge::{judge, Options};
+use brhook::testkit::report::text::{render, Style};
+use brhook::testkit::report::{Finding, Findings, Report};
 
 const N: usize = 5_000;
 
@@ -93,7 +93,7 @@ fn examples_do_not_depend_on_order() {
         )
         .event(format!("e{i:03}"))
         .url("b")
-        .source(brhook::report::Source::Request(i))
+        .source(brhook::testkit::report::Source::Request(i))
     };
     let mut a = Findings::new(3);
     let mut b = Findings::new(3);
@@ -118,20 +118,20 @@ fn examples_do_not_depend_on_order() {
 fn validate_of_many_old_bodies_is_one_line_of_s7() {
     let body = std::fs::read("tests/fixtures/doc/SessionStarted.json").unwrap();
     let inputs: Vec<_> = (0..N)
-        .map(|i| brhook::validate::Input {
+        .map(|i| brhook::testkit::validate::Input {
             source: format!("body-{i}.json"),
             bytes: body.clone(),
             truncated_at: None,
         })
         .collect();
-    let report = brhook::validate::validate(&inputs, false);
+    let report = brhook::testkit::validate::validate(&inputs, false);
     let text = render(&report, &Style::plain());
     assert!(text.lines().count() < 30, "{text}");
     let s7 = report.groups.iter().find(|g| g.check == Check::S7).unwrap();
     assert_eq!(s7.count, 1, "the same body is one finding, seen in {N} inputs");
     assert_eq!(
         s7.examples[0].sources.len(),
-        brhook::report::MAX_SOURCES,
+        brhook::testkit::report::MAX_SOURCES,
         "names a few"
     );
 }
@@ -178,12 +178,12 @@ fn text_report_of_a_shared_deviation() {
 #[test]
 fn text_report_of_an_imitators_body() {
     let bytes = std::fs::read("examples/imitator-FileClosed.json").unwrap();
-    let inputs = [brhook::validate::Input {
+    let inputs = [brhook::testkit::validate::Input {
         source: "imitator-FileClosed.json".into(),
         bytes,
         truncated_at: None,
     }];
-    let report = brhook::validate::validate(&inputs, false);
+    let report = brhook::testkit::validate::validate(&inputs, false);
     insta::assert_snapshot!(render(&report, &Style::plain()), @r#"
     brhook FAIL: 3 fail, 1 warn, 1 info — 1 body
       ✗ S1 v2 envelope: EventType string, EventTimestamp date-time with offset, EventId GUID, EventData object — 1 finding

@@ -1,4 +1,4 @@
-//! The incremental judge (`brhook::judge::Judge`: push each request, in any order, then
+//! The incremental judge (`brhook::testkit::judge::Judge`: push each request, in any order, then
 //! finish) against the batch judge it replaced (`old_judge`, a copy of the old code):
 //! over random captures, the new judge fed the requests in a random order and the old
 //! one reading them in arrival order (as it read a journal file) give the same verdict,
@@ -22,12 +22,12 @@
 mod common;
 mod old_judge;
 
-use brhook::catalog::{Check, Level};
-use brhook::fault::{Answer, Fault};
-use brhook::journal::{Journal, Request, Response, UrlSpec};
-use brhook::judge::{self, Options};
-use brhook::reference::Step;
-use brhook::report::{Report, Status};
+use brhook::testkit::catalog::{Check, Level};
+use brhook::testkit::fault::{Answer, Fault};
+use brhook::testkit::journal::{Journal, Request, Response, UrlSpec};
+use brhook::testkit::judge::{self, Options};
+use brhook::testkit::reference::Step;
+use brhook::testkit::report::{Report, Status};
 use brhook::testkit::gen::{self, Stream};
 use common::Mix;
 use old_judge::Outcome;

@@ -2,11 +2,11 @@
 //! and each mutant sender, run against the real endpoint over loopback, trips exactly
 //! its check (at its level) and nothing else at `fail` level.
 
-use brhook::catalog::{self, Level};
-use brhook::demo::Demo;
-use brhook::journal::UrlSpec;
-use brhook::reference::Mutant;
-use brhook::report::{Report, Status};
+use brhook::testkit::catalog::{self, Level};
+use brhook::testkit::demo::Demo;
+use brhook::testkit::journal::UrlSpec;
+use brhook::testkit::reference::Mutant;
+use brhook::testkit::report::{Report, Status};
 
 /// Tests scale the real back-off (1 s, 2 s) to 100 ms, 200 ms ([`Demo::fast`]).
 fn fast(d: Demo) -> Demo {
@@ -38,7 +38,7 @@ async fn every_mutant_trips_exactly_its_check() {
             problems.push(format!(
                 "mutant {} should trip {check} ({level}) and no other fail; tripped {check}: {tripped}, other fails: {others:?}\n{}",
                 m.name(),
-                brhook::report::text::render(&report, &brhook::report::text::Style::plain())
+                brhook::testkit::report::text::render(&report, &brhook::testkit::report::text::Style::plain())
             ));
         }
     }
@@ -92,7 +92,7 @@ async fn faithful_sender_passes_under_every_fault_plan() {
         if !report.passed() || !loud.is_empty() {
             problems.push(format!(
                 "plan {label}: {loud:?}\n{}",
-                brhook::report::text::render(&report, &brhook::report::text::Style::plain())
+                brhook::testkit::report::text::render(&report, &brhook::testkit::report::text::Style::plain())
             ));
         }
     }

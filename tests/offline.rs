@@ -4,12 +4,12 @@
 mod common;
 use common::brhook;
 
-use brhook::demo::Demo;
-use brhook::journal::{Journal, Request};
-use brhook::judge::{judge, Options};
-use brhook::normalize::{diff, normalize, Drift};
-use brhook::reference::Mutant;
-use brhook::report::Report;
+use brhook::testkit::demo::Demo;
+use brhook::testkit::journal::{Journal, Request};
+use brhook::testkit::judge::{judge, Options};
+use brhook::testkit::normalize::{diff, normalize, Drift};
+use brhook::testkit::reference::Mutant;
+use brhook::testkit::report::Report;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

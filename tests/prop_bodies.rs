@@ -2,7 +2,7 @@
 //! (a) every generated valid body (v2 event, v1 record) has no finding at warn or fail;
 //! (b) every single-field mutation fails its expected check, and no other check fails.
 
-use brhook::catalog::Level;
+use brhook::testkit::catalog::Level;
 use brhook::testkit::body::{judge, Body, Kind};
 use brhook::testkit::gen::{self, EventKind, File, Room, State, V2x};
 use proptest::prelude::*;
@@ -431,7 +431,7 @@ fn raw_number_mutations_reach_the_bytes() {
         .find(|m| m.pointer == "/EventData/RoomId" && matches!(&m.edit, gen::Edit::Raw(r) if r.contains('e')))
         .unwrap();
     assert_eq!(sci.edit, gen::Edit::Raw("2.3058e4".into()));
-    let (bytes, check, what): (Vec<u8>, brhook::catalog::Check, String) =
+    let (bytes, check, what): (Vec<u8>, brhook::testkit::catalog::Check, String) =
         gen::mutate(v.clone(), 0).unwrap().into();
     assert_eq!(check, "S1");
     assert!(what.starts_with("/EventType"), "{what}");

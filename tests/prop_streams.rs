@@ -12,12 +12,12 @@
 
 mod common;
 
-use brhook::catalog::Level;
-use brhook::endpoint::Endpoint;
-use brhook::journal::Journal;
-use brhook::judge::{self, Options};
-use brhook::reference::{play, Mutant, Sender, SenderConfig, Step};
-use brhook::report::{text, Report};
+use brhook::testkit::catalog::Level;
+use brhook::testkit::endpoint::Endpoint;
+use brhook::testkit::journal::Journal;
+use brhook::testkit::judge::{self, Options};
+use brhook::testkit::reference::{play, Mutant, Sender, SenderConfig, Step};
+use brhook::testkit::report::{text, Report};
 use brhook::testkit::body;
 use brhook::testkit::gen::{self, Stream};
 use common::Mix;
@@ -146,7 +146,7 @@ proptest! {
             loud,
             plan,
             stream.summary(),
-            text::render(&report, &brhook::report::text::Style::plain())
+            text::render(&report, &brhook::testkit::report::text::Style::plain())
         );
     }
 }
@@ -200,8 +200,8 @@ fn same_judgement(what: &str, a: &Report, b: &Report, j: &Journal) -> Result<(),
         what,
         fa.difference(&fb).collect::<Vec<_>>(),
         fb.difference(&fa).collect::<Vec<_>>(),
-        text::render(a, &brhook::report::text::Style::plain()),
-        text::render(b, &brhook::report::text::Style::plain()),
+        text::render(a, &brhook::testkit::report::text::Style::plain()),
+        text::render(b, &brhook::testkit::report::text::Style::plain()),
         j.requests.len()
     );
     Ok(())
@@ -423,7 +423,7 @@ async fn mutant_exchange(steps: Vec<Step>, m: Mutant, pace_ms: u64) -> Result<()
          tripped {check}: {tripped}, other fails: {others:?}\nsteps:\n{}\n{}",
         m.description(),
         Stream { steps }.summary(),
-        text::render(&report, &brhook::report::text::Style::plain())
+        text::render(&report, &brhook::testkit::report::text::Style::plain())
     ))
 }
 

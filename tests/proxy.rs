@@ -4,13 +4,13 @@
 
 mod common;
 
-use brhook::catalog::{Check, Level, Side};
-use brhook::fault::Fault;
-use brhook::journal::{Journal, UpstreamError};
-use brhook::judge::Options;
-use brhook::proxy::Builder;
-use brhook::reference::{play, realistic_scenario, Mutant, Outcome, Sender, SenderConfig};
-use brhook::report::{Report, Status};
+use brhook::testkit::catalog::{Check, Level, Side};
+use brhook::testkit::fault::Fault;
+use brhook::testkit::journal::{Journal, UpstreamError};
+use brhook::testkit::judge::Options;
+use brhook::testkit::proxy::Builder;
+use brhook::testkit::reference::{play, realistic_scenario, Mutant, Outcome, Sender, SenderConfig};
+use brhook::testkit::report::{Report, Status};
 use brhook::testkit::gen::Room;
 use brhook::Proxy;
 use bytes::Bytes;
@@ -115,7 +115,7 @@ fn assert_status(report: &Report, check: Check, want: Status) {
 }
 
 /// Every attempt the sender made was answered `status`.
-fn all_answered(attempts: &[brhook::reference::Attempt], status: u16) -> bool {
+fn all_answered(attempts: &[brhook::testkit::reference::Attempt], status: u16) -> bool {
     !attempts.is_empty() && attempts.iter().all(|a| a.outcome == Outcome::Status(status))
 }
 
@@ -126,7 +126,7 @@ async fn run(
     v2: &[&str],
     v1: &[&str],
     mutant: Option<Mutant>,
-) -> (Report, Journal, Vec<brhook::reference::Attempt>) {
+) -> (Report, Journal, Vec<brhook::testkit::reference::Attempt>) {
     let config = SenderConfig::new(
         v2.iter().map(|n| proxy.url(n)).collect(),
         v1.iter().map(|n| proxy.url(n)).collect(),
@@ -152,7 +152,7 @@ async fn run_unforwarded(proxy: Proxy) -> (Report, UpstreamError) {
 }
 
 fn text(r: &Report) -> String {
-    brhook::report::text::render(r, &brhook::report::text::Style::plain())
+    brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
 }
 
 fn ok(_: &[u8]) -> (u16, u64) {
@@ -205,7 +205,7 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
     // Both sides are judged; the healthy receiver passes what real traffic shows.
     report.assert_pass();
     // The HTML timeline shows when the receiver answered, inside each attempt.
-    let html = brhook::report::html::render(&report);
+    let html = brhook::testkit::report::html::render(&report);
     assert!(
         html.contains("; the receiver answered 202 at "),
         "no receiver time in the timeline"
@@ -215,10 +215,10 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
         assert_eq!(report.status(c), Some(Status::Passed), "{c}\n{}", text(&report));
     }
     // The sender's verdict equals the one `listen` gives for the same set-up.
-    let mut demo = brhook::demo::Demo::fast(None);
+    let mut demo = brhook::testkit::demo::Demo::fast(None);
     demo.v2 = ["a", "b"].iter().map(|n| common_spec(n, "ok")).collect();
     let (listened, _) = demo.judge().await.unwrap();
-    for c in brhook::catalog::CHECKS
+    for c in brhook::testkit::catalog::CHECKS
         .iter()
         .filter(|c| c.id.side() == Side::Sender)
     {
@@ -233,8 +233,8 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
     }
 }
 
-fn common_spec(name: &str, fault: &str) -> brhook::journal::UrlSpec {
-    brhook::journal::UrlSpec {
+fn common_spec(name: &str, fault: &str) -> brhook::testkit::journal::UrlSpec {
+    brhook::testkit::journal::UrlSpec {
         name: name.into(),
         fault: fault.parse().unwrap(),
         setting: None,
@@ -288,7 +288,7 @@ async fn a_receiver_refusing_one_type_is_r1_and_the_sender_retries_through_the_p
         "{t}"
     );
     // `brhook check` on the journal gives the same report.
-    let again = brhook::judge::judge(&journal, &options());
+    let again = brhook::testkit::judge::judge(&journal, &options());
     assert_eq!(again.to_json(), report.to_json());
 }
 
@@ -540,7 +540,7 @@ async fn every_mutant_is_still_caught_through_the_proxy() {
         let m = *m;
         tokio::spawn(async move {
             // The set-up `demo` gives the mutant, with the receiver behind each URL.
-            let demo = brhook::demo::Demo::fast(Some(m));
+            let demo = brhook::testkit::demo::Demo::fast(Some(m));
             let mut b = Proxy::builder().options(options());
             for u in &demo.v2 {
                 b = b

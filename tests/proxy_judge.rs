@@ -4,10 +4,10 @@
 
 mod common;
 
-use brhook::catalog::{Check, Level};
-use brhook::journal::{Journal, ProxyMeta, Request, Upstream, UrlSpec};
-use brhook::judge::{judge, Options};
-use brhook::report::{Report, Status};
+use brhook::testkit::catalog::{Check, Level};
+use brhook::testkit::journal::{Journal, ProxyMeta, Request, Upstream, UrlSpec};
+use brhook::testkit::judge::{judge, Options};
+use brhook::testkit::report::{Report, Status};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -30,8 +30,8 @@ fn journal(requests: Vec<Request>) -> Journal {
     };
     let mut j = Journal::new(
         vec![
-            url("a", brhook::journal::Setting::V2),
-            url("v1", brhook::journal::Setting::V1),
+            url("a", brhook::testkit::journal::Setting::V2),
+            url("v1", brhook::testkit::journal::Setting::V1),
         ],
         String::new(),
     );
@@ -68,7 +68,7 @@ fn report(requests: Vec<Request>) -> Report {
 }
 
 fn text(r: &Report) -> String {
-    brhook::report::text::render(r, &brhook::report::text::Style::plain())
+    brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
 }
 
 /// The one receiver-side check that failed (asserting there is exactly one).

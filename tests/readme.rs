@@ -12,7 +12,7 @@ fn readme_catalogue_matches_the_code() {
         .expect("catalogue end marker");
     assert_eq!(
         readme[start..end].trim_end(),
-        brhook::catalog::markdown().trim_end(),
+        brhook::testkit::catalog::markdown().trim_end(),
         "README catalogue is stale: paste the output of `brhook checks --format markdown`"
     );
 }

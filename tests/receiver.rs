@@ -3,9 +3,9 @@
 
 mod common;
 
-use brhook::catalog::Level;
-use brhook::receiver::{Probe, Scenario, SendError};
-use brhook::report::{Report, Status};
+use brhook::testkit::catalog::Level;
+use brhook::testkit::receiver::{Probe, Scenario, SendError};
+use brhook::testkit::report::{Report, Status};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -103,7 +103,7 @@ impl Receiver {
 }
 
 fn known(t: &str) -> bool {
-    brhook::protocol::EventKind::parse(t).is_some()
+    brhook::testkit::protocol::EventKind::parse(t).is_some()
 }
 const TOP: [&str; 4] = ["EventType", "EventTimestamp", "EventId", "EventData"];
 const DATA: [&str; 15] = [
@@ -286,7 +286,7 @@ fn reason(r: &Report, id: &str) -> String {
 }
 
 fn text(r: &Report) -> String {
-    brhook::report::text::render(r, &brhook::report::text::Style::plain())
+    brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
 }
 
 fn r_checks(r: &Report) -> Vec<&'static str> {
@@ -310,7 +310,7 @@ async fn a_correct_receiver_passes_every_r_check() {
     assert!(
         r.passed(),
         "{}",
-        brhook::report::text::render(r, &brhook::report::text::Style::plain())
+        brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
     );
     for id in ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"] {
         assert_eq!(r.status(id.parse().unwrap()), Some(Status::Passed), "{id}");
@@ -322,7 +322,7 @@ async fn a_correct_receiver_passes_every_r_check() {
     );
     // R2's latency summary is there as info.
     assert!(r
-        .findings_of(brhook::catalog::Check::R2)
+        .findings_of(brhook::testkit::catalog::Check::R2)
         .any(|f| f.message.contains("p50") && f.message.contains("p99")));
     // Every body reached the receiver exactly once (nothing failed, nothing retried) and
     // the retry case really sent the same bytes twice.
@@ -337,7 +337,7 @@ async fn a_correct_receiver_passes_every_r_check() {
     let v1 = got.iter().filter(|(p, _)| p == "/v1").count();
     assert_eq!(v1, 2);
     // Nothing was held, so R10 had nothing to judge: skipped, saying so.
-    assert_eq!(r.status(brhook::catalog::Check::R10), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R10), Some(Status::Skipped));
     assert!(reason(r, "R10").contains("no event's answer was held longer than --slow-after"));
 }
 
@@ -360,7 +360,7 @@ async fn each_bug_trips_its_check() {
             r_checks(&r),
             [id],
             "{bug:?}: {}",
-            brhook::report::text::render(&r, &brhook::report::text::Style::plain())
+            brhook::testkit::report::text::render(&r, &brhook::testkit::report::text::Style::plain())
         );
         assert!(!r.passed(), "{bug:?}");
     }
@@ -368,9 +368,9 @@ async fn each_bug_trips_its_check() {
     // reported under R1, which names R7's case; R7's own variation was never judged.
     let r = probe(Bug::KeyErrorSessionId).await;
     assert_eq!(r_checks(&r), ["R1"], "{}", text(&r));
-    assert_eq!(r.status(brhook::catalog::Check::R7), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R7), Some(Status::Skipped));
     assert!(reason(&r, "R7").contains("baseline"), "{}", reason(&r, "R7"));
-    assert!(r.findings_of(brhook::catalog::Check::R1).any(|f| f
+    assert!(r.findings_of(brhook::testkit::catalog::Check::R1).any(|f| f
         .sources
         .iter()
         .any(|s| s.to_string() == "r7-stream-events-without-session-id")));
@@ -380,8 +380,8 @@ async fn each_bug_trips_its_check() {
     // too: they are R9's baseline.
     let r = probe(Bug::SixFractionDigits).await;
     assert_eq!(r_checks(&r), ["R1", "R9"], "{}", text(&r));
-    assert_eq!(r.status(brhook::catalog::Check::R3), Some(Status::Skipped));
-    assert_eq!(r.status(brhook::catalog::Check::R8), Some(Status::Passed));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R3), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R8), Some(Status::Passed));
 }
 
 /// Issue 10: a receiver that answers 500 to every SessionEnded is reported once, under
@@ -394,7 +394,7 @@ async fn one_root_cause_is_one_finding() {
     for id in ["R4", "R5", "R6", "R8"] {
         assert_eq!(r.status(id.parse().unwrap()), Some(Status::Passed), "{id}");
     }
-    let r1: Vec<_> = r.findings_of(brhook::catalog::Check::R1).collect();
+    let r1: Vec<_> = r.findings_of(brhook::testkit::catalog::Check::R1).collect();
     // One cause per shape: SessionEnded (1.3 shape) and SessionEnded (2.x shape).
     assert_eq!(r1.len(), 2, "{r1:#?}");
     let two = r1.iter().find(|f| f.message.contains("2.x shape")).unwrap();
@@ -424,7 +424,7 @@ async fn an_int32_file_size_is_r8_with_the_receivers_answer() {
     let rx = Receiver::start(Bug::Int32FileSize).await;
     let r = rx.probe().run(Scenario::Probe).await.unwrap();
     assert_eq!(r_checks(&r), ["R8"], "{}", text(&r));
-    let f = r.findings_of(brhook::catalog::Check::R8).next().unwrap();
+    let f = r.findings_of(brhook::testkit::catalog::Check::R8).next().unwrap();
     assert_eq!(
         f.sources.first().map(ToString::to_string).as_deref(),
         Some("r8-file-size-above-2-32")
@@ -451,7 +451,7 @@ async fn an_int32_file_size_is_r8_with_the_receivers_answer() {
 async fn files_keyed_by_path() {
     let (keyed, unique) = tokio::join!(probe(Bug::PathKeyed), probe(Bug::UniquePath));
     assert_eq!(r_checks(&keyed), ["R6"], "{}", text(&keyed));
-    let f = keyed.findings_of(brhook::catalog::Check::R6).next().unwrap();
+    let f = keyed.findings_of(brhook::testkit::catalog::Check::R6).next().unwrap();
     assert_eq!(
         f.sources.first().map(ToString::to_string).as_deref(),
         Some("r6-file-closed-before-file-opening")
@@ -478,7 +478,7 @@ async fn head_of_line_blocking_is_r10() {
             .unwrap()
     };
     let (single, threaded) = tokio::join!(run(Bug::SingleThreaded(hold)), run(Bug::HoldFileClosed(hold)));
-    let id = brhook::catalog::Check::R10;
+    let id = brhook::testkit::catalog::Check::R10;
 
     assert_eq!(r_checks(&single), ["R2", "R10"], "{}", text(&single));
     assert_eq!(single.status(id), Some(Status::Warned));
@@ -507,7 +507,7 @@ async fn findings_name_case_answer_body_and_curl() {
     let rx = Receiver::start(Bug::ClosedEnum).await;
     let r = rx.probe().run(Scenario::Probe).await.unwrap();
     let f = r
-        .findings_of(brhook::catalog::Check::R3)
+        .findings_of(brhook::testkit::catalog::Check::R3)
         .next()
         .expect("an R3 finding");
     assert_eq!(
@@ -542,7 +542,7 @@ async fn findings_name_case_answer_body_and_curl() {
         .unwrap();
     let f = run
         .report
-        .findings_of(brhook::catalog::Check::R6)
+        .findings_of(brhook::testkit::catalog::Check::R6)
         .next()
         .expect("an R6 finding");
     assert_eq!(
@@ -571,10 +571,10 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
         .await
         .unwrap();
     assert_eq!(r_checks(&r), ["R2"]);
-    assert_eq!(r.status(brhook::catalog::Check::R2), Some(Status::Warned));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R2), Some(Status::Warned));
     assert!(r.passed(), "a warning does not fail the verdict");
     let warn = r
-        .findings_of(brhook::catalog::Check::R2)
+        .findings_of(brhook::testkit::catalog::Check::R2)
         .find(|f| f.level == Level::Warn)
         .unwrap();
     assert!(
@@ -584,7 +584,7 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
     );
     assert!(warn.reproduce.as_deref().unwrap().starts_with("curl "));
     // Everything is slow, the FileOpening sent alone too: no head-of-line blocking.
-    assert_eq!(r.status(brhook::catalog::Check::R10), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R10), Some(Status::Skipped));
     assert!(
         reason(&r, "R10").contains("as slow when sent alone"),
         "{}",
@@ -593,7 +593,7 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
 
     // The default threshold (5 s) is not crossed; strict turns the warning into a failure.
     let quiet = rx.probe().run(Scenario::Probe).await.unwrap();
-    assert_eq!(quiet.status(brhook::catalog::Check::R2), Some(Status::Passed));
+    assert_eq!(quiet.status(brhook::testkit::catalog::Check::R2), Some(Status::Passed));
     let strict = rx
         .probe()
         .slow_after(Duration::from_millis(15))
@@ -614,7 +614,7 @@ async fn a_timeout_is_an_r2_failure() {
         .await
         .unwrap();
     assert!(r
-        .findings_of(brhook::catalog::Check::R2)
+        .findings_of(brhook::testkit::catalog::Check::R2)
         .any(|f| f.level == Level::Fail && f.message.contains("no answer within")));
     assert!(!r.passed());
 }
@@ -628,10 +628,10 @@ async fn skips_say_why() {
         .await
         .unwrap();
     assert!(r.passed());
-    assert_eq!(r.status(brhook::catalog::Check::R1), Some(Status::Passed));
-    assert_eq!(r.status(brhook::catalog::Check::R9), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R1), Some(Status::Passed));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R9), Some(Status::Skipped));
     assert!(reason(&r, "R9").contains("--v1-to"));
-    assert_eq!(r.status(brhook::catalog::Check::R3), Some(Status::Skipped));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R3), Some(Status::Skipped));
     assert!(reason(&r, "R3").contains("probe"));
     // The realistic scenario is 2.x then 1.3 shape: 10 v2 events each, no v1 records.
     assert_eq!(rx.bodies().len(), 20);
@@ -678,7 +678,7 @@ async fn random_replays_its_seed() {
         assert!(
             run.report.passed(),
             "{}",
-            brhook::report::text::render(&run.report, &brhook::report::text::Style::plain())
+            brhook::testkit::report::text::render(&run.report, &brhook::testkit::report::text::Style::plain())
         );
         assert!(run.report.subject.contains(&format!("seed {seed}")));
         assert_eq!(run.sent.len(), 25);
@@ -719,7 +719,7 @@ async fn load_reports_throughput_and_percentiles() {
     assert_eq!(rx.bodies().len(), 300);
     let info = run
         .report
-        .findings_of(brhook::catalog::Check::R2)
+        .findings_of(brhook::testkit::catalog::Check::R2)
         .find(|f| f.message == "load measured")
         .unwrap();
     let found = info.found.as_deref().unwrap();
@@ -825,7 +825,7 @@ async fn random_draws_fresh_ids_unless_exact() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn junit_failure_message_is_one_line() {
     let r = probe(Bug::RejectSessionEnded).await;
-    let xml = brhook::report::junit::render(&r);
+    let xml = brhook::testkit::report::junit::render(&r);
     let at = xml.find("<failure message=\"").expect("a failure") + "<failure message=\"".len();
     let message = &xml[at..at + xml[at..].find('"').unwrap()];
     assert!(
@@ -912,7 +912,7 @@ async fn progress_counts_every_body() {
 async fn a_failing_shape_is_one_finding_per_type() {
     let r = probe(Bug::Rejects2x).await;
     assert_eq!(r_checks(&r), ["R1"], "{}", text(&r));
-    let r1: Vec<_> = r.findings_of(brhook::catalog::Check::R1).collect();
+    let r1: Vec<_> = r.findings_of(brhook::testkit::catalog::Check::R1).collect();
     assert_eq!(r1.len(), 6, "{r1:#?}");
     assert!(r1.iter().all(|f| f.message.contains("(2.x shape)")));
     assert!(!r.findings.iter().any(|f| f.message.contains("more bodies")));
@@ -921,5 +921,5 @@ async fn a_failing_shape_is_one_finding_per_type() {
         assert!(reason(&r, id).contains("baseline"), "{id}: {}", reason(&r, id));
     }
     // R9's v1 records carry no booleans: answered, passed.
-    assert_eq!(r.status(brhook::catalog::Check::R9), Some(Status::Passed));
+    assert_eq!(r.status(brhook::testkit::catalog::Check::R9), Some(Status::Passed));
 }

@@ -3,13 +3,13 @@
 //! findings for grouping), checked structurally, and the HTML rendered in headless
 //! Chromium when it is installed.
 
-use brhook::catalog::{Check, Level, CHECKS};
-use brhook::demo::Demo;
-use brhook::journal::{Journal, Request, Response, UrlSpec};
-use brhook::judge::{judge, Options};
-use brhook::reference::Mutant;
-use brhook::report::timeline::MAX_ROWS;
-use brhook::report::{html, junit, Coverage, Finding, Findings, Report, Source};
+use brhook::testkit::catalog::{Check, Level, CHECKS};
+use brhook::testkit::demo::Demo;
+use brhook::testkit::journal::{Journal, Request, Response, UrlSpec};
+use brhook::testkit::judge::{judge, Options};
+use brhook::testkit::reference::Mutant;
+use brhook::testkit::report::timeline::MAX_ROWS;
+use brhook::testkit::report::{html, junit, Coverage, Finding, Findings, Report, Source};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -91,12 +91,12 @@ async fn junit_has_one_case_per_check_and_fails_d2_for_a_sender_that_never_retri
 #[test]
 fn junit_passes_a_warning_unless_strict_and_never_passes_on_nothing() {
     let warn = || {
-        vec![Finding::new(brhook::catalog::Check::S6, "GUID in upper case")
+        vec![Finding::new(brhook::testkit::catalog::Check::S6, "GUID in upper case")
             .expected("lowercase")
             .found("ABC")]
     };
     let mut cov = Coverage::default();
-    cov.ran(brhook::catalog::Check::S6);
+    cov.ran(brhook::testkit::catalog::Check::S6);
     let lenient = cases(&junit::render(&Report::build("1 body", warn(), &cov, false)));
     let tc = case(&lenient, "S6");
     assert!(
@@ -329,7 +329,7 @@ fn junit_reports_a_group_once_with_its_count() {
     let cases = cases(&xml);
     let (message, description) = failure(case(&cases, "F3"));
     // One line: the check, its count and the cause; the examples are in the text.
-    let title = brhook::catalog::Check::F3.title();
+    let title = brhook::testkit::catalog::Check::F3.title();
     assert!(
         message.starts_with(&format!("F3 {title} — 20 findings: the event reached")),
         "{message}"

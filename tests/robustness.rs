@@ -5,9 +5,9 @@
 //! Every test asserts what the endpoint did (answers, journal, report), waiting on
 //! conditions with generous deadlines rather than fixed sleeps.
 
-use brhook::catalog::Level;
-use brhook::endpoint::Endpoint;
-use brhook::journal::Journal;
+use brhook::testkit::catalog::Level;
+use brhook::testkit::endpoint::Endpoint;
+use brhook::testkit::journal::Journal;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -264,7 +264,7 @@ async fn a_body_cut_short_is_recorded_with_body_error_and_judged_t4() {
         assert!(err.contains("could not be read"), "{err}");
         assert_eq!(r.response.status, None, "answered by closing the connection");
     }
-    let report = brhook::judge::judge(&journal, &Default::default());
+    let report = brhook::testkit::judge::judge(&journal, &Default::default());
     let t4: Vec<_> = report.findings.iter().filter(|f| f.check == "T4").collect();
     assert_eq!(t4.len(), 1, "one merged finding: {}", report.to_json());
     assert_eq!(t4[0].level, Level::Fail);
@@ -277,8 +277,8 @@ async fn a_body_cut_short_is_recorded_with_body_error_and_judged_t4() {
     assert_eq!(report.verdict, "fail");
     // No body was judged, yet the counted failure shows T4 failed, never skipped.
     assert_eq!(
-        report.status(brhook::catalog::Check::T4),
-        Some(brhook::report::Status::Failed)
+        report.status(brhook::testkit::catalog::Check::T4),
+        Some(brhook::testkit::report::Status::Failed)
     );
 }
 
@@ -303,7 +303,7 @@ async fn a_body_over_the_limit_is_answered_413_recorded_and_reported() {
     assert_eq!(r.response.status, Some(413));
     assert!(r.body.is_empty(), "an oversize body is not kept");
     assert!(r.body_error.as_deref().unwrap().contains("1024 byte limit"));
-    let report = brhook::judge::judge(&journal, &Default::default());
+    let report = brhook::testkit::judge::judge(&journal, &Default::default());
     let t4: Vec<_> = report.findings.iter().filter(|f| f.check == "T4").collect();
     assert_eq!(t4.len(), 1, "{}", report.to_json());
     assert!(t4[0].message.contains("over the size limit"), "{}", t4[0].message);
@@ -341,7 +341,7 @@ async fn with_a_token_only_the_secret_path_is_judged() {
     let urls: Vec<_> = journal.requests.iter().map(|r| r.url.as_deref()).collect();
     assert_eq!(urls, [None, None, None, Some("a")]);
     assert_eq!(journal.meta.prefix, "0123456789abcdef");
-    let report = brhook::judge::judge(&journal, &Default::default());
+    let report = brhook::testkit::judge::judge(&journal, &Default::default());
     assert_eq!(report.verdict, "pass", "{}", report.to_json());
     assert!(report.subject.starts_with("1 request "), "{}", report.subject);
     assert!(report.subject.contains("3 stray"), "{}", report.subject);
@@ -491,7 +491,7 @@ async fn chunked_and_expect_100_continue_bodies_arrive_byte_identical() {
         .filter(|r| r.header("expect").is_some())
         .count();
     assert_eq!(expected_100, 4);
-    let report = brhook::judge::judge(&journal, &Default::default());
+    let report = brhook::testkit::judge::judge(&journal, &Default::default());
     let t5: Vec<_> = report.findings.iter().filter(|f| f.check == "T5").collect();
     assert!(!t5.is_empty(), "{}", report.to_json());
     for f in &t5 {
@@ -792,7 +792,7 @@ async fn a_sender_that_stops_waiting_trips_d7_and_no_false_d4() {
     );
     assert_eq!(
         report.status(Check::D7),
-        Some(brhook::report::Status::Passed),
+        Some(brhook::testkit::report::Status::Passed),
         "{}",
         report.to_json()
     );

@@ -6,11 +6,11 @@
 //! A missing snapshot fails (CI sets `INSTA_UPDATE=no`); accept new or changed ones
 //! with `cargo insta review`, or `INSTA_UPDATE=always cargo test --test snapshots`.
 
-use brhook::demo::Demo;
-use brhook::journal::Journal;
-use brhook::normalize::{normalize, redact_report};
-use brhook::reference::Mutant;
-use brhook::report::Report;
+use brhook::testkit::demo::Demo;
+use brhook::testkit::journal::Journal;
+use brhook::testkit::normalize::{normalize, redact_report};
+use brhook::testkit::reference::Mutant;
+use brhook::testkit::report::Report;
 
 /// The fixed scenario: the demo's URLs and faults, back-off scaled to 0.1.
 async fn run(mutant: Option<Mutant>) -> (Report, Journal) {

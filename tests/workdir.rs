@@ -3,8 +3,8 @@
 
 mod common;
 
-use brhook::catalog::{Check, Level};
-use brhook::receiver::{Probe, Scenario, SendError};
+use brhook::testkit::catalog::{Check, Level};
+use brhook::testkit::receiver::{Probe, Scenario, SendError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;

@@ -1,8 +1,8 @@
 //! `brhook demo`: the reference sender (or a mutant) against a built-in endpoint.
 
 use super::output::{emit, ReportArgs};
-use brhook::demo::Demo;
-use brhook::reference::Mutant;
+use brhook::testkit::demo::Demo;
+use brhook::testkit::reference::Mutant;
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
 use std::time::Duration;

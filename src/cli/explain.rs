@@ -2,12 +2,12 @@
 //! example is judged live (a mutant sender against an endpoint, or a body through the
 //! body judge), never quoted from a file, so it cannot drift from what brhook reports.
 
-use brhook::catalog::{Check, Level, Scope};
-use brhook::demo::Demo;
-use brhook::reference::Mutant;
-use brhook::report::text::{render_group, Style};
-use brhook::report::{Group, Report};
-use brhook::validate::{validate, Input};
+use brhook::testkit::catalog::{Check, Level, Scope};
+use brhook::testkit::demo::Demo;
+use brhook::testkit::reference::Mutant;
+use brhook::testkit::report::text::{render_group, Style};
+use brhook::testkit::report::{Group, Report};
+use brhook::testkit::validate::{validate, Input};
 
 /// A 2.x `SessionStarted` as the real sender writes it; each body example edits it once.
 const SESSION_STARTED: &str = r#"{"EventType":"SessionStarted","EventTimestamp":"2021-05-14T17:52:54.9217245+08:00","EventId":"e3e4a0b8-e1b1-4b8e-9b8a-7e8b2b8c8f01","EventData":{"SessionId":"7c7f3115-be65-4efa-a9c6-e2a1d6e9f8a5","RoomId":23058,"ShortId":3,"Name":"3号直播间","Title":"哔哩哔哩音悦台","AreaNameParent":"生活","AreaNameChild":"影音馆","Recording":true,"Streaming":true,"DanmakuConnected":true}}"#;

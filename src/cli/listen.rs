@@ -1,10 +1,10 @@
 //! `brhook listen`: the endpoint on a real port, for a sender in another process.
 
 use super::output::{emit, ReportArgs};
-use brhook::endpoint::Endpoint;
-use brhook::fault::Fault;
-use brhook::journal::UrlSpec;
-use brhook::judge::Options;
+use brhook::testkit::endpoint::Endpoint;
+use brhook::testkit::fault::Fault;
+use brhook::testkit::journal::UrlSpec;
+use brhook::testkit::judge::Options;
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -67,7 +67,7 @@ pub struct Capture {
     #[arg(long)]
     pub token: bool,
     /// Largest request body read, in bytes; a larger one is answered 413 and recorded.
-    #[arg(long, default_value_t = brhook::endpoint::DEFAULT_MAX_BODY, value_name = "BYTES")]
+    #[arg(long, default_value_t = brhook::testkit::endpoint::DEFAULT_MAX_BODY, value_name = "BYTES")]
     pub max_body: usize,
     /// Seconds a client may take to send a request head (also closes idle connections).
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
@@ -126,7 +126,7 @@ async fn listen(all: Args) -> Result<i32, String> {
         eprintln!("brhook: note: the URL named v1 is taken as a v1 URL (WebHookUrls); --v1-url NAME says so for any name");
     }
     urls.extend(all.v1_urls.iter().cloned().map(|mut u| {
-        u.setting = Some(brhook::journal::Setting::V1);
+        u.setting = Some(brhook::testkit::journal::Setting::V1);
         u
     }));
     let mut names = std::collections::BTreeSet::new();

@@ -2,10 +2,10 @@
 //! a terminal a status line with running counts. Judges only what one request shows
 //! (T and S checks); delivery, fan-out and stream checks come with the final report.
 
-use brhook::catalog::Level;
-use brhook::journal::Request;
-use brhook::judge::Kind;
-use brhook::judge::Pushed;
+use brhook::testkit::catalog::Level;
+use brhook::testkit::journal::Request;
+use brhook::testkit::judge::Kind;
+use brhook::testkit::judge::Pushed;
 use std::io::{IsTerminal, Write};
 
 pub struct Live {

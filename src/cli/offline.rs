@@ -2,9 +2,9 @@
 //! network. A journal judged offline gives the report the live capture gave.
 
 use super::output::{emit, Format, ReportArgs};
-use brhook::journal::{Journal, Reader};
-use brhook::judge::Options;
-use brhook::normalize::{self, FORMAT};
+use brhook::testkit::journal::{Journal, Reader};
+use brhook::testkit::judge::Options;
+use brhook::testkit::normalize::{self, FORMAT};
 use clap::Args as ClapArgs;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ pub fn check(args: CheckArgs) -> Result<i32, String> {
         examples: args.report.examples,
         ..Options::default()
     };
-    let (report, reader) = brhook::judge::judge_journal(reader, &options, None, false)?;
+    let (report, reader) = brhook::testkit::judge::judge_journal(reader, &options, None, false)?;
     if reader.closed_ms.is_none() {
         eprintln!(
             "brhook: note: {} has no close line (the capture was cut short); judging what it holds",

@@ -1,7 +1,7 @@
 //! The report options every judging command shares, and where reports go.
 
-use brhook::catalog::{Check, CHECKS};
-use brhook::report::{html, junit, text, Report};
+use brhook::testkit::catalog::{Check, CHECKS};
+use brhook::testkit::report::{html, junit, text, Report};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -34,7 +34,7 @@ pub struct ReportArgs {
     pub strict: bool,
     /// Examples kept per group of findings (findings that share a cause are one group
     /// with a count); the JSON report says how many were left out.
-    #[arg(long, default_value_t = brhook::report::DEFAULT_EXAMPLES, value_name = "N")]
+    #[arg(long, default_value_t = brhook::testkit::report::DEFAULT_EXAMPLES, value_name = "N")]
     pub examples: usize,
     /// Show info groups in full (by default each is one line).
     #[arg(long)]
@@ -119,7 +119,7 @@ pub fn checks(args: ChecksArgs) -> Result<i32, String> {
             "{}",
             serde_json::to_string_pretty(CHECKS).expect("catalogue serialises")
         ),
-        CatalogFormat::Markdown => say!("{}", brhook::catalog::markdown().trim_end()),
+        CatalogFormat::Markdown => say!("{}", brhook::testkit::catalog::markdown().trim_end()),
         CatalogFormat::Text => {
             say!(
                 "{:<4} {:<5} {:<16} {:<60} source",

@@ -1,8 +1,8 @@
 //! `brhook proxy`: brhook between a live sender and its real receivers.
 
 use super::listen::{judge_options, run_capture, secs, token, Capture, Served};
-use brhook::fault::Fault;
-use brhook::journal::Setting;
+use brhook::testkit::fault::Fault;
+use brhook::testkit::journal::Setting;
 use brhook::Proxy;
 use clap::Args as ClapArgs;
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 
 use super::delivery::DeliveryArgs;
 use super::output::{emit, Format, ReportArgs};
-use brhook::receiver::replay::{Replay, Speed, DEFAULT_CONCURRENCY};
+use brhook::testkit::receiver::replay::{Replay, Speed, DEFAULT_CONCURRENCY};
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
 

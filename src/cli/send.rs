@@ -2,7 +2,7 @@
 
 use super::delivery::DeliveryArgs;
 use super::output::{emit, Format, ReportArgs};
-use brhook::receiver::{Probe, Scenario};
+use brhook::testkit::receiver::{Probe, Scenario};
 use clap::{Args as ClapArgs, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

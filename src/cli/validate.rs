@@ -1,7 +1,7 @@
 //! `brhook validate FILE...`
 
 use super::output::{emit, ReportArgs};
-use brhook::validate::{validate_with, Input, DEFAULT_MAX_BODY};
+use brhook::testkit::validate::{validate_with, Input, DEFAULT_MAX_BODY};
 use clap::Args as ClapArgs;
 use std::io::Read;
 use std::path::PathBuf;

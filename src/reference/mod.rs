@@ -238,6 +238,14 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// Plays the realistic scenario (the documentation's room: one live stream, one
+    /// session, three files with their v1 records; the 2.x stream events and booleans
+    /// when `v2x`), an event every 10 ms, and waits for every delivery to end.
+    pub async fn play_realistic(&self, v2x: bool) {
+        let steps = realistic_scenario(&Room::doc_example(), v2x, None);
+        play(self, &steps, Duration::from_millis(10)).await;
+    }
+
     /// A sender with this configuration; URLs it cannot send to are set aside
     /// ([`Sender::ignored_urls`]).
     pub fn new(config: SenderConfig) -> Sender {

@@ -2,8 +2,8 @@
 //! part, so what one binary leaves unused is no warning.
 #![allow(dead_code)]
 
-use brhook::fault::Fault;
-use brhook::journal::{Journal, Request, Response, UrlSpec};
+use brhook::testkit::fault::Fault;
+use brhook::testkit::journal::{Journal, Request, Response, UrlSpec};
 use std::process::Command;
 
 /// The brhook binary cargo built for the tests.

@@ -4,9 +4,9 @@
 //! attempt at one URL by a failure at another).
 
 use super::{Coverage, Finding, Seen};
-use brhook::catalog::{Check, Level};
-use brhook::journal::{Journal, Request};
-use brhook::judge::Options;
+use brhook::testkit::catalog::{Check, Level};
+use brhook::testkit::journal::{Journal, Request};
+use brhook::testkit::judge::Options;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn answer(r: &Request) -> String {

@@ -5,8 +5,8 @@
 //! extra attempt is seen; its coverage is decided here.)
 
 use super::{Coverage, Finding, Seen};
-use brhook::catalog::{Check, Level};
-use brhook::journal::Journal;
+use brhook::testkit::catalog::{Check, Level};
+use brhook::testkit::journal::Journal;
 use brhook::testkit::body::Kind;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -157,7 +157,7 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
 /// must already have reached the other URLs. (A sequential sender that happens to
 /// post to the delay URL last escapes; two delay URLs close that gap.)
 fn concurrency(id: &str, at: &BTreeMap<&str, Vec<&Seen>>, j: &Journal, out: &mut Vec<Finding>) {
-    fn first<'a>(ss: &[&'a Seen<'a>]) -> Option<&'a brhook::journal::Request> {
+    fn first<'a>(ss: &[&'a Seen<'a>]) -> Option<&'a brhook::testkit::journal::Request> {
         ss.iter()
             .min_by(|a, b| a.req.at_ms.total_cmp(&b.req.at_ms))
             .map(|s| s.req)

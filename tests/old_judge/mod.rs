@@ -4,7 +4,7 @@
 //! `src/report/mod.rs` it used (the finding, coverage and verdict of that report model)
 //! at commit cde0556, adapted only to compile against today's public API: check IDs are
 //! [`Check`] values rather than strings, the body and header findings of
-//! [`brhook::testkit::body`] (today's [`brhook::report::Finding`]) are converted to this module's
+//! [`brhook::testkit::body`] (today's [`brhook::testkit::report::Finding`]) are converted to this module's
 //! own [`Finding`], and it keeps its own copy of the body-coverage rule. The judging
 //! logic, the finding texts and the merge of findings are as they were.
 
@@ -12,9 +12,9 @@ mod delivery;
 mod fanout;
 mod stream;
 
-use brhook::catalog::{Check, Level, CHECKS};
-use brhook::journal::{Journal, Request};
-use brhook::judge::Options;
+use brhook::testkit::catalog::{Check, Level, CHECKS};
+use brhook::testkit::journal::{Journal, Request};
+use brhook::testkit::judge::Options;
 use brhook::testkit::body::{self, Body, Kind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -60,7 +60,7 @@ impl Finding {
 
     /// A finding of today's body and header judges (`brhook::testkit::body`), as the old model
     /// held it.
-    pub fn from_today(f: brhook::report::Finding) -> Finding {
+    pub fn from_today(f: brhook::testkit::report::Finding) -> Finding {
         let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(", "));
         Finding {
             check: f.check,
@@ -303,7 +303,7 @@ fn body_coverage(cov: &mut Coverage, bodies: u64, v2: u64, known: u64, v1: u64) 
 }
 
 pub(crate) fn known_type(t: &str) -> bool {
-    brhook::protocol::EventKind::parse(t).is_some()
+    brhook::testkit::protocol::EventKind::parse(t).is_some()
 }
 
 /// Content identity: for a v2 event its EventType and EventData, for a v1 record the

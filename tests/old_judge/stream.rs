@@ -4,7 +4,7 @@
 //! EventTimestamp order are never judged (the doc guarantees neither).
 
 use super::{Coverage, Finding, Seen};
-use brhook::catalog::{Check, Level};
+use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::body::Kind;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
