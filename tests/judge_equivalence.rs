@@ -259,6 +259,7 @@ impl Capture<'_> {
                 abandoned_ms: None,
             },
             upstream: None,
+            sent: None,
         });
     }
 }
@@ -844,6 +845,7 @@ fn post(seq: u64, url: &str, at_ms: f64, body: Vec<u8>, status: u16, answered: f
             abandoned_ms: None,
         },
         upstream: None,
+        sent: None,
     }
 }
 

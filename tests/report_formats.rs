@@ -192,6 +192,7 @@ fn request(seq: u64, at: f64, url: Option<&str>, body: &str, status: Option<u16>
             abandoned_ms: None,
         },
         upstream: None,
+        sent: None,
     }
 }
 

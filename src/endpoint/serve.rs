@@ -308,6 +308,7 @@ async fn handle(
                 abandoned_ms,
             },
             upstream: leg,
+            sent: None,
         });
         drop(guard);
         out

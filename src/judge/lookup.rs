@@ -2,8 +2,8 @@
 //! once judging is done: the judge keeps no body past its request, so what an example
 //! shows of one (a path, the differing bytes of a retry) is read again from the journal.
 
+use super::answer::{curl, Body};
 use crate::journal::{Journal, Request};
-use crate::receiver::answer::{curl, Body};
 use crate::report::Finding;
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
@@ -101,6 +101,21 @@ pub enum Detail {
         /// The receiver's URL it was sent to, when known.
         to: Option<String>,
     },
+    /// `send`: the receiver's answer to a body brhook sent, with the `curl` that sends
+    /// it again (after the case's earlier bodies, or beside the held one for R10) and
+    /// the file it was saved in.
+    Sent {
+        /// Sequence number of the attempt.
+        seq: u64,
+        /// The receiver's URL.
+        to: String,
+        /// Saved bodies sent first, in order (the case's earlier bodies).
+        before: Vec<u64>,
+        /// Bodies not saved: the labels of the case's earlier bodies, named instead.
+        after: Option<String>,
+        /// R10: the held body, sent in the background this many seconds earlier.
+        held: Option<(u64, f64)>,
+    },
     /// C6: a v1 record, and the FileClosed with the same RelativePath if any.
     V1Record {
         /// Sequence number of the v1 record.
@@ -117,6 +132,12 @@ impl Detail {
             Detail::TwoEvents { a, b } => vec![*a, *b],
             Detail::FileOf(s) | Detail::PathOf(s) | Detail::Answer { seq: s, .. } => vec![*s],
             Detail::Rooms(s) => s.clone(),
+            Detail::Sent {
+                seq, before, held, ..
+            } => std::iter::once(*seq)
+                .chain(before.iter().copied())
+                .chain(held.map(|h| h.0))
+                .collect(),
             Detail::V1Record { record, near } => std::iter::once(*record).chain(*near).collect(),
         }
     }
@@ -186,6 +207,48 @@ impl Detail {
                     let ua = r.header("user-agent").unwrap_or_default();
                     f.reproduce = Some(curl(to, ua, Body::Bytes(&r.body), true));
                 }
+            }
+            Detail::Sent {
+                seq,
+                to,
+                before,
+                after,
+                held,
+            } => {
+                let r = &got[seq];
+                let body = |r: &'_ Request| -> (Option<PathBuf>, Vec<u8>) {
+                    let file = r.sent.as_ref().and_then(|s| s.file.as_ref()).map(PathBuf::from);
+                    (file, r.body.clone())
+                };
+                let ua = r.header("user-agent").unwrap_or_default();
+                let cmd = |r: &Request, show: bool| {
+                    let (file, bytes) = body(r);
+                    match &file {
+                        Some(f) => curl(to, ua, Body::File(f), show),
+                        None => curl(to, ua, Body::Bytes(&bytes), show),
+                    }
+                };
+                let me = cmd(r, true);
+                f.reproduce = Some(if let Some((h, stagger)) = held {
+                    format!("{} & sleep {stagger}; {me}; wait", cmd(&got[h], false))
+                } else if !before.is_empty() {
+                    let mut all: Vec<String> = before.iter().map(|s| cmd(&got[s], false)).collect();
+                    all.push(me);
+                    all.join("; ")
+                } else if let Some(labels) = after {
+                    format!("{me} (after this case's earlier bodies: {labels}; `--save-bodies DIR` writes them all and replays the whole case)")
+                } else {
+                    me
+                });
+                if let Some(file) = body(r).0 {
+                    f.found = Some(format!("body in {}", file.display()));
+                }
+                f.answer = r.upstream.as_ref().and_then(|u| {
+                    Some(crate::report::Answer {
+                        status: u.status?,
+                        body: String::from_utf8_lossy(&u.answer_body).into_owned(),
+                    })
+                });
             }
             Detail::Rooms(seqs) => {
                 let room = |s: &u64| {
