@@ -344,7 +344,7 @@ pub struct Journal {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum Line {
-    Meta(Meta),
+    Meta(Box<Meta>),
     Request(Box<Request>),
     Close { at_ms: f64, quiet_ms: f64 },
 }
@@ -463,7 +463,7 @@ impl Reader {
                 continue;
             }
             match serde_json::from_str::<Line>(&line) {
-                Ok(Line::Meta(m)) => break m,
+                Ok(Line::Meta(m)) => break *m,
                 _ => return Err(not_a_journal(path)),
             }
         };
@@ -625,7 +625,7 @@ impl Writer {
             file: std::io::BufWriter::new(file),
             path: path.display().to_string(),
         };
-        w.line(&Line::Meta(meta.clone()))?;
+        w.line(&Line::Meta(Box::new(meta.clone())))?;
         Ok(w)
     }
     /// Appends a request line.

@@ -929,3 +929,107 @@ async fn a_failing_shape_is_one_finding_per_type() {
     // R9's v1 records carry no booleans: answered, passed.
     assert_eq!(r.status(brhook::catalog::Check::R9), Some(Status::Passed));
 }
+
+/// `brhook check` on a kept `send` journal gives the live run's report: the case
+/// structure (baseline, variations, chains, R10's roles, load's stats) is in the journal,
+/// and the one journal judge reads it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn check_on_a_kept_send_journal_gives_the_same_report() {
+    let dir = std::env::temp_dir().join(format!("brhook-send-journal-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: Vec<(&str, Bug, Scenario)> = vec![
+        ("order", Bug::OrderStrict, Scenario::Probe),
+        ("rejects2x", Bug::Rejects2x, Scenario::Probe),
+        (
+            "held",
+            Bug::HoldFileClosed(Duration::from_millis(400)),
+            Scenario::Probe,
+        ),
+        ("v1", Bug::RejectV1, Scenario::Realistic),
+        (
+            "random",
+            Bug::RejectSessionEnded,
+            Scenario::Random {
+                seed: 3,
+                events: 30,
+                exact: false,
+            },
+        ),
+        (
+            "load",
+            Bug::Correct,
+            Scenario::Load {
+                events: 120,
+                concurrency: 4,
+            },
+        ),
+    ];
+    for (name, bug, scenario) in cases {
+        let rx = Receiver::start(bug).await;
+        let kept = dir.join(format!("{name}.jsonl"));
+        let live = rx
+            .probe()
+            .slow_after(Duration::from_millis(300))
+            .journal(&kept)
+            .run(scenario)
+            .await
+            .unwrap();
+        let path = kept.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let reader = brhook::journal::Reader::open(&path).unwrap();
+            brhook::judge::judge_journal(reader, &brhook::judge::Options::default(), None, false)
+                .unwrap()
+                .0
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&live).unwrap(),
+            serde_json::to_value(&checked).unwrap(),
+            "{name}: check on the kept journal gives the live report"
+        );
+        assert!(!live.findings.is_empty(), "{name}");
+    }
+    // The CLI too: `send --journal FILE`, then `check FILE`.
+    let rx = Receiver::start(Bug::ClosedEnum).await;
+    let kept = dir.join("cli.jsonl");
+    let k = kept.to_str().unwrap().to_string();
+    let url = rx.url("/v2");
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::brhook(&a)
+        })
+    };
+    let args: Vec<String> = [
+        "send",
+        "probe",
+        "--to",
+        &url,
+        "--backoff-scale",
+        "0.01",
+        "--journal",
+        &k,
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (code, sent, err) = run(args).await.unwrap();
+    assert_eq!(code, 1, "the receiver refuses the unknown type: {err}");
+    let checked = run(vec!["check".into(), k.clone(), "--format".into(), "json".into()]);
+    let (code, checked, err) = checked.await.unwrap();
+    assert_eq!(code, 1, "{err}");
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&sent).unwrap(),
+        serde_json::from_str(&checked).unwrap(),
+    );
+    assert_eq!(a, b, "check on the send's journal gives the send's report");
+    assert!(
+        a["subject"].as_str().unwrap().starts_with("probe: "),
+        "{}",
+        a["subject"]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,7 +6,8 @@
 //!
 //! The live endpoint and `brhook check` feed the same [`Judge`], so a journal judged
 //! offline gets the report the live capture got. A replay's journal (its meta has
-//! `replay`) is judged on the receiver side only: brhook was the sender.
+//! `replay`) and a `send` journal (its meta has `send`, each request its case) are
+//! judged on the receiver side only: brhook was the sender.
 
 pub(crate) mod answer;
 mod delivery;
@@ -407,12 +408,8 @@ impl Judge {
             paths: self.stats.paths,
         };
         let mut out = std::mem::take(&mut self.findings);
-        if let (Some(c), Some(m)) = (self.sent.take(), &self.meta.send) {
-            let proxy = self.meta.proxy.clone().unwrap_or(crate::journal::ProxyMeta {
-                slow_after_ms: 5000.0,
-                timeout_ms: 100_000.0,
-            });
-            let subject = send::judge(c, &self.ids, &self.meta, m, &proxy, closed_ms, &mut out, &mut cov);
+        if let Some(c) = self.sent.take() {
+            let subject = send::judge(c, &self.ids, &self.meta, closed_ms, &mut out, &mut cov);
             lookup::fill(out.examples_mut(), lookup);
             let mut report = Report::build(subject, out, &cov, self.opts.strict);
             if let Some(e) = failed {

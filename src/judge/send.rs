@@ -245,12 +245,18 @@ pub(super) fn judge(
     c: Collect,
     ids: &Interner,
     meta: &Meta,
-    send: &SendMeta,
-    proxy: &ProxyMeta,
     closed_ms: Option<f64>,
     out: &mut Findings,
     cov: &mut Coverage,
 ) -> String {
+    let Some(send) = &meta.send else {
+        return String::new();
+    };
+    // Journals always carry R2's limits; the defaults are `send`'s own.
+    let proxy = &meta.proxy.clone().unwrap_or(ProxyMeta {
+        slow_after_ms: 5000.0,
+        timeout_ms: 100_000.0,
+    });
     let mut c = c;
     let mut recs = std::mem::take(&mut c.recs);
     recs.sort_unstable_by_key(|r| (r.case, r.position, r.url, r.attempt, r.seq));
@@ -599,5 +605,37 @@ fn r10(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Coverage, skips
         if let Some(r) = reason {
             skips.push((Check::R10, r));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_stays_small() {
+        // What a `send` journal's judge keeps per attempt, its memory per event.
+        assert!(
+            std::mem::size_of::<SentRec>() <= 64,
+            "{}",
+            std::mem::size_of::<SentRec>()
+        );
+    }
+
+    #[test]
+    fn a_send_line_round_trips_and_a_line_without_it_still_reads() {
+        let line = r#"{"type":"request","seq":1,"conn":1,"at_ms":1.0,"method":"POST","target":"/a","url":"a","headers":[],"body":"e30=","response":{"status":204,"at_ms":1.5},"sent":{"case":2,"position":3,"label":"FileClosed (1.3 shape)","check":"R6","attempt":1,"like":{"type":"FileClosed","recording":false},"timing":"held"}}"#;
+        let r = crate::journal::parse_request(line).unwrap();
+        let s = r.sent.clone().unwrap();
+        assert_eq!((s.case, s.position, s.check.as_str(), s.attempt), (2, 3, "R6", 1));
+        assert_eq!((s.baseline, s.timing, s.file), (false, Some(Timing::Held), None));
+        let back = crate::journal::parse_request(&serde_json::to_string(&r).unwrap().replacen(
+            '{',
+            r#"{"type":"request","#,
+            1,
+        ));
+        assert_eq!(back.unwrap(), r);
+        let old = r#"{"type":"request","seq":1,"conn":1,"at_ms":1.0,"method":"POST","target":"/a","url":"a","headers":[],"body":"e30=","response":{"status":204,"at_ms":1.5}}"#;
+        assert_eq!(crate::journal::parse_request(old).unwrap().sent, None);
     }
 }

@@ -405,8 +405,7 @@ impl Probe {
             Scenario::Load { events, .. } => (Ok(Vec::new()), Some(cases::LoadGen::new(ctx, events, v1))),
         };
         let cases = cases.map_err(SendError::Io)?;
-        if self.save_bodies.is_some() {
-            let dir = self.save_bodies.as_ref().expect("checked");
+        if let Some(dir) = &self.save_bodies {
             std::fs::create_dir_all(dir)
                 .map_err(|e| SendError::Io(format!("cannot create {}: {e}", dir.display())))?;
         }
