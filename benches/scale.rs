@@ -177,6 +177,7 @@ impl Bench {
             prefix: String::new(),
             proxy: None,
             replay: None,
+            send: None,
         };
         let mut w = Writer::create(&path, &meta).expect("journal created");
         for i in 0..n {
@@ -209,6 +210,7 @@ impl Bench {
                     abandoned_ms: None,
                 },
                 upstream: None,
+                sent: None,
             };
             w.request(&r).expect("journal line written");
         }

@@ -345,6 +345,21 @@ pub enum Detail {
         /// The receiver's URL it was sent to, when known.
         to: Option<String>,
     },
+    /// `send`: the receiver's answer to a body brhook sent, with the `curl` that sends
+    /// it again (after the case's earlier bodies, or beside the held one for R10) and
+    /// the file it was saved in.
+    Sent {
+        /// Sequence number of the attempt.
+        seq: u64,
+        /// The receiver's URL.
+        to: String,
+        /// Saved bodies sent first, in order (the case's earlier bodies).
+        before: Vec<u64>,
+        /// Bodies not saved: the labels of the case's earlier bodies, named instead.
+        after: Option<String>,
+        /// R10: the held body, sent in the background this many seconds earlier.
+        held: Option<(u64, f64)>,
+    },
     /// C6: a v1 record, and the FileClosed with the same RelativePath if any.
     V1Record {
         /// Sequence number of the v1 record.
@@ -361,6 +376,12 @@ impl Detail {
             Detail::TwoEvents { a, b } => vec![*a, *b],
             Detail::FileOf(s) | Detail::PathOf(s) | Detail::Answer { seq: s, .. } => vec![*s],
             Detail::Rooms(s) => s.clone(),
+            Detail::Sent {
+                seq, before, held, ..
+            } => std::iter::once(*seq)
+                .chain(before.iter().copied())
+                .chain(held.map(|h| h.0))
+                .collect(),
             Detail::V1Record { record, near } => std::iter::once(*record).chain(*near).collect(),
         }
     }

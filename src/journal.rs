@@ -64,6 +64,100 @@ pub struct Meta {
     /// capture), so only the receiver side is judged. Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplayMeta>,
+    /// `brhook send`: brhook was the sender (its reference sender, playing a scenario),
+    /// so only the receiver side is judged, case by case ([`Request::sent`]). Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<SendMeta>,
+}
+
+/// What a `send` journal says of the scenario it played: its cases, and how it was
+/// sent. Each request line says which body of which case it carried ([`Sent`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendMeta {
+    /// `probe`, `realistic`, `random`, `load`.
+    pub scenario: String,
+    /// The cases, in the order their bodies were numbered.
+    pub cases: Vec<CaseMeta>,
+    /// `random`: the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// `random --exact`: the ids were reproduced too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
+    /// `load`: bodies in flight at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u64>,
+    /// The probe: a later case's failure is compared with the baseline's, `reproduce`
+    /// replays a case's earlier bodies too, R10 is judged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chains: bool,
+    /// Between the held body and the one sent beside it (R10's `reproduce`), in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stagger_ms: Option<f64>,
+}
+
+/// One case of a `send` scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseMeta {
+    /// The name findings carry as their source (`r6-file-closed-before-file-opening`).
+    pub name: String,
+    /// What the case sends.
+    pub about: String,
+    /// Bodies it sends.
+    pub bodies: u64,
+}
+
+/// `brhook send`: which body of which case a request carried, and how its answer is
+/// judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sent {
+    /// Index of its case in [`SendMeta::cases`].
+    pub case: u32,
+    /// Position in its case, 0-based (a chain for `reproduce` is the earlier ones).
+    pub position: u32,
+    /// What it is: `FileClosed (1.3 shape)`.
+    pub label: String,
+    /// The check its answer is judged under, by id (`R4` for an extra-field case).
+    pub check: String,
+    /// 0-based attempt number at this URL.
+    #[serde(default)]
+    pub attempt: u32,
+    /// Part of the probe's baseline (the R1 cases).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub baseline: bool,
+    /// The baseline body it is compared with: a known type and its shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub like: Option<Like>,
+    /// What its answer time means for R10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// Where the body was saved (`--save-bodies`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// A known event type and shape, for comparing with the baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Like {
+    /// `FileClosed`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// In 2.x shape (it writes the 2.x booleans such as `Recording`).
+    pub recording: bool,
+}
+
+/// R10's roles: the body whose answer may be held, the one sent beside it, and the same
+/// kind sent alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timing {
+    /// Sent alone: how fast this kind is answered when nothing else is held.
+    Alone,
+    /// The body the receiver may hold.
+    Held,
+    /// Sent just after the held one, while it may be held.
+    Beside,
 }
 
 /// What a replay's journal says of the capture it replayed, for its report.
@@ -206,6 +300,9 @@ pub struct Request {
     /// `brhook proxy`: the forwarded leg, when the request was forwarded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<Upstream>,
+    /// `brhook send`: the body of the scenario it carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<Sent>,
 }
 
 impl Request {
@@ -238,7 +335,7 @@ pub struct Journal {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum Line {
-    Meta(Meta),
+    Meta(Box<Meta>),
     Request(Box<Request>),
     Close { at_ms: f64, quiet_ms: f64 },
 }
@@ -255,6 +352,7 @@ impl Journal {
                 prefix,
                 proxy: None,
                 replay: None,
+                send: None,
             },
             requests: Vec::new(),
             closed_ms: None,
@@ -414,6 +512,7 @@ impl Reader {
                 prefix: String::new(),
                 proxy: None,
                 replay: None,
+                send: None,
             },
             closed_ms: None,
             quiet_ms: None,
@@ -426,7 +525,7 @@ impl Reader {
                 continue;
             }
             match serde_json::from_str::<Line>(&line) {
-                Ok(Line::Meta(m)) => break m,
+                Ok(Line::Meta(m)) => break *m,
                 _ => return Err(JournalError::NotAJournal(not_a_journal(path))),
             }
         };
@@ -590,7 +689,7 @@ impl Writer {
             file: std::io::BufWriter::new(file),
             path: path.display().to_string(),
         };
-        w.line(&Line::Meta(meta.clone()))?;
+        w.line(&Line::Meta(Box::new(meta.clone())))?;
         Ok(w)
     }
     /// Appends a request line.
@@ -645,6 +744,7 @@ mod tests {
                 abandoned_ms: None,
             },
             upstream: None,
+            sent: None,
         }
     }
 

@@ -5,9 +5,9 @@
 //! level are {X} (for the info checks S3, S4, S7, T5: X is found at info level and
 //! nothing is found at warn or fail).
 
+use brhook::testkit::body::{judge, judge_request, Body, Kind};
 use brhook::testkit::catalog::Level;
 use brhook::testkit::report::Finding;
-use brhook::testkit::body::{judge, judge_request, Body, Kind};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::Path;

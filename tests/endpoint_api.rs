@@ -188,8 +188,14 @@ async fn the_front_door_judges_a_faithful_sender() {
     let report = ep.verify().await;
     report.assert_pass();
     assert!(report.tripped(Level::Warn).is_empty(), "{}", report.to_json());
-    assert_eq!(report.status(Check::D2), Some(brhook::testkit::report::Status::Passed));
-    assert_eq!(report.status(Check::C6), Some(brhook::testkit::report::Status::Passed));
+    assert_eq!(
+        report.status(Check::D2),
+        Some(brhook::testkit::report::Status::Passed)
+    );
+    assert_eq!(
+        report.status(Check::C6),
+        Some(brhook::testkit::report::Status::Passed)
+    );
 }
 
 /// An empty body names no event: a GET and an unrelated empty POST are each judged on
@@ -218,8 +224,14 @@ async fn empty_bodies_are_no_attempts_of_one_event() {
         );
     }
     let report = ep.finish(Duration::from_millis(100)).await;
-    assert_eq!(report.status(Check::T4), Some(brhook::testkit::report::Status::Failed));
-    assert_eq!(report.status(Check::T1), Some(brhook::testkit::report::Status::Failed));
+    assert_eq!(
+        report.status(Check::T4),
+        Some(brhook::testkit::report::Status::Failed)
+    );
+    assert_eq!(
+        report.status(Check::T1),
+        Some(brhook::testkit::report::Status::Failed)
+    );
     for c in [Check::D1, Check::D2, Check::D4] {
         assert!(
             report.findings_of(c).next().is_none(),

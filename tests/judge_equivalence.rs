@@ -24,11 +24,11 @@ mod old_judge;
 
 use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::fault::{Answer, Fault};
+use brhook::testkit::gen::{self, Stream};
 use brhook::testkit::journal::{Journal, Request, Response, UrlSpec};
 use brhook::testkit::judge::{self, Options};
 use brhook::testkit::reference::Step;
 use brhook::testkit::report::{Report, Status};
-use brhook::testkit::gen::{self, Stream};
 use common::Mix;
 use old_judge::Outcome;
 use proptest::prelude::*;
@@ -259,6 +259,7 @@ impl Capture<'_> {
                 abandoned_ms: None,
             },
             upstream: None,
+            sent: None,
         });
     }
 }
@@ -844,6 +845,7 @@ fn post(seq: u64, url: &str, at_ms: f64, body: Vec<u8>, status: u16, answered: f
             abandoned_ms: None,
         },
         upstream: None,
+        sent: None,
     }
 }
 

@@ -92,7 +92,10 @@ async fn faithful_sender_passes_under_every_fault_plan() {
         if !report.passed() || !loud.is_empty() {
             problems.push(format!(
                 "plan {label}: {loud:?}\n{}",
-                brhook::testkit::report::text::render(&report, &brhook::testkit::report::text::Style::plain())
+                brhook::testkit::report::text::render(
+                    &report,
+                    &brhook::testkit::report::text::Style::plain()
+                )
             ));
         }
     }

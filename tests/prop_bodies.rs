@@ -2,8 +2,8 @@
 //! (a) every generated valid body (v2 event, v1 record) has no finding at warn or fail;
 //! (b) every single-field mutation fails its expected check, and no other check fails.
 
-use brhook::testkit::catalog::Level;
 use brhook::testkit::body::{judge, Body, Kind};
+use brhook::testkit::catalog::Level;
 use brhook::testkit::gen::{self, EventKind, File, Room, State, V2x};
 use proptest::prelude::*;
 use serde_json::Value;

@@ -12,14 +12,14 @@
 
 mod common;
 
+use brhook::testkit::body;
 use brhook::testkit::catalog::Level;
 use brhook::testkit::endpoint::Endpoint;
+use brhook::testkit::gen::{self, Stream};
 use brhook::testkit::journal::Journal;
 use brhook::testkit::judge::{self, Options};
 use brhook::testkit::reference::{play, Mutant, Sender, SenderConfig, Step};
 use brhook::testkit::report::{text, Report};
-use brhook::testkit::body;
-use brhook::testkit::gen::{self, Stream};
 use common::Mix;
 use proptest::prelude::*;
 use serde_json::Value;

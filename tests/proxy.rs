@@ -6,12 +6,12 @@ mod common;
 
 use brhook::testkit::catalog::{Check, Level, Side};
 use brhook::testkit::fault::Fault;
+use brhook::testkit::gen::Room;
 use brhook::testkit::journal::{Journal, UpstreamError};
 use brhook::testkit::judge::Options;
 use brhook::testkit::proxy::Builder;
 use brhook::testkit::reference::{play, realistic_scenario, Mutant, Outcome, Sender, SenderConfig};
 use brhook::testkit::report::{Report, Status};
-use brhook::testkit::gen::Room;
 use brhook::Proxy;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};

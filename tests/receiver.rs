@@ -320,10 +320,14 @@ async fn a_correct_receiver_passes_every_r_check() {
         "{:?}",
         r.findings
     );
-    // R2's latency summary is there as info.
+    // R2's latency summary is there as info: a template message, the run's values in
+    // what was measured.
     assert!(r
         .findings_of(brhook::testkit::catalog::Check::R2)
-        .any(|f| f.message.contains("p50") && f.message.contains("p99")));
+        .any(|f| f.message == "latency measured"
+            && f.found
+                .as_deref()
+                .is_some_and(|m| m.contains("p50") && m.contains("p99"))));
     // Every body reached the receiver exactly once (nothing failed, nothing retried) and
     // the retry case really sent the same bytes twice.
     let got = rx.bodies();
@@ -337,7 +341,10 @@ async fn a_correct_receiver_passes_every_r_check() {
     let v1 = got.iter().filter(|(p, _)| p == "/v1").count();
     assert_eq!(v1, 2);
     // Nothing was held, so R10 had nothing to judge: skipped, saying so.
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R10), Some(Status::Skipped));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R10),
+        Some(Status::Skipped)
+    );
     assert!(reason(r, "R10").contains("no event's answer was held longer than --slow-after"));
 }
 
@@ -368,7 +375,10 @@ async fn each_bug_trips_its_check() {
     // reported under R1, which names R7's case; R7's own variation was never judged.
     let r = probe(Bug::KeyErrorSessionId).await;
     assert_eq!(r_checks(&r), ["R1"], "{}", text(&r));
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R7), Some(Status::Skipped));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R7),
+        Some(Status::Skipped)
+    );
     assert!(reason(&r, "R7").contains("baseline"), "{}", reason(&r, "R7"));
     assert!(r.findings_of(brhook::testkit::catalog::Check::R1).any(|f| f
         .sources
@@ -380,8 +390,14 @@ async fn each_bug_trips_its_check() {
     // too: they are R9's baseline.
     let r = probe(Bug::SixFractionDigits).await;
     assert_eq!(r_checks(&r), ["R1", "R9"], "{}", text(&r));
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R3), Some(Status::Skipped));
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R8), Some(Status::Passed));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R3),
+        Some(Status::Skipped)
+    );
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R8),
+        Some(Status::Passed)
+    );
 }
 
 /// Issue 10: a receiver that answers 500 to every SessionEnded is reported once, under
@@ -451,7 +467,10 @@ async fn an_int32_file_size_is_r8_with_the_receivers_answer() {
 async fn files_keyed_by_path() {
     let (keyed, unique) = tokio::join!(probe(Bug::PathKeyed), probe(Bug::UniquePath));
     assert_eq!(r_checks(&keyed), ["R6"], "{}", text(&keyed));
-    let f = keyed.findings_of(brhook::testkit::catalog::Check::R6).next().unwrap();
+    let f = keyed
+        .findings_of(brhook::testkit::catalog::Check::R6)
+        .next()
+        .unwrap();
     assert_eq!(
         f.sources.first().map(ToString::to_string).as_deref(),
         Some("r6-file-closed-before-file-opening")
@@ -571,7 +590,10 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
         .await
         .unwrap();
     assert_eq!(r_checks(&r), ["R2"]);
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R2), Some(Status::Warned));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R2),
+        Some(Status::Warned)
+    );
     assert!(r.passed(), "a warning does not fail the verdict");
     let warn = r
         .findings_of(brhook::testkit::catalog::Check::R2)
@@ -584,7 +606,10 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
     );
     assert!(warn.reproduce.as_deref().unwrap().starts_with("curl "));
     // Everything is slow, the FileOpening sent alone too: no head-of-line blocking.
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R10), Some(Status::Skipped));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R10),
+        Some(Status::Skipped)
+    );
     assert!(
         reason(&r, "R10").contains("as slow when sent alone"),
         "{}",
@@ -593,7 +618,10 @@ async fn a_slow_receiver_is_a_warning_with_percentiles() {
 
     // The default threshold (5 s) is not crossed; strict turns the warning into a failure.
     let quiet = rx.probe().run(Scenario::Probe).await.unwrap();
-    assert_eq!(quiet.status(brhook::testkit::catalog::Check::R2), Some(Status::Passed));
+    assert_eq!(
+        quiet.status(brhook::testkit::catalog::Check::R2),
+        Some(Status::Passed)
+    );
     let strict = rx
         .probe()
         .slow_after(Duration::from_millis(15))
@@ -628,10 +656,19 @@ async fn skips_say_why() {
         .await
         .unwrap();
     assert!(r.passed());
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R1), Some(Status::Passed));
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R9), Some(Status::Skipped));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R1),
+        Some(Status::Passed)
+    );
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R9),
+        Some(Status::Skipped)
+    );
     assert!(reason(&r, "R9").contains("--v1-to"));
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R3), Some(Status::Skipped));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R3),
+        Some(Status::Skipped)
+    );
     assert!(reason(&r, "R3").contains("probe"));
     // The realistic scenario is 2.x then 1.3 shape: 10 v2 events each, no v1 records.
     assert_eq!(rx.bodies().len(), 20);
@@ -678,7 +715,10 @@ async fn random_replays_its_seed() {
         assert!(
             run.report.passed(),
             "{}",
-            brhook::testkit::report::text::render(&run.report, &brhook::testkit::report::text::Style::plain())
+            brhook::testkit::report::text::render(
+                &run.report,
+                &brhook::testkit::report::text::Style::plain()
+            )
         );
         assert!(run.report.subject.contains(&format!("seed {seed}")));
         assert_eq!(run.sent.len(), 25);
@@ -921,5 +961,117 @@ async fn a_failing_shape_is_one_finding_per_type() {
         assert!(reason(&r, id).contains("baseline"), "{id}: {}", reason(&r, id));
     }
     // R9's v1 records carry no booleans: answered, passed.
-    assert_eq!(r.status(brhook::testkit::catalog::Check::R9), Some(Status::Passed));
+    assert_eq!(
+        r.status(brhook::testkit::catalog::Check::R9),
+        Some(Status::Passed)
+    );
+}
+
+/// `brhook check` on a kept `send` journal gives the live run's report: the case
+/// structure (baseline, variations, chains, R10's roles, load's stats) is in the journal,
+/// and the one journal judge reads it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn check_on_a_kept_send_journal_gives_the_same_report() {
+    let dir = std::env::temp_dir().join(format!("brhook-send-journal-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: Vec<(&str, Bug, Scenario)> = vec![
+        ("order", Bug::OrderStrict, Scenario::Probe),
+        ("rejects2x", Bug::Rejects2x, Scenario::Probe),
+        (
+            "held",
+            Bug::HoldFileClosed(Duration::from_millis(400)),
+            Scenario::Probe,
+        ),
+        ("v1", Bug::RejectV1, Scenario::Realistic),
+        (
+            "random",
+            Bug::RejectSessionEnded,
+            Scenario::Random {
+                seed: 3,
+                events: 30,
+                exact: false,
+            },
+        ),
+        (
+            "load",
+            Bug::Correct,
+            Scenario::Load {
+                events: 120,
+                concurrency: 4,
+            },
+        ),
+    ];
+    for (name, bug, scenario) in cases {
+        let rx = Receiver::start(bug).await;
+        let kept = dir.join(format!("{name}.jsonl"));
+        let live = rx
+            .probe()
+            .slow_after(Duration::from_millis(300))
+            .journal(&kept)
+            .run(scenario)
+            .await
+            .unwrap();
+        let path = kept.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let reader = brhook::testkit::journal::Reader::open(&path).unwrap();
+            brhook::testkit::judge::judge_journal(
+                reader,
+                &brhook::testkit::judge::Options::default(),
+                None,
+                false,
+            )
+            .unwrap()
+            .0
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&live).unwrap(),
+            serde_json::to_value(&checked).unwrap(),
+            "{name}: check on the kept journal gives the live report"
+        );
+        assert!(!live.findings.is_empty(), "{name}");
+    }
+    // The CLI too: `send --journal FILE`, then `check FILE`.
+    let rx = Receiver::start(Bug::ClosedEnum).await;
+    let kept = dir.join("cli.jsonl");
+    let k = kept.to_str().unwrap().to_string();
+    let url = rx.url("/v2");
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::brhook(&a)
+        })
+    };
+    let args: Vec<String> = [
+        "send",
+        "probe",
+        "--to",
+        &url,
+        "--backoff-scale",
+        "0.01",
+        "--journal",
+        &k,
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (code, sent, err) = run(args).await.unwrap();
+    assert_eq!(code, 1, "the receiver refuses the unknown type: {err}");
+    let checked = run(vec!["check".into(), k.clone(), "--format".into(), "json".into()]);
+    let (code, checked, err) = checked.await.unwrap();
+    assert_eq!(code, 1, "{err}");
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&sent).unwrap(),
+        serde_json::from_str(&checked).unwrap(),
+    );
+    assert_eq!(a, b, "check on the send's journal gives the send's report");
+    assert!(
+        a["subject"].as_str().unwrap().starts_with("probe: "),
+        "{}",
+        a["subject"]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

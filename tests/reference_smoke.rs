@@ -3,8 +3,8 @@
 
 mod common;
 
-use brhook::testkit::reference::{play, realistic_scenario, Mutant, Sender, SenderConfig, Step};
 use brhook::testkit::gen::{self, Room};
+use brhook::testkit::reference::{play, realistic_scenario, Mutant, Sender, SenderConfig, Step};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -201,7 +201,9 @@ async fn faithful_scenario_reaches_every_url_once_with_exact_headers() {
         assert_eq!(at_b.iter().filter(|h| h.body[..] == bytes[..]).count(), 1, "{ev}");
         let b = brhook::testkit::body::judge(&bytes);
         assert!(
-            b.findings.iter().all(|f| f.level == brhook::testkit::catalog::Level::Info),
+            b.findings
+                .iter()
+                .all(|f| f.level == brhook::testkit::catalog::Level::Info),
             "{:?}",
             b.findings
         );

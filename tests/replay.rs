@@ -6,10 +6,10 @@ mod common;
 
 use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::demo::Demo;
+use brhook::testkit::gen::{self, Room};
 use brhook::testkit::journal::Journal;
 use brhook::testkit::receiver::replay::{Replay, ReplayRun, Speed};
 use brhook::testkit::report::{Skip, Status};
-use brhook::testkit::gen::{self, Room};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -69,7 +69,11 @@ async fn answer(
         match bug {
             Bug::SessionEnded500 if ty == "SessionEnded" => 500,
             Bug::FirstAttempt500 if before == 0 => 500,
-            Bug::ClosedEnum if !ty.is_empty() && brhook::testkit::protocol::EventKind::parse(ty).is_none() => 422,
+            Bug::ClosedEnum
+                if !ty.is_empty() && brhook::testkit::protocol::EventKind::parse(ty).is_none() =>
+            {
+                422
+            }
             _ => 204,
         }
     };

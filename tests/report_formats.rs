@@ -91,9 +91,11 @@ async fn junit_has_one_case_per_check_and_fails_d2_for_a_sender_that_never_retri
 #[test]
 fn junit_passes_a_warning_unless_strict_and_never_passes_on_nothing() {
     let warn = || {
-        vec![Finding::new(brhook::testkit::catalog::Check::S6, "GUID in upper case")
-            .expected("lowercase")
-            .found("ABC")]
+        vec![
+            Finding::new(brhook::testkit::catalog::Check::S6, "GUID in upper case")
+                .expected("lowercase")
+                .found("ABC"),
+        ]
     };
     let mut cov = Coverage::default();
     cov.ran(brhook::testkit::catalog::Check::S6);
@@ -192,6 +194,7 @@ fn request(seq: u64, at: f64, url: Option<&str>, body: &str, status: Option<u16>
             abandoned_ms: None,
         },
         upstream: None,
+        sent: None,
     }
 }
 

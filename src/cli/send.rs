@@ -60,6 +60,11 @@ pub struct Args {
     /// Removed at the end unless --keep-files; a DIR that cannot be written is exit 2.
     #[arg(long, value_name = "DIR")]
     workdir: Option<PathBuf>,
+    /// Keep the run's journal in FILE (the proxy's format: every attempt, what was sent
+    /// and what the receiver answered, and which body of which case); `brhook check
+    /// FILE` gives this report again. Default: a temporary file, removed at the end.
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
     /// With --workdir: leave the files in DIR at the end.
     #[arg(long, requires = "workdir")]
     keep_files: bool,
@@ -131,6 +136,9 @@ pub fn run(args: Args) -> Result<i32, String> {
     }
     if let Some(dir) = &args.save_bodies {
         probe = probe.save_bodies(dir.clone());
+    }
+    if let Some(f) = &args.journal {
+        probe = probe.journal(f.clone());
     }
     if let Some(dir) = &args.workdir {
         probe = probe.workdir(dir.clone()).keep_files(args.keep_files);

@@ -230,6 +230,7 @@ async fn handle(
             abandoned_ms: None,
         },
         upstream: None,
+        sent: None,
     };
     let answer = match (spec, &record.body_error) {
         (None, _) => Answer::Now(Reply::status(404)),

@@ -2,9 +2,9 @@
 //! once judging is done: the judge keeps no body past its request, so what an example
 //! shows of one (a path, the differing bytes of a retry) is read again from the journal.
 
+use super::answer::{curl, Body};
 use crate::finding::{Detail, Finding};
 use crate::journal::{Journal, Request};
-use crate::receiver::answer::{curl, Body};
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -127,6 +127,48 @@ impl Detail {
                     let ua = r.header("user-agent").unwrap_or_default();
                     f.reproduce = Some(curl(to, ua, Body::Bytes(&r.body), true));
                 }
+            }
+            Detail::Sent {
+                seq,
+                to,
+                before,
+                after,
+                held,
+            } => {
+                let r = &got[seq];
+                let body = |r: &'_ Request| -> (Option<PathBuf>, Vec<u8>) {
+                    let file = r.sent.as_ref().and_then(|s| s.file.as_ref()).map(PathBuf::from);
+                    (file, r.body.clone())
+                };
+                let ua = r.header("user-agent").unwrap_or_default();
+                let cmd = |r: &Request, show: bool| {
+                    let (file, bytes) = body(r);
+                    match &file {
+                        Some(f) => curl(to, ua, Body::File(f), show),
+                        None => curl(to, ua, Body::Bytes(&bytes), show),
+                    }
+                };
+                let me = cmd(r, true);
+                f.reproduce = Some(if let Some((h, stagger)) = held {
+                    format!("{} & sleep {stagger}; {me}; wait", cmd(&got[h], false))
+                } else if !before.is_empty() {
+                    let mut all: Vec<String> = before.iter().map(|s| cmd(&got[s], false)).collect();
+                    all.push(me);
+                    all.join("; ")
+                } else if let Some(labels) = after {
+                    format!("{me} (after this case's earlier bodies: {labels}; `--save-bodies DIR` writes them all and replays the whole case)")
+                } else {
+                    me
+                });
+                if let Some(file) = body(r).0 {
+                    f.found = Some(format!("body in {}", file.display()));
+                }
+                f.answer = r.upstream.as_ref().and_then(|u| {
+                    Some(crate::report::Answer {
+                        status: u.status?,
+                        body: String::from_utf8_lossy(&u.answer_body).into_owned(),
+                    })
+                });
             }
             Detail::Rooms(seqs) => {
                 let room = |s: &u64| {

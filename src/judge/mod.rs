@@ -6,19 +6,26 @@
 //!
 //! The live endpoint and `brhook check` feed the same [`Judge`], so a journal judged
 //! offline gets the report the live capture got. A replay's journal (its meta has
-//! `replay`) is judged on the receiver side only: brhook was the sender.
+//! `replay`) and a `send` journal (its meta has `send`, each request its case) are
+//! judged on the receiver side only: brhook was the sender.
 
+pub(crate) mod answer;
 mod delivery;
 mod fanout;
+pub(crate) mod latency;
 mod lookup;
 mod pipeline;
 mod receiver;
 mod record;
 mod replay;
+mod send;
 mod stream;
 mod timeline;
 
 pub use crate::finding::Detail;
+pub(crate) use answer::fmt_duration;
+pub use answer::R2_FAIL_AFTER;
+pub use latency::Latency;
 pub use lookup::{JournalFile, Lookup};
 pub use pipeline::judge_journal;
 // `Pushed` names a body's class; callers match on it without reaching into the testkit.
@@ -115,6 +122,8 @@ pub struct Judge {
     attempts: Recent<(u16, Key), u32>,
     findings: Findings,
     stats: Stats,
+    /// A `send` journal's attempts, case by case (its meta has `send`).
+    sent: Option<send::Collect>,
 }
 
 #[derive(Default)]
@@ -153,6 +162,7 @@ impl Judge {
                 reached: vec![false; meta.urls.len()],
                 ..Stats::default()
             },
+            sent: meta.send.as_ref().map(|_| send::Collect::default()),
         }
     }
 
@@ -210,9 +220,9 @@ impl Judge {
         };
         self.stats.reached[usize::from(url)] = true;
         let src = Source::Request(r.seq);
-        // In a replay brhook is the sender: its own headers are not judged, and its
-        // bodies only for whether each is valid.
-        let replay = self.meta.replay.is_some();
+        // In a replay or a `send` brhook is the sender: its own headers are not judged,
+        // and its bodies only for whether each is valid.
+        let replay = self.meta.replay.is_some() || self.meta.send.is_some();
         let headers = if replay {
             Vec::new()
         } else {
@@ -303,6 +313,18 @@ impl Judge {
         }
         self.stats.paths += u64::from(j.has_path);
         let id = self.ids.key(&j.id);
+        if let Some(c) = self.sent.as_mut() {
+            // Judged case by case from its own small record: no D, F or C to feed.
+            c.push(r, id, url);
+            return Pushed {
+                url: Some(name),
+                kind: j.kind,
+                event_type: j.event_type.clone(),
+                room: j.room_text.clone(),
+                attempt: r.sent.as_ref().map_or(1, |s| s.attempt + 1),
+                findings: loud,
+            };
+        }
         let session = j.session.as_deref().map_or(Key::default(), |s| self.ids.key(s));
         let h32 = |s: Option<&str>| record::hash64(s) as u32;
         self.stats.bodies += 1;
@@ -362,7 +384,7 @@ impl Judge {
         let requests = s.requests - s.stray;
         let bodies = s.bodies;
         let replay = self.meta.replay.clone();
-        if replay.is_none() {
+        if replay.is_none() && self.meta.send.is_none() {
             cov.bodies(bodies, s.v2, s.known, s.v1);
             let (t_checks, skip) = ([Check::T1, Check::T2, Check::T3, Check::T5], Skip::NoRequest);
             cov.family(&t_checks, requests > 0, skip);
@@ -389,6 +411,15 @@ impl Judge {
             paths: self.stats.paths,
         };
         let mut out = std::mem::take(&mut self.findings);
+        if let Some(c) = self.sent.take() {
+            let subject = send::judge(c, &self.ids, &self.meta, closed_ms, &mut out, &mut cov);
+            lookup::fill(out.examples_mut(), lookup);
+            let mut report = Report::build(subject, out, &cov, self.opts.strict);
+            if let Some(e) = failed {
+                report.fail_on_nothing(&format!("the judge lost records: {e}"));
+            }
+            return report;
+        }
         if replay.is_none() {
             delivery::judge(&cx, &self.stats.reached, &mut out, &mut cov);
             fanout::judge(&cx, &self.stats.reached, &mut out, &mut cov);

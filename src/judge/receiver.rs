@@ -11,14 +11,14 @@
 //! text when the receiver took only ASCII (R8), else R1. An invalid body's rejection
 //! is no fault of the receiver (the sender's findings say why).
 
+use super::answer::{why, R2_FAIL_AFTER};
+use super::latency::Histogram;
 use super::record::{self, hash64, Leg, Rec, RAW_TEXT, VALID};
 use super::{Cx, Detail};
 use crate::body::Kind;
 use crate::catalog::{Check, Level};
 use crate::journal::ProxyMeta;
 use crate::protocol::EventKind;
-use crate::receiver::answer::{why, R2_FAIL_AFTER};
-use crate::receiver::latency::Histogram;
 use crate::report::{Coverage, Finding, Findings, Forwarded, Skip};
 use std::collections::{BTreeSet, HashMap};
 

@@ -427,21 +427,94 @@ pub(crate) fn realistic(ctx: &Ctx, v1: bool) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-/// The load mix: realistic recordings in one room, one after another in time (2.x and
-/// 1.3 shape in turn), until `events` bodies. v1 records only with `v1`.
-pub(crate) fn load(ctx: &Ctx, events: usize, v1: bool) -> Result<Case, String> {
-    let mut c = Case::new(
-        "load",
-        &format!("{events} bodies of realistic recordings"),
-        Start::Delivered,
-    );
-    let mut clock = Clock::minutes_ago(60 + events as i64 / 2);
-    let mut v2x = true;
-    while c.items.len() < events {
-        let s = Session::new(ctx, "load", &room(0), &mut clock, Spec::new(3, v2x))?;
-        s.recording(&mut c, Check::R1, "", v1);
-        v2x = !v2x;
+/// `events` bodies of realistic recordings, alternating 2.x and 1.3 shape, built a
+/// recording at a time as they are sent ([`LoadGen::next_moment`]): the bodies are
+/// those of one long case, but memory holds only the recording being sent.
+pub(crate) struct LoadGen {
+    ctx: Ctx,
+    clock: Clock,
+    v2x: bool,
+    v1: bool,
+    events: usize,
+    /// Bodies built so far (at most `events`).
+    made: usize,
+    /// Bodies handed out so far: the next one's position in the case.
+    next: usize,
+    pending: std::collections::VecDeque<Item>,
+}
+
+impl LoadGen {
+    pub(crate) fn new(ctx: Ctx, events: usize, v1: bool) -> LoadGen {
+        LoadGen {
+            ctx,
+            clock: Clock::minutes_ago(60 + events as i64 / 2),
+            v2x: true,
+            v1,
+            events,
+            made: 0,
+            next: 0,
+            pending: std::collections::VecDeque::new(),
+        }
     }
-    c.items.truncate(events);
+
+    /// The load case's name and what it sends.
+    pub(crate) fn about(&self) -> (String, String) {
+        (
+            "load".into(),
+            format!("{} bodies of realistic recordings", self.events),
+        )
+    }
+
+    fn refill(&mut self) -> Result<(), String> {
+        while self.pending.is_empty() && self.made < self.events {
+            let mut c = Case::new("load", "", Start::Delivered);
+            let s = Session::new(
+                &self.ctx,
+                "load",
+                &room(0),
+                &mut self.clock,
+                Spec::new(3, self.v2x),
+            )?;
+            s.recording(&mut c, Check::R1, "", self.v1);
+            self.v2x = !self.v2x;
+            let take = c.items.len().min(self.events - self.made);
+            self.made += take;
+            self.pending.extend(c.items.into_iter().take(take));
+        }
+        Ok(())
+    }
+
+    /// The next moment (an item and those sent with it), with its first item's position;
+    /// `None` once `events` bodies are handed out.
+    pub(crate) fn next_moment(&mut self) -> Result<Option<(usize, Vec<Item>)>, String> {
+        self.refill()?;
+        let Some(first) = self.pending.pop_front() else {
+            return Ok(None);
+        };
+        let at = self.next;
+        let mut moment = vec![first];
+        while self.pending.front().is_some_and(|it| it.start == Start::With) {
+            moment.extend(self.pending.pop_front());
+        }
+        self.next += moment.len();
+        Ok(Some((at, moment)))
+    }
+}
+
+/// The whole load case at once (tests compare it with other mixes).
+#[cfg(test)]
+pub(crate) fn load(ctx: &Ctx, events: usize, v1: bool) -> Result<Case, String> {
+    let mut g = LoadGen::new(
+        Ctx {
+            hook: ctx.hook.clone(),
+        },
+        events,
+        v1,
+    );
+    let (name, about) = g.about();
+    let mut c = Case::new(&name, &about, Start::Delivered);
+    while let Some((_, items)) = g.next_moment()? {
+        c.items.extend(items);
+    }
     Ok(c)
 }

@@ -41,7 +41,7 @@
 //! A receiver's own tests can run the probe against it:
 //!
 //! ```no_run
-//! use brhook::{Probe, Scenario};
+//! use brhook::receiver::{Probe, Scenario};
 //!
 //! # async fn my_receiver_conforms() {
 //! // Your receiver, listening on a test port.
@@ -55,35 +55,36 @@
 //! # }
 //! ```
 
-pub(crate) mod answer;
+mod book;
 mod cases;
 pub mod flv;
-mod judge;
-pub(crate) mod latency;
 mod probe;
 mod random;
 pub mod replay;
 mod run;
 pub mod workdir;
 
-pub(crate) use answer::fmt_duration;
-pub use answer::R2_FAIL_AFTER;
+pub(crate) use crate::judge::fmt_duration;
+pub use crate::judge::{Latency, R2_FAIL_AFTER};
 pub use cases::{relative_path, FileHook, PlannedFile, Timing};
-pub use latency::Latency;
 pub use random::{random_steps, seed_bytes};
 
 use crate::catalog::Check;
 use crate::protocol::Setting;
 use crate::reference::{Attempt, Sender, SenderConfig, Step};
-use crate::report::{Findings, Report, Skip};
-use cases::{Case, Ctx};
-use run::{dispatch, moments, run_case, Counter};
+use crate::report::Report;
+use book::{Book, Output};
+use cases::{Case, Ctx, Item};
+use run::{run_case, Counter, Sink};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::task::JoinSet;
+
+/// The R2 threshold: an answer slower than this is a warning (doc: answer as soon as
+/// possible).
+pub const DEFAULT_SLOW_AFTER: Duration = Duration::from_secs(5);
 
 /// What to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +168,8 @@ impl std::error::Error for SendError {}
 pub struct Sent {
     /// The case it belongs to (`r6-file-closed-before-file-opening`, `random-seed-42`).
     pub case: String,
+    /// Its case's index among the run's cases.
+    pub case_index: usize,
     /// Position in its case, 0-based.
     pub position: usize,
     /// What it is: `FileClosed (1.3 shape)`.
@@ -210,18 +213,12 @@ pub struct LoadStats {
 
 impl fmt::Display for LoadStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} bodies at concurrency {} in {}: {:.1} answers/s",
-            self.events,
-            self.concurrency,
-            fmt_duration(self.elapsed),
-            self.answers_per_second
-        )?;
-        if let Some(l) = &self.latency {
-            write!(f, "; {l}")?;
-        }
-        Ok(())
+        f.write_str(&crate::judge::latency::load_line(
+            self.events as u64,
+            self.concurrency as u64,
+            self.elapsed,
+            self.latency.as_ref(),
+        ))
     }
 }
 
@@ -243,11 +240,14 @@ pub struct Run {
     pub report: Report,
     /// The cases, in the order their bodies appear in `sent`.
     pub cases: Vec<CaseInfo>,
-    /// Every body sent, in case order.
+    /// Every body sent, in case order; empty for [`Scenario::Load`], whose bodies are
+    /// built as they are sent and kept only in the journal ([`Probe::journal`]).
     pub sent: Vec<Sent>,
-    /// Every attempt: the index into `sent` and what the sender saw.
-    pub attempts: Vec<(usize, Attempt)>,
-    /// Over all answered attempts.
+    /// Bodies sent.
+    pub bodies: usize,
+    /// Attempts made, retries included.
+    pub attempts: u64,
+    /// Over all answered attempts (histogram percentiles, within 2%).
     pub latency: Option<Latency>,
     /// Set by [`Scenario::Load`].
     pub load: Option<LoadStats>,
@@ -271,6 +271,8 @@ pub struct Probe {
     /// `--workdir`: real files (see [`workdir`]).
     workdir: Option<PathBuf>,
     keep_files: bool,
+    /// `--journal`: where the run's journal is kept.
+    journal: Option<PathBuf>,
 }
 
 impl fmt::Debug for Probe {
@@ -294,7 +296,7 @@ impl Probe {
             v2: vec![url.into()],
             v1: Vec::new(),
             backoff_scale: 1.0,
-            slow_after: crate::protocol::SLOW_AFTER,
+            slow_after: DEFAULT_SLOW_AFTER,
             timeout: crate::protocol::TIMEOUT,
             strict: false,
             save_bodies: None,
@@ -302,7 +304,17 @@ impl Probe {
             hook: None,
             workdir: None,
             keep_files: false,
+            journal: None,
         }
+    }
+
+    /// Keeps the run's journal at `path` (default: a temporary file, removed at the
+    /// end): the proxy's format, one request line per attempt, with the receiver's
+    /// answer and which body of which case it carried. `brhook check` on it gives the
+    /// run's report.
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Probe {
+        self.journal = Some(path.into());
+        self
     }
 
     /// Another v2 URL: every event goes to all of them at the same time.
@@ -379,109 +391,164 @@ impl Probe {
         Ok(self.run_detailed(scenario).await?.report)
     }
 
-    /// [`Probe::run`], with the bodies, attempts and measurements behind the report.
+    /// [`Probe::run`], with the bodies and measurements behind the report. Every attempt
+    /// is written to the run's journal as it ends; the report is the journal judge's on
+    /// that journal ([`crate::judge::judge_journal`]), as for `proxy` and `replay`.
     pub async fn run_detailed(&self, scenario: Scenario) -> Result<Run, SendError> {
         self.preflight().await?;
         let v1 = !self.v1.is_empty();
         // Held to the end of the run: dropping it removes the workdir's files.
         let (hook, _files) = self.file_hook()?;
         let ctx = Ctx { hook };
-        let cases = match scenario {
-            Scenario::Realistic => cases::realistic(&ctx, v1),
-            Scenario::Probe => probe::probe(&ctx, v1),
-            Scenario::Random { seed, events, exact } => random::random(&ctx, seed, events, v1, exact),
-            Scenario::Load { events, .. } => cases::load(&ctx, events, v1).map(|c| vec![c]),
+        let (cases, load) = match scenario {
+            Scenario::Realistic => (cases::realistic(&ctx, v1), None),
+            Scenario::Probe => (probe::probe(&ctx, v1), None),
+            Scenario::Random { seed, events, exact } => (random::random(&ctx, seed, events, v1, exact), None),
+            Scenario::Load { events, .. } => (Ok(Vec::new()), Some(cases::LoadGen::new(ctx, events, v1))),
+        };
+        let cases = cases.map_err(SendError::Io)?;
+        if let Some(dir) = &self.save_bodies {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| SendError::Io(format!("cannot create {}: {e}", dir.display())))?;
         }
-        .map_err(SendError::Io)?;
         let sent = self.record(&cases)?;
-        let started = Instant::now();
-        let attempts = match scenario {
-            Scenario::Load { concurrency, .. } => self.load(&cases[0], concurrency.max(1)).await,
-            _ => self.cases(&cases).await,
+        let infos: Vec<CaseInfo> = match &load {
+            Some(g) => {
+                let (name, about) = g.about();
+                let bodies = match scenario {
+                    Scenario::Load { events, .. } => events,
+                    _ => 0,
+                };
+                vec![CaseInfo { name, about, bodies }]
+            }
+            None => cases
+                .iter()
+                .map(|c| CaseInfo {
+                    name: c.name.clone(),
+                    about: c.about.clone(),
+                    bodies: c.items.len(),
+                })
+                .collect(),
         };
-        let elapsed = started.elapsed();
+        let bodies: usize = infos.iter().map(|c| c.bodies).sum();
 
-        let opts = judge::Options {
-            slow_after: self.slow_after,
-            timeout: self.timeout,
-            user_agent: crate::protocol::USER_AGENT.to_string(),
-            chains: scenario == Scenario::Probe,
+        let out = Output::new(self.journal.clone(), "send");
+        let writer = crate::journal::Writer::create(out.path(), &self.meta(scenario, &infos))
+            .map_err(|e| SendError::Io(e.to_string()))?;
+        let names = Arc::new(book::names(&self.v2, &self.v1));
+        let book = Arc::new(Mutex::new(Book {
+            writer,
+            v2: self.v2.len(),
+            seq: 0,
+            all: crate::judge::latency::Histogram::default(),
+            failed: None,
+        }));
+        let origin = std::time::Instant::now();
+        let sink: Sink = {
+            let (book, names) = (Arc::clone(&book), Arc::clone(&names));
+            Arc::new(move |s: &Sent, a: &Attempt| {
+                let mut b = book.lock().unwrap_or_else(|e| e.into_inner());
+                b.write(a, &names, origin, &s.bytes, Some(s.journal(a.attempt)));
+            })
         };
-        let judge::Judged {
-            mut findings,
-            mut cov,
-            skips,
-        } = judge::judge(&sent, &attempts, &opts);
-        let all: Vec<Attempt> = attempts.iter().map(|(_, a)| a.clone()).collect();
-        let latency = Latency::of(&all);
+        match load {
+            Some(g) => {
+                let concurrency = match scenario {
+                    Scenario::Load { concurrency, .. } => concurrency.max(1),
+                    _ => 1,
+                };
+                let width = bodies.to_string().len().max(3);
+                self.load(g, width, bodies, concurrency, &sink).await?
+            }
+            None => self.cases(&cases, Arc::new(sent.clone()), &sink).await,
+        }
+        drop(sink);
+        let elapsed_ms = origin.elapsed().as_secs_f64() * 1000.0;
+        let mut b = Arc::try_unwrap(book)
+            .ok()
+            .expect("every delivery has ended")
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = b.failed.take() {
+            return Err(SendError::Io(e));
+        }
+        b.writer
+            .close(elapsed_ms, 0.0)
+            .map_err(|e| SendError::Io(e.to_string()))?;
+        drop(b.writer);
+
+        let opts = crate::judge::Options {
+            strict: self.strict,
+            ..crate::judge::Options::default()
+        };
+        let judged = out.path().to_path_buf();
+        let report = tokio::task::spawn_blocking(move || {
+            let reader = crate::journal::Reader::open(&judged)?;
+            crate::judge::judge_journal(reader, &opts, None, false).map(|(r, _)| r)
+        })
+        .await
+        .map_err(|e| SendError::Io(format!("the judge stopped: {e}")))?
+        .map_err(SendError::Io)?;
+        let latency = b.all.latency();
         let load = match scenario {
             Scenario::Load { events, concurrency } => {
                 let answers = latency.map_or(0, |l| l.answers);
-                let stats = LoadStats {
+                let elapsed = Duration::from_secs_f64(elapsed_ms / 1000.0);
+                Some(LoadStats {
                     events,
                     concurrency: concurrency.max(1),
                     answers,
                     elapsed,
                     answers_per_second: answers as f64 / elapsed.as_secs_f64().max(1e-9),
                     latency,
-                };
-                findings.push(
-                    crate::report::Finding::at(Check::R2, crate::catalog::Level::Info, "load measured")
-                        .measured(stats.to_string()),
-                );
-                Some(stats)
+                })
             }
             _ => None,
         };
-
-        use Check::*;
-        for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9, R10] {
-            let reason = match id {
-                R9 if !v1 => Skip::NoV1Url,
-                R3 | R4 | R5 | R6 | R7 | R8 | R10 if scenario != Scenario::Probe => Skip::OnlyProbe,
-                _ => Skip::NoAnswer,
-            };
-            cov.skip(id, reason);
-        }
-        // What the judge knows of why a check could not run beats the generic reason.
-        for (id, reason) in skips {
-            cov.skip(id, reason);
-        }
-        let bodies = sent.len();
-        let n_cases = cases.len();
-        let mut to = self.v2.join(", ");
-        if v1 {
-            to.push_str(&format!(" (v1: {})", self.v1.join(", ")));
-        }
-        let mut subject = format!(
-            "{}: {bodies} bod{} in {n_cases} case{} to {to}, {} attempts",
-            scenario.name(),
-            if bodies == 1 { "y" } else { "ies" },
-            crate::common::plural_s(n_cases as u64),
-            attempts.len()
-        );
-        if let Scenario::Random { seed, exact, .. } = scenario {
-            subject.push_str(&format!(", seed {seed}{}", if exact { " (exact)" } else { "" }));
-        }
-        let mut grouped = Findings::default();
-        grouped.extend(findings);
-        let report = Report::build(subject, grouped, &cov, self.strict);
-        let cases = cases
-            .iter()
-            .map(|c| CaseInfo {
-                name: c.name.clone(),
-                about: c.about.clone(),
-                bodies: c.items.len(),
-            })
-            .collect();
+        drop(out);
         Ok(Run {
             report,
-            cases,
+            cases: infos,
             sent,
-            attempts,
+            bodies,
+            attempts: b.seq,
             latency,
             load,
         })
+    }
+
+    /// The journal's meta: the URLs (each forwarding to its receiver), R2's limits, and
+    /// the scenario's cases.
+    fn meta(&self, scenario: Scenario, cases: &[CaseInfo]) -> crate::journal::Meta {
+        let mut j = crate::journal::Journal::new(book::specs(&self.v2, &self.v1), String::new());
+        j.meta.proxy = Some(crate::journal::ProxyMeta {
+            slow_after_ms: self.slow_after.as_secs_f64() * 1000.0,
+            timeout_ms: self.timeout.as_secs_f64() * 1000.0,
+        });
+        let (seed, exact) = match scenario {
+            Scenario::Random { seed, exact, .. } => (Some(seed), exact),
+            _ => (None, false),
+        };
+        j.meta.send = Some(crate::journal::SendMeta {
+            scenario: scenario.name().to_string(),
+            cases: cases
+                .iter()
+                .map(|c| crate::journal::CaseMeta {
+                    name: c.name.clone(),
+                    about: c.about.clone(),
+                    bodies: c.bodies as u64,
+                })
+                .collect(),
+            seed,
+            exact,
+            concurrency: match scenario {
+                Scenario::Load { concurrency, .. } => Some(concurrency.max(1) as u64),
+                _ => None,
+            },
+            chains: scenario == Scenario::Probe,
+            stagger_ms: (scenario == Scenario::Probe).then(|| probe::R10_STAGGER.as_millis() as f64),
+        });
+        j.meta
     }
 
     /// Every URL parses and accepts a TCP connection, before anything is sent.
@@ -530,56 +597,64 @@ impl Probe {
 
     /// The bodies of all cases, in order, saved when asked.
     fn record(&self, cases: &[Case]) -> Result<Vec<Sent>, SendError> {
-        if let Some(dir) = &self.save_bodies {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| SendError::Io(format!("cannot create {}: {e}", dir.display())))?;
-        }
         let mut out = Vec::new();
-        for c in cases {
+        for (ci, c) in cases.iter().enumerate() {
             let width = c.items.len().to_string().len().max(3);
             for (position, it) in c.items.iter().enumerate() {
-                let v = it.step.value();
-                let bytes = crate::gen::serialize(v);
-                let event = v
-                    .get("EventId")
-                    .or(v.get("EventRandomId"))
-                    .and_then(|x| x.as_str())
-                    .map(String::from);
-                let file = match &self.save_bodies {
-                    Some(dir) => Some(save(dir, &c.name, position, width, &it.label, &bytes)?),
-                    None => None,
-                };
-                out.push(Sent {
-                    case: c.name.clone(),
-                    position,
-                    label: it.label.clone(),
-                    setting: match it.step {
-                        Step::V2(_) => Setting::V2,
-                        Step::V1(_) => Setting::V1,
-                    },
-                    check: it.check,
-                    bytes,
-                    event,
-                    timing: it.timing,
-                    baseline: it.baseline,
-                    like: match &it.step {
-                        Step::V2(v) => it
-                            .like
-                            .or_else(|| crate::gen::EventKind::parse(v["EventType"].as_str()?))
-                            .map(|k| (k, v["EventData"].get("Recording").is_some())),
-                        Step::V1(_) => None,
-                    },
-                    file,
-                });
+                out.push(self.describe(ci, &c.name, position, width, it)?);
             }
         }
         Ok(out)
     }
 
+    /// One body of case `ci` (named `case`), serialised once and saved when asked.
+    fn describe(
+        &self,
+        ci: usize,
+        case: &str,
+        position: usize,
+        width: usize,
+        it: &Item,
+    ) -> Result<Sent, SendError> {
+        let v = it.step.value();
+        let bytes = crate::gen::serialize(v);
+        let event = v
+            .get("EventId")
+            .or(v.get("EventRandomId"))
+            .and_then(|x| x.as_str())
+            .map(String::from);
+        let file = match &self.save_bodies {
+            Some(dir) => Some(save(dir, case, position, width, &it.label, &bytes)?),
+            None => None,
+        };
+        Ok(Sent {
+            case: case.to_string(),
+            case_index: ci,
+            position,
+            label: it.label.clone(),
+            setting: match it.step {
+                Step::V2(_) => Setting::V2,
+                Step::V1(_) => Setting::V1,
+            },
+            check: it.check,
+            bytes,
+            event,
+            timing: it.timing,
+            baseline: it.baseline,
+            like: match &it.step {
+                Step::V2(v) => it
+                    .like
+                    .or_else(|| crate::gen::EventKind::parse(v["EventType"].as_str()?))
+                    .map(|k| (k, v["EventData"].get("Recording").is_some())),
+                Step::V1(_) => None,
+            },
+            file,
+        })
+    }
+
     /// All cases at the same time (cases marked `alone` after the others are done);
-    /// returns the attempts with the index of their body in the order of
-    /// [`Probe::record`].
-    async fn cases(&self, cases: &[Case]) -> Vec<(usize, Attempt)> {
+    /// each attempt goes to `sink` with its body as it ends.
+    async fn cases(&self, cases: &[Case], sent: Arc<Vec<Sent>>, sink: &Sink) {
         let total: usize = cases.iter().map(|c| c.items.len()).sum();
         let counter = Counter::new(self.progress.clone(), total);
         let mut first = Vec::new();
@@ -588,63 +663,73 @@ impl Probe {
             first.push(base);
             base += c.items.len();
         }
-        let mut out = Vec::new();
         for alone in [false, true] {
             let mut set = JoinSet::new();
             for (c, &first) in cases.iter().zip(&first).filter(|(c, _)| c.alone == alone) {
                 let (c, config, counter) = (c.clone(), self.config(), counter.clone());
-                set.spawn(async move { run_case(&c, first, config, &counter).await });
+                let (sent, sink) = (Arc::clone(&sent), Arc::clone(sink));
+                set.spawn(async move { run_case(&c, first, config, &counter, sent, sink).await });
             }
             while let Some(r) = set.join_next().await {
                 match r {
-                    Ok(v) => out.extend(v),
+                    Ok(()) => {}
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                     Err(_) => {}
                 }
             }
         }
-        out.sort_by_key(|(i, a)| (*i, a.setting == Setting::V1, a.url_index, a.attempt));
-        out
     }
 
-    /// `concurrency` workers, each its own sender with one body in flight.
-    /// A v1 record goes with its `FileClosed`: a worker takes both.
-    async fn load(&self, case: &Case, concurrency: usize) -> Vec<(usize, Attempt)> {
-        let moments = Arc::new(moments(case));
-        let items = Arc::new(case.items.clone());
-        let next = Arc::new(AtomicUsize::new(0));
-        let counter = Counter::new(self.progress.clone(), items.len());
-        let out = Arc::new(Mutex::new(Vec::new()));
+    /// `concurrency` workers, each sending one moment at a time (a v1 record goes with
+    /// its `FileClosed`) on a sender of its own. The bodies are built as they are taken:
+    /// memory holds the recordings in flight, not the run.
+    async fn load(
+        &self,
+        gen: cases::LoadGen,
+        width: usize,
+        total: usize,
+        concurrency: usize,
+        sink: &Sink,
+    ) -> Result<(), SendError> {
+        let gen_shared = Arc::new(Mutex::new(gen));
+        let counter = Counter::new(self.progress.clone(), total);
+        let failed: Arc<Mutex<Option<SendError>>> = Arc::new(Mutex::new(None));
         let mut set = JoinSet::new();
-        for _ in 0..concurrency.min(moments.len().max(1)) {
-            let (items, moments, next, out) = (
-                Arc::clone(&items),
-                Arc::clone(&moments),
-                Arc::clone(&next),
-                Arc::clone(&out),
-            );
-            let (config, counter) = (self.config(), counter.clone());
+        for _ in 0..concurrency.min(total.max(1)) {
+            let (gen, failed, sink) = (Arc::clone(&gen_shared), Arc::clone(&failed), Arc::clone(sink));
+            let (config, counter, me) = (self.config(), counter.clone(), self.clone());
             set.spawn(async move {
-                let sender = Sender::new(config);
-                let mut order = Vec::new();
                 loop {
-                    let m = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(range) = moments.get(m) else {
-                        break;
+                    let next = gen.lock().expect("load generator").next_moment();
+                    let (at, items) = match next {
+                        Ok(Some(m)) => m,
+                        Ok(None) => break,
+                        Err(e) => {
+                            failed.lock().expect("load error").get_or_insert(SendError::Io(e));
+                            break;
+                        }
                     };
-                    for i in range.clone() {
-                        order.push(i);
-                        dispatch(&sender, &items[i].step);
+                    let mut moment = Vec::with_capacity(items.len());
+                    for (k, it) in items.iter().enumerate() {
+                        match me.describe(0, "load", at + k, width, it) {
+                            Ok(s) => moment.push(s),
+                            Err(e) => {
+                                failed.lock().expect("load error").get_or_insert(e);
+                                return;
+                            }
+                        }
+                    }
+                    let moment = Arc::new(moment);
+                    let m = Arc::clone(&moment);
+                    let sink = Arc::clone(&sink);
+                    // The sender numbers events in send order: the moment's order.
+                    let sender = Sender::new(config.clone()).on_attempt(move |a| sink(&m[a.event], a));
+                    for s in moment.iter() {
+                        sender.send_bytes(s.setting, s.bytes.clone());
                     }
                     sender.wait().await;
-                    counter.add(range.len());
+                    counter.add(moment.len());
                 }
-                let mine: Vec<_> = sender
-                    .attempts()
-                    .into_iter()
-                    .map(|a| (order[a.event], a))
-                    .collect();
-                out.lock().expect("attempt list").extend(mine);
             });
         }
         while let Some(r) = set.join_next().await {
@@ -654,9 +739,36 @@ impl Probe {
                 }
             }
         }
-        let mut out = std::mem::take(&mut *out.lock().expect("attempt list"));
-        out.sort_by_key(|(i, a)| (*i, a.setting == Setting::V1, a.url_index, a.attempt));
-        out
+        let e = failed.lock().expect("load error").take();
+        match e {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sent {
+    /// What the journal says of this body, for its `attempt` (0-based).
+    fn journal(&self, attempt: usize) -> crate::journal::Sent {
+        crate::journal::Sent {
+            case: self.case_index as u32,
+            position: self.position as u32,
+            label: self.label.clone(),
+            check: self.check.id().to_string(),
+            attempt: attempt as u32,
+            baseline: self.baseline,
+            like: self.like.map(|(k, recording)| crate::journal::Like {
+                event_type: k.as_str().to_string(),
+                recording,
+            }),
+            timing: match self.timing {
+                Timing::Plain => None,
+                Timing::Alone => Some(crate::journal::Timing::Alone),
+                Timing::Held => Some(crate::journal::Timing::Held),
+                Timing::Beside => Some(crate::journal::Timing::Beside),
+            },
+            file: self.file.as_ref().map(|f| f.display().to_string()),
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 //! The two R1 cases are the **baseline**: every known type in 1.3 and in 2.x shape,
 //! with ordinary values. Every later case varies one thing (extra fields, a retry, the
 //! order, one value form); a failure there counts against its own check only when the
-//! same type and shape was answered 2xx in the baseline ([`super::judge`]).
+//! same type and shape was answered 2xx in the baseline. Which bodies are the baseline
+//! is written to the run's journal, where the journal judge reads it.
 
 use super::cases::{room, Case, Clock, Ctx, Form, Session, Spec, Start, Timing};
 use crate::catalog::Check;

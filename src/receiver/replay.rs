@@ -32,15 +32,11 @@ mod source;
 
 pub use source::Tally;
 
-use super::latency::Histogram;
-use super::{fmt_duration, Latency, SendError};
-use crate::fault::Fault;
-use crate::journal::{
-    Meta, ProxyMeta, ReplayMeta, Request, Response, Upstream, UpstreamError, UrlSpec, Writer,
-};
-use crate::protocol::Setting;
-use crate::protocol::{CONTENT_TYPE_JSON, USER_AGENT};
-use crate::reference::{Attempt, Outcome, Sender, SenderConfig};
+use super::book::{Book, Output};
+use super::{fmt_duration, Latency, SendError, DEFAULT_SLOW_AFTER};
+use crate::journal::{Meta, ProxyMeta, ReplayMeta, Writer};
+use crate::judge::latency::Histogram;
+use crate::reference::{Sender, SenderConfig};
 use crate::report::Report;
 use std::fmt;
 use std::path::PathBuf;
@@ -151,7 +147,7 @@ impl Replay {
             speed: Speed::Factor(1.0),
             original_ids: false,
             backoff_scale: 1.0,
-            slow_after: crate::protocol::SLOW_AFTER,
+            slow_after: DEFAULT_SLOW_AFTER,
             timeout: crate::protocol::TIMEOUT,
             strict: false,
             examples: crate::report::DEFAULT_EXAMPLES,
@@ -233,7 +229,7 @@ impl Replay {
     pub async fn run(&self) -> Result<ReplayRun, ReplayError> {
         // A file that is no journal is told at once; a bad line anywhere after a full
         // read, still before anything is sent.
-        crate::journal::Reader::open(&self.journal).map_err(|e| ReplayError::Journal(e.into()))?;
+        crate::journal::Reader::open(&self.journal).map_err(|e| ReplayError::Journal(e.to_string()))?;
         let config = SenderConfig::new(self.v2.clone(), self.v1.clone())
             .scaled(self.backoff_scale)
             .with_timeout(self.timeout);
@@ -253,9 +249,9 @@ impl Replay {
                 )));
             }
         }
-        let out = Output::new(self.keep.clone());
-        let writer =
-            Writer::create(out.path(), &self.meta(&tally)).map_err(|e| ReplayError::Journal(e.into()))?;
+        let out = Output::new(self.keep.clone(), "replay");
+        let writer = Writer::create(out.path(), &self.meta(&tally))
+            .map_err(|e| ReplayError::Journal(e.to_string()))?;
         let names: Vec<String> = self.names();
         let book = Arc::new(Mutex::new(Book {
             writer,
@@ -301,7 +297,7 @@ impl Replay {
                 // Each attempt goes to the journal as it ends, not when its event does.
                 let sender = Sender::new(config).on_attempt(move |a| {
                     let mut b = book.lock().unwrap_or_else(|e| e.into_inner());
-                    b.write(a, &names, origin, &sent);
+                    b.write(a, &names, origin, &sent, None);
                 });
                 sender.send_bytes(p.setting, bytes);
                 sender.wait().await;
@@ -330,7 +326,7 @@ impl Replay {
         let at = origin.elapsed().as_secs_f64() * 1000.0;
         b.writer
             .close(at, 0.0)
-            .map_err(|e| ReplayError::Journal(e.into()))?;
+            .map_err(|e| ReplayError::Journal(e.to_string()))?;
         drop(b.writer);
 
         let opts = crate::judge::Options {
@@ -356,22 +352,7 @@ impl Replay {
 
     /// The replay journal's meta: the proxy's, with what the report says of the capture.
     fn meta(&self, tally: &Tally) -> Meta {
-        let specs = self
-            .names()
-            .into_iter()
-            .zip(
-                self.v2
-                    .iter()
-                    .map(|u| (u, Setting::V2))
-                    .chain(self.v1.iter().map(|u| (u, Setting::V1))),
-            )
-            .map(|(name, (url, setting))| UrlSpec {
-                name,
-                fault: Fault::ok(),
-                setting: Some(setting),
-                upstream: Some(url.clone()),
-            })
-            .collect();
+        let specs = super::book::specs(&self.v2, &self.v1);
         let mut j = crate::journal::Journal::new(specs, String::new());
         j.meta.proxy = Some(ProxyMeta {
             slow_after_ms: self.slow_after.as_secs_f64() * 1000.0,
@@ -389,119 +370,7 @@ impl Replay {
     /// One journal name per target, v2 then v1: the URL itself (a repeated URL gets
     /// `#2`, `#3`: the sender sends to each copy).
     fn names(&self) -> Vec<String> {
-        let all: Vec<&String> = self.v2.iter().chain(&self.v1).collect();
-        all.iter()
-            .enumerate()
-            .map(|(i, u)| match all[..i].iter().filter(|x| *x == u).count() {
-                0 => u.to_string(),
-                n => format!("{u}#{}", n + 1),
-            })
-            .collect()
-    }
-}
-
-/// The replay's journal as it is written, and what is summed over it.
-struct Book {
-    writer: Writer,
-    /// v2 URLs (the first names).
-    v2: usize,
-    seq: u64,
-    all: Histogram,
-    failed: Option<String>,
-}
-
-impl Book {
-    /// One attempt as a request line: what brhook sent and what the receiver answered.
-    fn write(&mut self, a: &Attempt, names: &[String], origin: std::time::Instant, body: &[u8]) {
-        self.seq += 1;
-        // The names are the v2 URLs' then the v1 URLs'.
-        let name = match a.setting {
-            crate::protocol::Setting::V2 => &names[a.url_index],
-            crate::protocol::Setting::V1 => &names[self.v2 + a.url_index],
-        };
-        let ms = |t: std::time::Instant| t.saturating_duration_since(origin).as_secs_f64() * 1000.0;
-        let (sent, answered) = (ms(a.started), ms(a.started + a.elapsed));
-        let (host, target) = crate::reference::host_and_path(&a.url).unwrap_or_default();
-        let headers: Vec<(String, String)> = vec![
-            ("host".into(), host),
-            ("content-type".into(), CONTENT_TYPE_JSON.into()),
-            ("user-agent".into(), USER_AGENT.into()),
-            ("content-length".into(), body.len().to_string()),
-        ];
-        let (status, error) = match &a.outcome {
-            Outcome::Status(s) => {
-                self.all.add(a.elapsed);
-                (Some(*s), None)
-            }
-            Outcome::Timeout => (None, Some(UpstreamError::Timeout)),
-            Outcome::Error(e) if e.starts_with("connect") => (None, Some(UpstreamError::Connect(e.clone()))),
-            Outcome::Error(e) => (None, Some(UpstreamError::Protocol(e.clone()))),
-        };
-        let r = Request {
-            seq: self.seq,
-            conn: self.seq,
-            at_ms: sent,
-            method: "POST".into(),
-            target,
-            url: Some(name.clone()),
-            headers: headers.clone(),
-            body: body.to_vec(),
-            body_error: None,
-            response: Response {
-                status,
-                at_ms: answered,
-                abandoned_ms: None,
-            },
-            upstream: Some(Upstream {
-                headers,
-                sent_ms: sent,
-                answered_ms: answered,
-                status,
-                answer_headers: a.answer_headers.clone(),
-                answer_body: a.answer.clone(),
-                error,
-            }),
-        };
-        if let Err(e) = self.writer.request(&r) {
-            self.failed.get_or_insert(e.to_string());
-        }
-    }
-}
-
-/// Where the replay's journal goes: the file asked for, or a temporary one removed when
-/// the replay ends.
-struct Output {
-    path: PathBuf,
-    temporary: bool,
-}
-
-impl Output {
-    fn new(keep: Option<PathBuf>) -> Output {
-        match keep {
-            Some(path) => Output {
-                path,
-                temporary: false,
-            },
-            None => Output {
-                path: std::env::temp_dir().join(format!(
-                    "brhook-replay-{}-{}.jsonl",
-                    std::process::id(),
-                    uuid::Uuid::new_v4().simple()
-                )),
-                temporary: true,
-            },
-        }
-    }
-    fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        super::book::names(&self.v2, &self.v1)
     }
 }
 

@@ -3,10 +3,13 @@
 //! for the progress callback.
 
 use super::cases::{Case, Start};
-use super::Progress;
-use crate::reference::{Attempt, Sender, SenderConfig, Step};
+use super::{Progress, Sent};
+use crate::reference::{Attempt, Sender, SenderConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// Where each attempt goes as it ends, with the body it carried: the run's journal.
+pub(crate) type Sink = Arc<dyn Fn(&Sent, &Attempt) + Send + Sync>;
 
 /// Counts delivered bodies for [`Probe::on_progress`].
 #[derive(Clone)]
@@ -47,14 +50,16 @@ pub(crate) fn moments(case: &Case) -> Vec<std::ops::Range<usize>> {
 }
 
 /// One case, moment by moment: each moment on its own sender (all its URLs at once),
-/// started as its first item's [`Start`] says. `first`: index of the case's first body.
+/// started as its first item's [`Start`] says. `first`: index of the case's first body
+/// in `sent`; each attempt goes to `sink` as it ends.
 pub(crate) async fn run_case(
     case: &Case,
     first: usize,
     config: SenderConfig,
     counter: &Counter,
-) -> Vec<(usize, Attempt)> {
-    let mut out = Vec::new();
+    sent: Arc<Vec<Sent>>,
+    sink: Sink,
+) {
     let mut inflight = Vec::new();
     for (n, range) in moments(case).into_iter().enumerate() {
         match case.items[range.start].start {
@@ -62,49 +67,38 @@ pub(crate) async fn run_case(
             Start::After(_) => {}
             Start::Delivered | Start::With => {
                 for h in inflight.drain(..) {
-                    out.extend(joined(h).await);
+                    joined(h).await;
                 }
             }
         }
-        let steps: Vec<(usize, Step)> = range
-            .clone()
-            .map(|i| (first + i, case.items[i].step.clone()))
-            .collect();
-        let (config, counter) = (config.clone(), counter.clone());
+        let bodies: Vec<usize> = range.clone().map(|i| first + i).collect();
+        let (config, counter, sent, sink) = (
+            config.clone(),
+            counter.clone(),
+            Arc::clone(&sent),
+            Arc::clone(&sink),
+        );
         inflight.push(tokio::spawn(async move {
-            let sender = Sender::new(config);
-            for (_, step) in &steps {
-                dispatch(&sender, step);
+            let (all, order) = (Arc::clone(&sent), bodies.clone());
+            // The sender numbers events in send order: the moment's item order.
+            let sender = Sender::new(config).on_attempt(move |a| sink(&all[order[a.event]], a));
+            for &i in &bodies {
+                sender.send_bytes(sent[i].setting, sent[i].bytes.clone());
             }
             sender.wait().await;
-            counter.add(steps.len());
-            // The sender numbers events in dispatch order: the moment's item order.
-            sender
-                .attempts()
-                .into_iter()
-                .map(|a| (steps[a.event].0, a))
-                .collect::<Vec<_>>()
+            counter.add(bodies.len());
         }));
     }
     for h in inflight {
-        out.extend(joined(h).await);
-    }
-    out
-}
-
-/// A task's result; its panic resumed here.
-async fn joined<T>(h: tokio::task::JoinHandle<Vec<T>>) -> Vec<T> {
-    match h.await {
-        Ok(v) => v,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Vec::new(),
+        joined(h).await;
     }
 }
 
-/// Sends one step the way its setting is sent.
-pub(crate) fn dispatch(sender: &Sender, step: &Step) {
-    match step {
-        Step::V2(v) => sender.send(v),
-        Step::V1(v) => sender.send_v1(v),
+/// Waits for a task; its panic resumed here.
+async fn joined(h: tokio::task::JoinHandle<()>) {
+    if let Err(e) = h.await {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
     }
 }

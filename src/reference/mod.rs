@@ -264,7 +264,8 @@ impl Sender {
     }
 
     /// Calls `f` with each attempt as it ends, before anything is sent (`brhook replay`
-    /// writes each to its journal at once). Panics once the sender has been shared.
+    /// and `brhook send` write each to their journal at once); [`Sender::attempts`] then
+    /// keeps none. Panics once the sender has been shared.
     pub fn on_attempt(mut self, f: impl Fn(&Attempt) + Send + Sync + 'static) -> Sender {
         Arc::get_mut(&mut self.inner)
             .expect("set before sending")
@@ -334,7 +335,7 @@ impl Sender {
         }
     }
 
-    /// Every finished attempt so far, in completion order.
+    /// Every finished attempt so far, in completion order (none with [`Sender::on_attempt`]).
     pub fn attempts(&self) -> Vec<Attempt> {
         self.inner.attempts.lock().expect("attempt list").clone()
     }
@@ -522,10 +523,12 @@ impl Inner {
             answer,
             answer_headers,
         };
-        if let Some(f) = &self.observer {
-            f(&a);
+        // An observer takes the attempts (into a journal): none are kept, so a sender
+        // that runs as long as a capture holds memory flat.
+        match &self.observer {
+            Some(f) => f(&a),
+            None => self.attempts.lock().expect("attempt list").push(a),
         }
-        self.attempts.lock().expect("attempt list").push(a);
         ok
     }
 

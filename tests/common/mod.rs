@@ -42,6 +42,7 @@ pub fn request(seq: u64, at_ms: f64, body: Vec<u8>, status: u16) -> Request {
             abandoned_ms: None,
         },
         upstream: None,
+        sent: None,
     }
 }
 

@@ -5,9 +5,9 @@
 //! extra attempt is seen; its coverage is decided here.)
 
 use super::{Coverage, Finding, Seen};
+use brhook::testkit::body::Kind;
 use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::journal::Journal;
-use brhook::testkit::body::Kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mut Coverage) {

@@ -12,10 +12,10 @@ mod delivery;
 mod fanout;
 mod stream;
 
+use brhook::testkit::body::{self, Body, Kind};
 use brhook::testkit::catalog::{Check, Level, CHECKS};
 use brhook::testkit::journal::{Journal, Request};
 use brhook::testkit::judge::Options;
-use brhook::testkit::body::{self, Body, Kind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 

@@ -4,8 +4,8 @@
 //! EventTimestamp order are never judged (the doc guarantees neither).
 
 use super::{Coverage, Finding, Seen};
-use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::body::Kind;
+use brhook::testkit::catalog::{Check, Level};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -1,10 +1,8 @@
-//! How long a receiver took to answer, summed up as nearest-rank percentiles. The probe
-//! keeps every answer time ([`Latency::of`]); the replay and the journal judge, whose
-//! journals may be any length, keep a [`Histogram`] instead. Both read the same ranks.
+//! How long a receiver took to answer, summed up as nearest-rank percentiles. Journals
+//! may be any length, so the judge (and `send`, `replay` as they run) keep a
+//! [`Histogram`], never the list of answer times.
 
 use super::answer::fmt_duration;
-use crate::common::plural_s;
-use crate::reference::{Attempt, Outcome};
 use std::fmt;
 use std::time::Duration;
 
@@ -23,36 +21,13 @@ pub struct Latency {
     pub max: Duration,
 }
 
-impl Latency {
-    pub(crate) fn of_sorted(d: &[Duration]) -> Option<Latency> {
-        Some(Latency {
-            answers: d.len(),
-            p50: percentile(d, 50.0),
-            p90: percentile(d, 90.0),
-            p99: percentile(d, 99.0),
-            max: *d.last()?,
-        })
-    }
-
-    /// Over the attempts that got an answer (any status).
-    pub fn of(attempts: &[Attempt]) -> Option<Latency> {
-        let mut d: Vec<Duration> = attempts
-            .iter()
-            .filter(|a| matches!(a.outcome, Outcome::Status(_)))
-            .map(|a| a.elapsed)
-            .collect();
-        d.sort();
-        Latency::of_sorted(&d)
-    }
-}
-
 impl fmt::Display for Latency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{} answer{}, p50 {}, p90 {}, p99 {}, max {}",
             self.answers,
-            plural_s(self.answers as u64),
+            crate::common::plural_s(self.answers as u64),
             fmt_duration(self.p50),
             fmt_duration(self.p90),
             fmt_duration(self.p99),
@@ -61,12 +36,28 @@ impl fmt::Display for Latency {
     }
 }
 
+/// `300 bodies at concurrency 8 in 1.20 s: 250.0 answers/s; 300 answers, p50 …`: what
+/// a load run measured (the report's info line and `send`'s summary say the same).
+pub fn load_line(events: u64, concurrency: u64, elapsed: Duration, latency: Option<&Latency>) -> String {
+    let answers = latency.map_or(0, |l| l.answers);
+    let mut s = format!(
+        "{events} bodies at concurrency {concurrency} in {}: {:.1} answers/s",
+        fmt_duration(elapsed),
+        answers as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    if let Some(l) = latency {
+        s.push_str(&format!("; {l}"));
+    }
+    s
+}
+
 /// The 1-based nearest rank of percentile `p` among `n` values (`n` at least 1).
 fn nearest_rank(p: f64, n: u64) -> u64 {
     (((p / 100.0) * n as f64).ceil() as u64).clamp(1, n.max(1))
 }
 
 /// Nearest-rank percentile of sorted durations.
+#[cfg(test)]
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;

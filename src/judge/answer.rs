@@ -1,12 +1,11 @@
-//! A receiver's answer as the R judges word it: the probe's ([`super::judge`]) and, for
-//! [`why`] and [`curl`], the journal judge's ([`crate::judge`], for `proxy` and
-//! `replay`). Kept in one place so a finding reads the same whichever mode found it:
-//! the status, the attempts, why 2xx was expected, the R2 limits and the `curl` command
-//! that reproduces the answer.
+//! A receiver's answer as the R judges word it ([`super::receiver`] for proxy and
+//! replay journals, [`super::send`] for `send` journals). Kept in one place so a finding
+//! reads the same whichever mode found it: the status, the attempts, why 2xx was
+//! expected, the R2 limits and the `curl` command that reproduces the answer. Plain
+//! free functions: small helpers other layers use too.
 
 use crate::catalog::{Check, Level};
-use crate::reference::{Attempt, Outcome};
-use crate::report::{status_line, Answer};
+use crate::report::status_line;
 use std::time::Duration;
 
 /// Over this, an answer is R2 `fail`: the real sender's client has given up (100 s).
@@ -15,8 +14,26 @@ pub use crate::protocol::TIMEOUT as R2_FAIL_AFTER;
 pub(crate) use crate::common::fmt_duration;
 pub(crate) use crate::common::{curl, CurlBody as Body};
 
+/// How one attempt ended, as brhook's sender saw it (read back from a journal's
+/// upstream leg).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome<'a> {
+    /// An answer with this status.
+    Status(u16),
+    /// A connection or request error, as the sender worded it.
+    Error(&'a str),
+    /// No complete answer within the timeout.
+    Timeout,
+}
+
+impl Outcome<'_> {
+    pub(crate) fn is_success(&self) -> bool {
+        matches!(self, Outcome::Status(s) if (200..300).contains(s))
+    }
+}
+
 /// `422 Unprocessable Entity`, `connection error (…)`, `no answer (timeout)`.
-pub(crate) fn status(o: &Outcome) -> String {
+pub(crate) fn status(o: &Outcome<'_>) -> String {
     match o {
         Outcome::Status(s) => status_line(*s),
         Outcome::Error(e) => format!("connection error ({e})"),
@@ -25,7 +42,7 @@ pub(crate) fn status(o: &Outcome) -> String {
 }
 
 /// One attempt in a list of attempts: `422`, `error (…)`, `timeout`.
-pub(crate) fn short(o: &Outcome) -> String {
+pub(crate) fn short(o: &Outcome<'_>) -> String {
     match o {
         Outcome::Status(s) => s.to_string(),
         Outcome::Error(e) => format!("error ({e})"),
@@ -35,13 +52,13 @@ pub(crate) fn short(o: &Outcome) -> String {
 
 /// `422, 422, 422; the real sender then gives up`: every attempt of one delivery, and
 /// how the delivery ended.
-pub(crate) fn attempts<'a>(atts: impl IntoIterator<Item = &'a Attempt>) -> String {
+pub(crate) fn attempts<'a>(atts: impl IntoIterator<Item = Outcome<'a>>) -> String {
     let mut last_ok = false;
     let all: Vec<String> = atts
         .into_iter()
-        .map(|a| {
-            last_ok = a.outcome.is_success();
-            short(&a.outcome)
+        .map(|o| {
+            last_ok = o.is_success();
+            short(&o)
         })
         .collect();
     let end = if last_ok {
@@ -50,17 +67,6 @@ pub(crate) fn attempts<'a>(atts: impl IntoIterator<Item = &'a Attempt>) -> Strin
         "the real sender then gives up"
     };
     format!("{}; {end}", all.join(", "))
-}
-
-/// The receiver's answer to an attempt, when it answered.
-pub(crate) fn answer_of(a: &Attempt) -> Option<Answer> {
-    match a.outcome {
-        Outcome::Status(status) => Some(Answer {
-            status,
-            body: String::from_utf8_lossy(&a.answer).into_owned(),
-        }),
-        _ => None,
-    }
 }
 
 /// Why a 2xx is expected, per check: the one table of every R judge.

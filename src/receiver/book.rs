@@ -1,0 +1,155 @@
+//! The journal a `replay` or a `send` writes as it sends: one request line per attempt,
+//! in the proxy's format (the bytes and headers sent, when, and the receiver's answer or
+//! why there was none), so the journal judge judges it as it judges a proxy's.
+
+use crate::journal::{Request, Response, Upstream, UpstreamError, Writer};
+use crate::judge::latency::Histogram;
+use crate::protocol::{CONTENT_TYPE_JSON, USER_AGENT};
+use crate::reference::{Attempt, Outcome};
+use std::path::PathBuf;
+
+/// A `replay` or `send` journal as it is written, and what is summed over it.
+pub(crate) struct Book {
+    pub writer: Writer,
+    /// v2 URLs (the first names).
+    pub v2: usize,
+    pub seq: u64,
+    pub all: Histogram,
+    pub failed: Option<String>,
+}
+
+impl Book {
+    /// One attempt as a request line: what brhook sent and what the receiver answered
+    /// (`sent`: which body of a `send` scenario it carried).
+    pub fn write(
+        &mut self,
+        a: &Attempt,
+        names: &[String],
+        origin: std::time::Instant,
+        body: &[u8],
+        case: Option<crate::journal::Sent>,
+    ) {
+        self.seq += 1;
+        // The names are the v2 URLs' then the v1 URLs'.
+        let name = match a.setting {
+            crate::protocol::Setting::V2 => &names[a.url_index],
+            crate::protocol::Setting::V1 => &names[self.v2 + a.url_index],
+        };
+        let ms = |t: std::time::Instant| t.saturating_duration_since(origin).as_secs_f64() * 1000.0;
+        let (sent, answered) = (ms(a.started), ms(a.started + a.elapsed));
+        let (host, target) = crate::reference::host_and_path(&a.url).unwrap_or_default();
+        let headers: Vec<(String, String)> = vec![
+            ("host".into(), host),
+            ("content-type".into(), CONTENT_TYPE_JSON.into()),
+            ("user-agent".into(), USER_AGENT.into()),
+            ("content-length".into(), body.len().to_string()),
+        ];
+        let (status, error) = match &a.outcome {
+            Outcome::Status(s) => {
+                self.all.add(a.elapsed);
+                (Some(*s), None)
+            }
+            Outcome::Timeout => (None, Some(UpstreamError::Timeout)),
+            Outcome::Error(e) if e.starts_with("connect") => (None, Some(UpstreamError::Connect(e.clone()))),
+            Outcome::Error(e) => (None, Some(UpstreamError::Protocol(e.clone()))),
+        };
+        let r = Request {
+            seq: self.seq,
+            conn: self.seq,
+            at_ms: sent,
+            method: "POST".into(),
+            target,
+            url: Some(name.clone()),
+            headers: headers.clone(),
+            body: body.to_vec(),
+            body_error: None,
+            response: Response {
+                status,
+                at_ms: answered,
+                abandoned_ms: None,
+            },
+            upstream: Some(Upstream {
+                headers,
+                sent_ms: sent,
+                answered_ms: answered,
+                status,
+                answer_headers: a.answer_headers.clone(),
+                answer_body: a.answer.clone(),
+                error,
+            }),
+            sent: case,
+        };
+        if let Err(e) = self.writer.request(&r) {
+            self.failed.get_or_insert(e.to_string());
+        }
+    }
+}
+
+/// Where the run's journal goes: the file asked for, or a temporary one removed when the
+/// run ends (on every path: it goes when this is dropped, on an error or a panic too).
+pub(crate) struct Output {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Output {
+    pub fn new(keep: Option<PathBuf>, what: &str) -> Output {
+        match keep {
+            Some(path) => Output {
+                path,
+                temporary: false,
+            },
+            None => Output {
+                path: std::env::temp_dir().join(format!(
+                    "brhook-{what}-{}-{}.jsonl",
+                    std::process::id(),
+                    uuid::Uuid::new_v4().simple()
+                )),
+                temporary: true,
+            },
+        }
+    }
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// One journal name per target, v2 then v1: the URL itself (a repeated URL gets `#2`,
+/// `#3`: the sender sends to each copy).
+pub(crate) fn names(v2: &[String], v1: &[String]) -> Vec<String> {
+    let all: Vec<&String> = v2.iter().chain(v1).collect();
+    all.iter()
+        .enumerate()
+        .map(|(i, u)| match all[..i].iter().filter(|x| *x == u).count() {
+            0 => u.to_string(),
+            n => format!("{u}#{}", n + 1),
+        })
+        .collect()
+}
+
+/// The journal's URLs: one per target, named by [`names`], forwarding to it.
+pub(crate) fn specs(v2: &[String], v1: &[String]) -> Vec<crate::journal::UrlSpec> {
+    use crate::journal::Setting;
+    names(v2, v1)
+        .into_iter()
+        .zip(
+            v2.iter()
+                .map(|u| (u, Setting::V2))
+                .chain(v1.iter().map(|u| (u, Setting::V1))),
+        )
+        .map(|(name, (url, setting))| crate::journal::UrlSpec {
+            name,
+            fault: crate::fault::Fault::ok(),
+            setting: Some(setting),
+            upstream: Some(url.clone()),
+        })
+        .collect()
+}
