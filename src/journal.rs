@@ -340,6 +340,13 @@ enum Line {
     Close { at_ms: f64, quiet_ms: f64 },
 }
 
+/// A request line written by reference: [`Line`]'s form without copying the request.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum LineRef<'a> {
+    Request(&'a Request),
+}
+
 impl Journal {
     /// An open, empty journal for these URLs and path prefix, started now.
     pub fn new(urls: Vec<UrlSpec>, prefix: String) -> Journal {
@@ -694,13 +701,13 @@ impl Writer {
     }
     /// Appends a request line.
     pub fn request(&mut self, r: &Request) -> Result<(), JournalError> {
-        self.line(&Line::Request(Box::new(r.clone())))
+        self.line(&LineRef::Request(r))
     }
     /// Appends the close line: closed at `at_ms` after a quiet window of `quiet_ms`.
     pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), JournalError> {
         self.line(&Line::Close { at_ms, quiet_ms })
     }
-    fn line(&mut self, l: &Line) -> Result<(), JournalError> {
+    fn line(&mut self, l: &impl Serialize) -> Result<(), JournalError> {
         let mut s = serde_json::to_string(l).expect("journal lines serialise");
         s.push('\n');
         self.file

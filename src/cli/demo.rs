@@ -76,6 +76,7 @@ pub fn run(args: Args) -> Result<i32, String> {
     let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(
         !text || args.quiet_output,
     )));
+    super::live::Live::ticker(&live);
     let printer = live.clone();
     let (report, _journal) = rt
         .block_on(demo.run(move |r, p| printer.lock().expect("live lock").request(r, p)))

@@ -159,6 +159,7 @@ async fn listen(all: Args) -> Result<i32, String> {
     }
     b = b.keep_in_memory(false);
     let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
+    super::live::Live::ticker(&live);
     let printer = live.clone();
     b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
     let ep = b.start().await.map_err(|e| e.to_string())?;

@@ -132,6 +132,7 @@ async fn proxy(all: Args) -> Result<i32, String> {
         b = b.journal(j);
     }
     let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
+    super::live::Live::ticker(&live);
     let printer = live.clone();
     b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
     let proxy = b.start().await.map_err(|e| e.to_string())?;
