@@ -21,14 +21,41 @@ fn fails(r: &Report) -> Vec<&'static str> {
     r.tripped(Level::Fail).into_iter().map(|c| c.id()).collect()
 }
 
+/// D6 is judged on time alone: a retry sooner than the threshold after the answer.
+/// Among 22 other runs in step on two worker threads, every answer and every next
+/// request waits in line behind theirs, and a sender that does not wait at all was
+/// seen 15–1,200 ms after the answer (threshold 10 ms). So its mutant runs alone,
+/// after them, and at the real scale (threshold 100 ms): it never waits, so the scale
+/// costs it nothing, and it has 100 ms of scheduling to spare.
+fn timed(m: Mutant) -> bool {
+    m.check() == brhook::Check::D6
+}
+
+/// The mutant's run: the fast timing, or [`timed`]'s.
+fn mutant_demo(m: Mutant) -> Demo {
+    let d = fast(Demo::new(Some(m)));
+    if timed(m) {
+        Demo {
+            backoff_scale: 1.0,
+            ..d
+        }
+    } else {
+        d
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mutant_trips_exactly_its_check() {
-    let runs = Mutant::ALL.iter().map(|m| {
+    let runs = Mutant::ALL.iter().filter(|m| !timed(**m)).map(|m| {
         let m = *m;
-        tokio::spawn(async move { (m, run(fast(Demo::new(Some(m)))).await) })
+        tokio::spawn(async move { (m, run(mutant_demo(m)).await) })
     });
+    let mut reports = futures_join(runs).await;
+    for m in Mutant::ALL.into_iter().filter(|m| timed(*m)) {
+        reports.push((m, run(mutant_demo(m)).await));
+    }
     let mut problems = Vec::new();
-    for r in futures_join(runs).await {
+    for r in reports {
         let (m, report) = r;
         let check = m.check();
         let level = m.level();
