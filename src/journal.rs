@@ -549,6 +549,10 @@ impl Reader {
 
     /// The next line, without its newline; `None` at the end.
     fn next_line(&mut self) -> Result<Option<String>, JournalError> {
+        // Set once a read has begun after the capture was seen closed: the close line is
+        // written before the flag is set, but perhaps after the read that found the end,
+        // so the end is the end only when found again after that.
+        let mut read_after_close = false;
         loop {
             let n = std::io::BufRead::read_line(&mut self.src, &mut self.buf)
                 .map_err(io_err("read", &self.path))?;
@@ -561,7 +565,10 @@ impl Reader {
                     std::thread::sleep(std::time::Duration::from_millis(2));
                     continue;
                 }
-                Some(_) if n > 0 => continue,
+                Some(_) if n > 0 || !read_after_close => {
+                    read_after_close = true;
+                    continue;
+                }
                 _ if self.buf.is_empty() => return Ok(None),
                 _ => break,
             }

@@ -323,3 +323,46 @@ fn r10_is_judged_per_receiver_whatever_the_names_pointing_at_it() {
         text(&apart)
     );
 }
+
+#[test]
+fn r10_takes_an_answer_released_with_the_held_one_as_behind_it_but_not_one_well_before() {
+    // Request 1 is held 8 s; request 2 of another type arrives at 1 s and is answered
+    // late; request 3, its type alone, is answered at once. A receiver answering one
+    // at a time releases request 2 as it releases request 1: the two stamps may come in
+    // either order, a few milliseconds apart. Answered 1.5 s before it (over a quarter
+    // of --slow-after, 5 s), request 2 was slow, not in line.
+    let held = |seq, at: f64, took: f64, body| {
+        let mut r = forwarded(seq, at, "a", body, 204);
+        let leg = r.upstream.as_mut().unwrap();
+        leg.answered_ms = leg.sent_ms + took;
+        r.response.at_ms = leg.answered_ms + 0.1;
+        r
+    };
+    let opening = bytes(&fixture("doc/FileOpening.json"));
+    let report = |took: f64| {
+        judge(
+            &journal(vec![
+                held(1, 0.0, 8_000.0, bytes(&fixture("doc/SessionStarted.json"))),
+                held(2, 1_000.0, took, opening.clone()),
+                held(3, 20_000.0, 10.0, opening.clone()),
+            ]),
+            &Options::default(),
+        )
+    };
+    let with_it = report(6_998.0);
+    assert_eq!(
+        with_it.occurrences(Check::R10, Level::Warn),
+        1,
+        "{}",
+        text(&with_it)
+    );
+    let before = report(5_500.0);
+    assert_eq!(before.findings_of(Check::R10).count(), 0, "{}", text(&before));
+    assert_eq!(
+        before.status(Check::R10),
+        Some(Status::Passed),
+        "{}",
+        text(&before)
+    );
+    assert_eq!(before.occurrences(Check::R2, Level::Warn), 2, "{}", text(&before));
+}

@@ -752,6 +752,9 @@ async fn a_sender_that_stops_waiting_trips_d7_and_no_false_d4() {
     let (addr, path) = (ep.addr(), path_of(&ep.url("slow")));
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(&keep_alive_request(&path, &body())).await.unwrap();
+    // Counted from its arrival: closed sooner than 50 ms after it, it would be a half
+    // close (still listening), which a busy endpoint reading it late could make it.
+    until("the request to arrive", || ep.idle().1 == 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(s); // gives up after 0.3 s, before the answer
     let (report, journal) = ep.finish_with_journal(Duration::from_millis(2500)).await;

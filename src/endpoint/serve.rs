@@ -252,6 +252,10 @@ async fn handle(
         // connection: a sender that closes it now gave up.
         Answer::Later(work) => {
             let task = tokio::spawn(async move {
+                // Counted from here, not from the arrival: the body's read and this
+                // task's start can take longer than HALF_CLOSE_MS on a busy runtime, and
+                // a half close already waiting when it is first looked for is no giving up.
+                let watched_ms = state.ms();
                 tokio::pin!(work);
                 let mut abandoned_ms = None;
                 let reply = tokio::select! {
@@ -259,7 +263,7 @@ async fn handle(
                     _ = closed_by_sender(&stream) => {
                         let at = state.ms();
                         // Shut right after sending (a half close) is still listening.
-                        if at > at_ms + HALF_CLOSE_MS {
+                        if at > watched_ms + HALF_CLOSE_MS {
                             abandoned_ms = Some(at);
                         }
                         work.await
