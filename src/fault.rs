@@ -63,8 +63,14 @@ impl Fault {
         }
     }
 
-    /// Holds every answer this long (`+delay:MS`).
-    pub fn delay(mut self, d: std::time::Duration) -> Fault {
+    /// Every attempt gets 204, held this long (`delay:MS`), as [`Fault::fail`] is a
+    /// plan of its own; [`Fault::with_delay`] holds another plan's answers.
+    pub fn delay(d: std::time::Duration) -> Fault {
+        Fault::ok().with_delay(d)
+    }
+
+    /// This plan, with every answer held this long (`+delay:MS`).
+    pub fn with_delay(mut self, d: std::time::Duration) -> Fault {
         self.delay_ms = d.as_millis() as u64;
         self
     }
@@ -249,9 +255,10 @@ mod typed {
         same(Fault::status(404), "status:404");
         same(Fault::reset(1), "reset:1");
         same(
-            Fault::fail(2).delay(Duration::from_millis(300)),
+            Fault::fail(2).with_delay(Duration::from_millis(300)),
             "fail:2+delay:300",
         );
-        same(Fault::ok().delay(Duration::from_millis(300)), "delay:300");
+        same(Fault::delay(Duration::from_millis(300)), "delay:300");
+        same(Fault::ok().with_delay(Duration::from_millis(300)), "delay:300");
     }
 }

@@ -744,7 +744,7 @@ async fn a_sender_that_stops_waiting_trips_d7_and_no_false_d4() {
     use brhook::{Check, Fault};
     // Back-off scale 0.01: the real sender's 100 s patience is 1 s; answers held 2 s.
     let ep = Endpoint::builder()
-        .v2("slow", Fault::ok().delay(Duration::from_millis(2000)))
+        .v2("slow", Fault::delay(Duration::from_millis(2000)))
         .backoff_scale(0.01)
         .start()
         .await
@@ -772,7 +772,7 @@ async fn a_sender_that_stops_waiting_trips_d7_and_no_false_d4() {
 
     // Waiting for the answer (or half-closing at once) is the real sender's behaviour.
     let ep = Endpoint::builder()
-        .v2("slow", Fault::ok().delay(Duration::from_millis(1200)))
+        .v2("slow", Fault::delay(Duration::from_millis(1200)))
         .backoff_scale(0.01)
         .start()
         .await

@@ -41,7 +41,7 @@
 //! A receiver's own tests can run the probe against it:
 //!
 //! ```no_run
-//! use brhook::receiver::{Probe, Scenario};
+//! use brhook::{Probe, Scenario};
 //!
 //! # async fn my_receiver_conforms() {
 //! // Your receiver, listening on a test port.
