@@ -8,10 +8,10 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | 0 | `protocol` (event kinds, settings, the real sender's limits), `catalog`, `error`, `common` |
+//! | 0 | `protocol` (event kinds, settings, the real sender's limits), `catalog`, `common` |
 //! | 1 | `schema`, `lexical`, `fault`, `finding` |
 //! | 2 | `body`, `journal`, `gen` |
-//! | 3 | `report`, `reference`, `http` |
+//! | 3 | `report`, `reference`, `http`, `error` (which wraps the journal's) |
 //! | 4 | `judge`, `normalize` |
 //! | 5 | `endpoint` (the capture server asks an answerer), `validate`, `receiver` |
 //! | 6 | `proxy` (endpoint + forwarder), `demo` |
