@@ -8,15 +8,16 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | 0 | `protocol` (event kinds, settings, the real sender's limits), `catalog`, `common` |
-//! | 1 | `schema`, `lexical`, `fault`, `finding` |
+//! | 0 | `protocol` (event kinds, settings, the real sender's limits), `catalog`, `common`, `lexical` |
+//! | 1 | `schema`, `fault`, `finding` |
 //! | 2 | `body`, `journal`, `gen` |
 //! | 3 | `report`, `reference`, `http`, `error` (which wraps the journal's) |
 //! | 4 | `judge`, `normalize` |
 //! | 5 | `endpoint` (the capture server asks an answerer), `validate`, `receiver` |
 //! | 6 | `proxy` (endpoint + forwarder), `demo` |
 //!
-//! [`testkit`] re-exports those layers for property tests, tools and brhook's own CLI.
+//! `tests/layers.rs` holds every import to this table. [`testkit`] re-exports those
+//! layers for property tests, tools and brhook's own CLI.
 #![warn(missing_docs)]
 
 mod body;
