@@ -22,10 +22,10 @@ fn closed(i: usize) -> Vec<u8> {
 }
 
 fn capture() -> Journal {
-    let mut j = common::journal_a();
+    let mut j = common::journal::journal_a();
     for i in 0..N {
         j.requests
-            .push(common::request(i as u64 + 1, i as f64, closed(i), 204));
+            .push(common::journal::request(i as u64 + 1, i as f64, closed(i), 204));
     }
     j.closed_ms = Some(N as f64 + 1000.0);
     j.quiet_ms = Some(1000.0);

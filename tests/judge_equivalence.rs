@@ -25,11 +25,12 @@ mod old_judge;
 use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::fault::{Answer, Fault};
 use brhook::testkit::gen::{self, Stream};
-use brhook::testkit::journal::{Journal, Request, Response, UrlSpec};
+use brhook::testkit::journal::{Journal, Request, UrlSpec};
 use brhook::testkit::judge::{self, Options};
 use brhook::testkit::reference::Step;
 use brhook::testkit::report::{Report, Status};
-use common::Mix;
+use common::journal::UA;
+use common::mix::Mix;
 use old_judge::Outcome;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -212,8 +213,6 @@ fn change_events(events: &mut Vec<Event>, rng: &mut Mix, rate: u32) {
 // Deliveries: the events as requests to URLs
 // ---------------------------------------------------------------------------------------
 
-const UA: &str = "BililiveRecorder/2.17.3";
-
 struct Capture<'r> {
     rng: &'r mut Mix,
     /// Sub-millisecond times (real captures) rather than whole milliseconds (ties).
@@ -243,23 +242,14 @@ impl Capture<'_> {
         status: Option<u16>,
         answered: f64,
     ) {
+        // seq and conn are numbered once the capture is sorted.
         self.requests.push(Request {
             seq: 0,
             conn: 0,
-            at_ms: at,
             method: method.into(),
-            target: format!("/{}", url.unwrap_or("not-a-url")),
-            url: url.map(str::to_string),
             headers,
-            body,
             body_error,
-            response: Response {
-                status,
-                at_ms: answered,
-                abandoned_ms: None,
-            },
-            upstream: None,
-            sent: None,
+            ..common::journal::post(0, url, at, body, status, answered)
         });
     }
 }
@@ -403,15 +393,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
     change_events(&mut events, rng, rate);
     let p = rate * 8;
     // The URLs: the v2 plan, a v1 URL, sometimes one that nobody posts to (F1).
-    let mut urls: Vec<UrlSpec> = faults
-        .iter()
-        .map(|(n, f)| UrlSpec {
-            name: n.clone(),
-            fault: f.parse().expect("a stream fault parses"),
-            setting: None,
-            upstream: None,
-        })
-        .collect();
+    let mut urls: Vec<UrlSpec> = faults.iter().map(|(n, f)| common::journal::url(n, f)).collect();
     let v2_urls: Vec<String> = urls.iter().map(|u| u.name.clone()).collect();
     let mut v1_urls = Vec::new();
     if events.iter().any(|e| e.v1) {
@@ -420,12 +402,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
         } else {
             "ok"
         };
-        urls.push(UrlSpec {
-            name: "v1".into(),
-            fault: fault.parse().expect("a stream fault parses"),
-            setting: None,
-            upstream: None,
-        });
+        urls.push(common::journal::url("v1", fault));
         v1_urls.push("v1".to_string());
         // v1 records sent to a v2 URL as well (F1: both kinds at one URL).
         if rng.chance(p / 2) {
@@ -433,12 +410,7 @@ fn capture(stream: &Stream, faults: &[(String, String)], seed: u64, rate: u32) -
         }
     }
     if rng.chance(p / 2) {
-        urls.push(UrlSpec {
-            name: "idle".into(),
-            fault: Fault::ok(),
-            setting: None,
-            upstream: None,
-        });
+        urls.push(common::journal::url("idle", "ok"));
     }
     let fault_of = |name: &str| urls.iter().find(|u| u.name == name).expect("a URL").fault.clone();
     let mut cap = Capture {
@@ -829,41 +801,7 @@ fn at(s: &str) -> gen::Time {
 
 /// A request with the real sender's headers.
 fn post(seq: u64, url: &str, at_ms: f64, body: Vec<u8>, status: u16, answered: f64) -> Request {
-    Request {
-        seq,
-        conn: seq,
-        at_ms,
-        method: "POST".into(),
-        target: format!("/{url}"),
-        url: Some(url.into()),
-        headers: headers(&body, "application/json", Some(UA), true),
-        body,
-        body_error: None,
-        response: Response {
-            status: Some(status),
-            at_ms: answered,
-            abandoned_ms: None,
-        },
-        upstream: None,
-        sent: None,
-    }
-}
-
-fn journal_of(urls: &[(&str, &str)], requests: Vec<Request>, closed_ms: f64) -> Journal {
-    let specs = urls
-        .iter()
-        .map(|(n, f)| UrlSpec {
-            name: n.to_string(),
-            fault: f.parse().expect("a fault"),
-            setting: None,
-            upstream: None,
-        })
-        .collect();
-    let mut j = Journal::new(specs, String::new());
-    j.requests = requests;
-    j.closed_ms = Some(closed_ms);
-    j.quiet_ms = Some(1000.0);
-    j
+    common::journal::post(seq, Some(url), at_ms, body, Some(status), answered)
 }
 
 /// Equivalent in arrival order and reversed.
@@ -902,7 +840,7 @@ fn regression_first_event_tie() {
         guid("a0000000-0000-4000-8000-000000000002"),
         true,
     );
-    let j = journal_of(
+    let j = common::journal::journal(
         &[("a", "ok")],
         vec![
             post(1, "a", 0.0, gen::serialize(&closed), 204, 1.0),
@@ -920,7 +858,7 @@ fn regression_d3_restamped_retries() {
     let session = guid("33333333-3333-4333-8333-333333333333");
     let id = guid("c0000000-0000-4000-8000-000000000003");
     let attempt = |ts: &str| gen::serialize(&gen::session_started(&room, session, at(ts), id, true));
-    let j = journal_of(
+    let j = common::journal::journal(
         &[("a", "fail:2")],
         vec![
             post(1, "a", 0.0, attempt("2021-05-14T17:52:55+08:00"), 500, 1.0),
@@ -951,7 +889,7 @@ fn regression_c3_shared_id() {
         relative_path: "23058-3号直播间/another.flv".into(),
         ..gen::File::doc_example()
     };
-    let j = journal_of(
+    let j = common::journal::journal(
         &[("a", "ok")],
         vec![
             post(1, "a", 0.0, gen::serialize(&started), 204, 1.0),
@@ -989,7 +927,7 @@ fn regression_f4_answer_time_precision() {
         true,
     );
     let body = gen::serialize(&event);
-    let j = journal_of(
+    let j = common::journal::journal(
         &[("a", "status:500"), ("b", "ok")],
         vec![
             post(1, "a", 0.1, body.clone(), 500, 1000.3),

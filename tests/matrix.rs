@@ -2,9 +2,11 @@
 //! and each mutant sender, run against the real endpoint over loopback, trips exactly
 //! its check (at its level) and nothing else at `fail` level.
 
+mod common;
+use common::timed;
+
 use brhook::testkit::catalog::{self, Level};
 use brhook::testkit::demo::Demo;
-use brhook::testkit::journal::UrlSpec;
 use brhook::testkit::reference::Mutant;
 use brhook::testkit::report::{Report, Status};
 
@@ -19,16 +21,6 @@ async fn run(d: Demo) -> Report {
 
 fn fails(r: &Report) -> Vec<&'static str> {
     r.tripped(Level::Fail).into_iter().map(|c| c.id()).collect()
-}
-
-/// D6 is judged on time alone: a retry sooner than the threshold after the answer.
-/// Among 22 other runs in step on two worker threads, every answer and every next
-/// request waits in line behind theirs, and a sender that does not wait at all was
-/// seen 15–1,200 ms after the answer (threshold 10 ms). So its mutant runs alone,
-/// after them, and at the real scale (threshold 100 ms): it never waits, so the scale
-/// costs it nothing, and it has 100 ms of scheduling to spare.
-fn timed(m: Mutant) -> bool {
-    m.check() == brhook::Check::D6
 }
 
 /// The mutant's run: the fast timing, or [`timed`]'s.
@@ -91,15 +83,7 @@ async fn futures_join<T: Send + 'static>(
 
 fn plan(v2: &[(&str, &str)]) -> Demo {
     let mut d = fast(Demo::new(None));
-    d.v2 = v2
-        .iter()
-        .map(|(n, f)| UrlSpec {
-            name: n.to_string(),
-            fault: f.parse().unwrap(),
-            setting: None,
-            upstream: None,
-        })
-        .collect();
+    d.v2 = v2.iter().map(|(n, f)| common::journal::url(n, f)).collect();
     d
 }
 

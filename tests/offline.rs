@@ -2,7 +2,7 @@
 //! same for two runs of the same sender, `diff` finds shape drift and only that.
 
 mod common;
-use common::brhook;
+use common::{brhook, dir};
 
 use brhook::testkit::demo::Demo;
 use brhook::testkit::journal::{Journal, Request};
@@ -13,12 +13,6 @@ use brhook::testkit::report::Report;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("brhook-offline-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 temp path")
@@ -284,10 +278,11 @@ fn check_forgives_a_torn_last_line_and_names_a_bad_middle_one() {
     let d = dir("torn");
     let body = std::fs::read("tests/fixtures/doc/SessionStarted.json").unwrap();
     let body: Value = serde_json::from_slice(&body).unwrap();
-    let mut j = common::journal_a();
+    let mut j = common::journal::journal_a();
     for seq in 1..=3u64 {
         let bytes = serde_json::to_vec(&body).unwrap();
-        j.requests.push(common::request(seq, seq as f64, bytes, 204));
+        j.requests
+            .push(common::journal::request(seq, seq as f64, bytes, 204));
     }
     let path = d.join("j.jsonl");
     j.write(&path).unwrap();

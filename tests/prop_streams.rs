@@ -21,7 +21,8 @@ use brhook::testkit::journal::Journal;
 use brhook::testkit::judge::{self, Options};
 use brhook::testkit::reference::{play, Mutant, Sender, SenderConfig, Step};
 use brhook::testkit::report::{text, Report};
-use common::Mix;
+use common::mix::Mix;
+use common::timed;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -402,12 +403,6 @@ fn mutant_options(m: Mutant) -> Options {
         min_retry_gap: Duration::from_millis(gap),
         ..options()
     }
-}
-
-/// The mutant judged on time alone (D6): among other exchanges, every answer and every
-/// next request waits in line behind theirs, so it runs alone.
-fn timed(m: Mutant) -> bool {
-    m.check() == brhook::Check::D6
 }
 
 /// Sends the mutated steps with mutant `m` at its set-up; `Err` with the whole story

@@ -3,6 +3,7 @@
 //! 200 ms) and every wait is on a condition or the proxy's quiet window.
 
 mod common;
+use common::timed;
 
 use brhook::testkit::catalog::{Check, Level, Side};
 use brhook::testkit::fault::Fault;
@@ -216,7 +217,7 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
     }
     // The sender's verdict equals the one `listen` gives for the same set-up.
     let mut demo = brhook::testkit::demo::Demo::fast(None);
-    demo.v2 = ["a", "b"].iter().map(|n| common_spec(n, "ok")).collect();
+    demo.v2 = ["a", "b"].iter().map(|n| common::journal::url(n, "ok")).collect();
     let (listened, _) = demo.judge().await.unwrap();
     for c in brhook::testkit::catalog::CHECKS
         .iter()
@@ -230,15 +231,6 @@ async fn every_byte_arrives_the_answers_come_back_and_the_sender_verdict_is_list
             text(&report),
             text(&listened)
         );
-    }
-}
-
-fn common_spec(name: &str, fault: &str) -> brhook::testkit::journal::UrlSpec {
-    brhook::testkit::journal::UrlSpec {
-        name: name.into(),
-        fault: fault.parse().unwrap(),
-        setting: None,
-        upstream: None,
     }
 }
 
@@ -531,16 +523,6 @@ async fn a_bad_upstream_url_or_ca_file_is_an_error_at_start() {
         .err()
         .unwrap();
     assert!(e.to_string().contains("--upstream-ca"), "{e}");
-}
-
-/// D6 is judged on time alone: a retry sooner than the threshold after the answer.
-/// Among 22 other runs in step on two worker threads, every answer and every next
-/// request waits in line behind theirs, and a sender that does not wait at all was
-/// seen 24–1,200 ms after the answer (threshold 10 ms). So its mutant runs alone,
-/// after them, with the real threshold (100 ms): it never waits, so its back-off scale
-/// does not matter, and it has 100 ms of scheduling to spare.
-fn timed(m: Mutant) -> bool {
-    m.check() == Check::D6
 }
 
 /// The mutant's run through a proxy to the receiver at `addr`: its report.

@@ -48,7 +48,7 @@ fn journal(requests: Vec<Request>) -> Journal {
 /// A request forwarded to URL `url` at `at_ms`, the receiver answering `status`
 /// (relayed as it was).
 fn forwarded(seq: u64, at_ms: f64, url: &str, body: Vec<u8>, status: u16) -> Request {
-    let mut r = common::request(seq, at_ms, body, status);
+    let mut r = common::journal::request(seq, at_ms, body, status);
     r.url = Some(url.into());
     r.target = format!("/{url}");
     r.upstream = Some(Upstream {
@@ -212,7 +212,7 @@ fn an_invalid_body_refused_is_no_fault_of_the_receiver() {
 
 #[test]
 fn a_journal_of_the_fake_endpoint_judges_no_receiver() {
-    let mut j = journal(vec![common::request(
+    let mut j = journal(vec![common::journal::request(
         1,
         0.0,
         bytes(&fixture("doc/FileOpening.json")),

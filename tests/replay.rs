@@ -11,106 +11,14 @@ use brhook::testkit::journal::Journal;
 use brhook::testkit::receiver::replay::{Replay, ReplayRun, Speed};
 use brhook::testkit::report::{Skip, Status};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("brhook-replay-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// How a receiver answers.
-#[derive(Clone, Copy, PartialEq)]
-enum Bug {
-    None,
-    /// 500 to every SessionEnded.
-    SessionEnded500,
-    /// 500 to the first attempt of each body, 204 to the retry.
-    FirstAttempt500,
-    /// 422 to an EventType it does not know.
-    ClosedEnum,
-    /// Every answer held this long.
-    Slow(Duration),
-}
-
-#[derive(Default)]
-struct Seen {
-    /// (path, bytes, arrival) in arrival order.
-    hits: Vec<(String, Bytes, Instant)>,
-}
-
-struct Receiver {
-    base: String,
-    seen: Arc<Mutex<Seen>>,
-}
-
-async fn answer(
-    bug: Bug,
-    seen: Arc<Mutex<Seen>>,
-    req: Request<Incoming>,
-) -> Result<Response<Empty<Bytes>>, hyper::Error> {
-    let at = Instant::now();
-    let path = req.uri().path().to_string();
-    let body = req.into_body().collect().await?.to_bytes();
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let ty = v.get("EventType").and_then(Value::as_str).unwrap_or("");
-    let code = {
-        let mut st = seen.lock().unwrap();
-        let before = st.hits.iter().filter(|h| h.0 == path && h.1 == body).count();
-        st.hits.push((path, body.clone(), at));
-        match bug {
-            Bug::SessionEnded500 if ty == "SessionEnded" => 500,
-            Bug::FirstAttempt500 if before == 0 => 500,
-            Bug::ClosedEnum
-                if !ty.is_empty() && brhook::testkit::protocol::EventKind::parse(ty).is_none() =>
-            {
-                422
-            }
-            _ => 204,
-        }
-    };
-    if let Bug::Slow(d) = bug {
-        tokio::time::sleep(d).await;
-    }
-    Ok(Response::builder()
-        .status(StatusCode::from_u16(code).unwrap())
-        .body(Empty::new())
-        .unwrap())
-}
-
-impl Receiver {
-    async fn start(bug: Bug) -> Receiver {
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let s = Arc::clone(&seen);
-        let addr = common::serve(move |req| answer(bug, Arc::clone(&s), req)).await;
-        Receiver {
-            base: format!("http://{addr}"),
-            seen,
-        }
-    }
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-    fn hits(&self, path: &str) -> Vec<(Bytes, Instant)> {
-        let st = self.seen.lock().unwrap();
-        st.hits
-            .iter()
-            .filter(|h| h.0 == path)
-            .map(|h| (h.1.clone(), h.2))
-            .collect()
-    }
-    fn total(&self) -> usize {
-        self.seen.lock().unwrap().hits.len()
-    }
-}
+use common::receivers::{Bug, Receiver};
+use common::{brhook_async as cli, dir};
 
 /// A capture of the reference sender's realistic recording (retries at a flaky URL,
 /// copies at four URLs, v1 records), through brhook's endpoint.
@@ -186,7 +94,7 @@ async fn each_event_arrives_once_per_target_with_only_its_ids_changed() {
         v2.len() >= 8 && !v1.is_empty(),
         "the capture has events and v1 records"
     );
-    let rx = Receiver::start(Bug::None).await;
+    let rx = Receiver::start(Bug::Correct).await;
     let run = replay(
         Replay::new(&journal, rx.url("/a"))
             .to(rx.url("/b"))
@@ -244,7 +152,7 @@ async fn each_event_arrives_once_per_target_with_only_its_ids_changed() {
 async fn original_ids_are_kept_byte_for_byte_and_retries_carry_the_same_fresh_id() {
     let journal = capture("ids").await;
     let (v2, _) = events(&journal);
-    let rx = Receiver::start(Bug::None).await;
+    let rx = Receiver::start(Bug::Correct).await;
     replay(Replay::new(&journal, rx.url("/a")).original_ids(true))
         .await
         .report
@@ -290,7 +198,7 @@ async fn a_500_on_session_ended_is_one_r1_group_and_v1_without_url_is_skipped() 
         .iter()
         .filter(|b| ids(b).1.is_some() && String::from_utf8_lossy(b).contains("\"SessionEnded\""))
         .count();
-    let rx = Receiver::start(Bug::SessionEnded500).await;
+    let rx = Receiver::start(Bug::RejectSessionEnded).await;
     let run = replay(Replay::new(&journal, rx.url("/a"))).await;
     let r1: Vec<_> = run
         .report
@@ -328,11 +236,11 @@ async fn a_500_on_session_ended_is_one_r1_group_and_v1_without_url_is_skipped() 
 fn crafted(test: &str, at_ms: &[f64], unknown: bool, invalid: bool) -> PathBuf {
     let room = Room::doc_example();
     let ts = gen::parse_time("2021-05-14T17:52:44.4960899+08:00");
-    let mut j = common::journal_a();
+    let mut j = common::journal::journal_a();
     let mut seq = 0;
     let mut push = |body: Vec<u8>, at: f64| {
         seq += 1;
-        j.requests.push(common::request(seq, at, body, 204));
+        j.requests.push(common::journal::request(seq, at, body, 204));
     };
     for &at in at_ms {
         push(
@@ -380,7 +288,7 @@ async fn unknown_types_are_r3_and_invalid_captured_bodies_are_not_judged() {
         "{}",
         run.report.to_json()
     );
-    let good = Receiver::start(Bug::None).await;
+    let good = Receiver::start(Bug::Correct).await;
     let run = replay(Replay::new(&journal, good.url("/a"))).await;
     run.report.assert_pass();
     assert_eq!(run.report.status(Check::R3), Some(Status::Passed));
@@ -408,7 +316,7 @@ async fn slow_answers_are_r2() {
     let run = run_at(slow.url("/a")).await.unwrap();
     assert_eq!(run.report.tripped(Level::Warn), vec![Check::R2]);
     assert_eq!(run.report.occurrences(Check::R2, Level::Warn), 3);
-    let fast = Receiver::start(Bug::None).await;
+    let fast = Receiver::start(Bug::Correct).await;
     let run = run_at(fast.url("/a")).await.unwrap();
     assert!(
         run.report.tripped(Level::Warn).is_empty(),
@@ -432,7 +340,7 @@ async fn speed_divides_the_captured_gaps() {
     let journal = crafted("speed", &[0.0, 800.0, 1600.0, 2400.0], false, false);
     let mut spans = Vec::new();
     for speed in [Speed::Factor(2.0), Speed::Factor(8.0), Speed::Max] {
-        let rx = Receiver::start(Bug::None).await;
+        let rx = Receiver::start(Bug::Correct).await;
         Replay::new(&journal, rx.url("/a"))
             .speed(speed)
             .run()
@@ -473,7 +381,7 @@ async fn lines_written_out_of_arrival_order_are_sent_in_arrival_order() {
         .iter()
         .map(|r| (r.at_ms, ids(&r.body).0))
         .collect();
-    let rx = Receiver::start(Bug::None).await;
+    let rx = Receiver::start(Bug::Correct).await;
     Replay::new(&journal, rx.url("/a"))
         .speed(Speed::Factor(2.0))
         .original_ids(true)
@@ -499,7 +407,7 @@ async fn lines_written_out_of_arrival_order_are_sent_in_arrival_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_without_events_fails_instead_of_passing() {
     let journal = crafted("empty", &[], false, false);
-    let rx = Receiver::start(Bug::None).await;
+    let rx = Receiver::start(Bug::Correct).await;
     let run = replay(Replay::new(&journal, rx.url("/a"))).await;
     assert!(!run.report.passed());
     assert!(run
@@ -513,20 +421,10 @@ async fn a_journal_without_events_fails_instead_of_passing() {
     let _ = std::fs::remove_dir_all(journal.parent().unwrap());
 }
 
-/// Runs the binary off the runtime's threads, so the receiver keeps answering.
-async fn cli(args: Vec<String>) -> (i32, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::brhook(&a)
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_forgives_a_torn_last_line_and_refuses_what_is_not_a_journal() {
     let journal = crafted("cli", &[0.0, 5.0], false, false);
-    let rx = Receiver::start(Bug::None).await;
+    let rx = Receiver::start(Bug::Correct).await;
     let whole = std::fs::read_to_string(&journal).unwrap();
     std::fs::write(&journal, format!("{whole}{{\"type\":\"request\",\"seq\":9,")).unwrap();
     let p = journal.to_str().unwrap().to_string();
@@ -589,7 +487,7 @@ async fn cli_forgives_a_torn_last_line_and_refuses_what_is_not_a_journal() {
 fn file_closed_then_more(test: &str) -> PathBuf {
     let room = Room::doc_example();
     let ts = gen::parse_time("2021-05-14T17:52:44.4960899+08:00");
-    let mut j = common::journal_a();
+    let mut j = common::journal::journal_a();
     let closed = gen::file_closed(
         &room,
         Uuid::new_v4(),
@@ -599,42 +497,19 @@ fn file_closed_then_more(test: &str) -> PathBuf {
         true,
     );
     j.requests
-        .push(common::request(1, 0.0, gen::serialize(&closed), 204));
+        .push(common::journal::request(1, 0.0, gen::serialize(&closed), 204));
     for (i, at) in [100.0, 200.0, 300.0, 2_000.0, 2_100.0].into_iter().enumerate() {
         let v = gen::session_started(&room, Uuid::new_v4(), ts, Uuid::new_v4(), true);
-        j.requests
-            .push(common::request(i as u64 + 2, at, gen::serialize(&v), 204));
+        j.requests.push(common::journal::request(
+            i as u64 + 2,
+            at,
+            gen::serialize(&v),
+            204,
+        ));
     }
     let path = dir(test).join("file-closed.jsonl");
     j.write(&path).unwrap();
     path
-}
-
-/// A receiver holding each FileClosed `hold`; `serial`: one request at a time.
-async fn held_file_closed(serial: bool, hold: Duration) -> String {
-    let line = Arc::new(tokio::sync::Mutex::new(()));
-    let addr = common::serve(move |req: Request<Incoming>| {
-        let line = Arc::clone(&line);
-        async move {
-            let _turn = if serial {
-                Some(line.lock_owned().await)
-            } else {
-                None
-            };
-            let body = req.into_body().collect().await?.to_bytes();
-            if String::from_utf8_lossy(&body).contains("\"FileClosed\"") {
-                tokio::time::sleep(hold).await;
-            }
-            Ok::<_, hyper::Error>(
-                Response::builder()
-                    .status(204)
-                    .body(Empty::<Bytes>::new())
-                    .unwrap(),
-            )
-        }
-    })
-    .await;
-    format!("http://{addr}/a")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -646,15 +521,15 @@ async fn a_receiver_answering_one_request_at_a_time_is_r10() {
             .backoff_scale(0.01);
         async move { r.run().await }
     };
-    let serial = held_file_closed(true, Duration::from_secs(1)).await;
-    let run = run_at(serial).await.unwrap();
+    let serial = Receiver::start(Bug::SingleThreaded(Duration::from_secs(1))).await;
+    let run = run_at(serial.url("/a")).await.unwrap();
     assert!(
         run.report.occurrences(Check::R10, Level::Warn) >= 1,
         "the events behind the held FileClosed waited: {}",
         run.report.to_json()
     );
-    let threaded = held_file_closed(false, Duration::from_secs(1)).await;
-    let run = run_at(threaded).await.unwrap();
+    let threaded = Receiver::start(Bug::HoldFileClosed(Duration::from_secs(1))).await;
+    let run = run_at(threaded.url("/a")).await.unwrap();
     assert_eq!(
         run.report.status(Check::R10),
         Some(Status::Passed),
@@ -676,32 +551,19 @@ async fn the_sender_side_is_not_exercised_and_check_gives_the_same_report() {
     let kept = journal.with_file_name("replayed.jsonl");
     let p = journal.to_str().unwrap().to_string();
     let k = kept.to_str().unwrap().to_string();
-    let args: Vec<String> = [
+    let to = rx.url("/a");
+    let replay = [
         "replay",
         &p,
         "--to",
-        &rx.url("/a"),
+        &to,
         "--speed",
         "max",
         "--backoff-scale",
         "0.01",
-        "--journal",
-        &k,
-        "--format",
-        "json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let (code, replayed, err) = cli(args).await;
-    assert_eq!(code, 1, "the receiver refuses the unknown type: {err}");
-    let (code, checked, err) = cli(vec!["check".into(), k.clone(), "--format".into(), "json".into()]).await;
-    assert_eq!(code, 1, "{err}");
-    let (a, b): (Value, Value) = (
-        serde_json::from_str(&replayed).unwrap(),
-        serde_json::from_str(&checked).unwrap(),
-    );
-    assert_eq!(a, b, "check on the replay's journal gives the replay's report");
+    ];
+    // Exit 1: the receiver refuses the unknown type.
+    let a = common::same_report_from_check(&replay, &k, 1).await;
     assert!(
         a["subject"].as_str().unwrap().starts_with("replay of "),
         "{}",

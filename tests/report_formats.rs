@@ -3,9 +3,11 @@
 //! findings for grouping), checked structurally, and the HTML rendered in headless
 //! Chromium when it is installed.
 
+mod common;
+
 use brhook::testkit::catalog::{Check, Level, CHECKS};
 use brhook::testkit::demo::Demo;
-use brhook::testkit::journal::{Journal, Request, Response, UrlSpec};
+use brhook::testkit::journal::{Journal, Request};
 use brhook::testkit::judge::{judge, Options};
 use brhook::testkit::reference::Mutant;
 use brhook::testkit::report::timeline::MAX_ROWS;
@@ -177,45 +179,18 @@ async fn html_is_one_self_contained_file_with_every_check_and_a_timeline() {
     assert!(!page.contains("<svg") && !page.contains("Delivery timeline"));
 }
 
+/// A request with a content type alone: these reports are about rendering, not headers.
 fn request(seq: u64, at: f64, url: Option<&str>, body: &str, status: Option<u16>, done: f64) -> Request {
-    Request {
-        seq,
-        conn: seq,
-        at_ms: at,
-        method: "POST".into(),
-        target: format!("/{}", url.unwrap_or("nowhere")),
-        url: url.map(String::from),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.as_bytes().to_vec(),
-        body_error: None,
-        response: Response {
-            status,
-            at_ms: done,
-            abandoned_ms: None,
-        },
-        upstream: None,
-        sent: None,
-    }
-}
-
-fn journal(urls: &[&str]) -> Journal {
-    let specs = urls.iter().map(|n| UrlSpec {
-        name: n.to_string(),
-        fault: "ok".parse().unwrap(),
-        setting: None,
-        upstream: None,
-    });
-    let mut j = Journal::new(specs.collect(), String::new());
-    j.closed_ms = Some(3000.0);
-    j.quiet_ms = Some(1000.0);
-    j
+    let mut r = common::journal::post(seq, url, at, body.as_bytes().to_vec(), status, done);
+    r.headers.truncate(1);
+    r
 }
 
 #[test]
 fn html_escapes_what_senders_send() {
     let nasty = r#"<script>alert("x")</script> & 'q' 录播姬 🎉"#;
     let body = serde_json::json!({"EventType": nasty, "EventId": "3f1c", "EventData": {}}).to_string();
-    let mut j = journal(&["a<b"]);
+    let mut j = common::journal::journal(&[("a<b", "ok")], Vec::new(), 3000.0);
     j.requests
         .push(request(1, 10.0, Some("a<b"), &body, Some(500), 12.0));
     j.requests
@@ -247,7 +222,7 @@ fn html_escapes_what_senders_send() {
 #[test]
 fn html_timeline_is_sampled() {
     let total = MAX_ROWS + 50;
-    let mut j = journal(&["a"]);
+    let mut j = common::journal::journal(&[("a", "ok")], Vec::new(), 3000.0);
     for i in 0..total as u64 {
         let body = format!(r#"{{"EventType":"SessionStarted","EventId":"id-{i:04}","EventData":{{}}}}"#);
         j.requests.push(request(

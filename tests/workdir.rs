@@ -2,6 +2,7 @@
 //! names (as uploaders and transcoders do) passes with it and fails without it.
 
 mod common;
+use common::scratch as dir;
 
 use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::receiver::{Probe, Scenario, SendError};
@@ -13,12 +14,6 @@ use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("brhook-workdir-it-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 /// What the file-checking receiver saw: files checked, and what was wrong.
 #[derive(Default)]

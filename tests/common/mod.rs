@@ -1,9 +1,21 @@
 //! Helpers the test binaries share: each includes them with `mod common;` and uses a
-//! part, so what one binary leaves unused is no warning.
+//! part, so what one binary leaves unused is no warning. Each test binary stays its
+//! own crate (some must run alone: timing, a process-wide lock, the binary under test);
+//! what they share is written here once.
+//!
+//! - this file: running the binary, scratch directories, the timed mutant, a tiny
+//!   HTTP server;
+//! - [`journal`]: requests, URLs and journals written by hand;
+//! - [`receivers`]: the buggy-receiver zoo that `send` and `replay` are judged against;
+//! - [`mix`]: the property tests' seeded generator.
 #![allow(dead_code)]
 
-use brhook::testkit::fault::Fault;
-use brhook::testkit::journal::{Journal, Request, Response, UrlSpec};
+pub mod journal;
+pub mod mix;
+pub mod receivers;
+
+use brhook::testkit::reference::Mutant;
+use std::path::PathBuf;
 use std::process::Command;
 
 /// The brhook binary cargo built for the tests.
@@ -19,44 +31,67 @@ pub fn brhook(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A POST of `body` to URL `a` with the real sender's headers, arriving at `at_ms` and
-/// answered `status` half a millisecond later.
-pub fn request(seq: u64, at_ms: f64, body: Vec<u8>, status: u16) -> Request {
-    Request {
-        seq,
-        conn: 1,
-        at_ms,
-        method: "POST".into(),
-        target: "/a".into(),
-        url: Some("a".into()),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("user-agent".into(), "BililiveRecorder/2.17.3".into()),
-            ("content-length".into(), body.len().to_string()),
-        ],
-        body,
-        body_error: None,
-        response: Response {
-            status: Some(status),
-            at_ms: at_ms + 0.5,
-            abandoned_ms: None,
-        },
-        upstream: None,
-        sent: None,
-    }
+/// [`brhook`] off the async runtime's threads, so a receiver the test runs keeps
+/// answering while the binary talks to it.
+pub async fn brhook_async<I, S>(args: I) -> (i32, String, String)
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let args: Vec<String> = args.into_iter().map(Into::into).collect();
+    tokio::task::spawn_blocking(move || {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        brhook(&a)
+    })
+    .await
+    .expect("the binary's thread did not panic")
 }
 
-/// An empty journal with one URL, `a`, answering `ok`.
-pub fn journal_a() -> Journal {
-    Journal::new(
-        vec![UrlSpec {
-            name: "a".into(),
-            fault: Fault::ok(),
-            setting: None,
-            upstream: None,
-        }],
-        String::new(),
-    )
+/// Runs the command `args` keeping its journal at `kept` (a JSON report), then `brhook
+/// check kept`: both must exit `code` and give the same report, for the journal is the
+/// record and a report is what its judge makes of it. Returns the report.
+pub async fn same_report_from_check(args: &[&str], kept: &str, code: i32) -> serde_json::Value {
+    let mut live = args.to_vec();
+    live.extend(["--journal", kept, "--format", "json"]);
+    let (live_code, live, err) = brhook_async(live).await;
+    assert_eq!(live_code, code, "{args:?}: {err}");
+    let (check_code, checked, err) = brhook_async(["check", kept, "--format", "json"]).await;
+    assert_eq!(check_code, code, "check: {err}");
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&live).expect("a JSON report"),
+        serde_json::from_str(&checked).expect("a JSON report"),
+    );
+    assert_eq!(a, b, "check on the journal of {args:?} gives its report");
+    a
+}
+
+/// A path for test `test`'s files, nothing there yet: under the temp dir, named by the
+/// binary and the process, so parallel tests and runs never share one.
+pub fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "brhook-{}-{}-{test}",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// [`scratch`], created: an empty directory of its own.
+pub fn dir(test: &str) -> PathBuf {
+    let d = scratch(test);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// The mutant judged on time alone (D6: a retry sooner than the threshold after the
+/// answer). Among 22 other runs in step on two worker threads, every answer and every
+/// next request waits in line behind theirs, and a sender that does not wait at all was
+/// seen 15–1,200 ms after the answer (threshold 10 ms). So the mutation tests run it
+/// alone, after the others, with the real threshold (100 ms): it never waits, so its
+/// back-off scale costs it nothing, and it has 100 ms of scheduling to spare.
+pub fn timed(m: Mutant) -> bool {
+    m.check() == brhook::Check::D6
 }
 
 /// A tiny HTTP/1.1 receiver on a free loopback port: every request goes to `answer`,
@@ -82,39 +117,4 @@ where
         }
     });
     addr
-}
-
-/// splitmix64: a tiny deterministic generator for the property tests' random choices
-/// (shuffles, picks), seeded by proptest so a failing case replays.
-pub struct Mix(pub u64);
-
-impl Mix {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// 0..n (0 when n is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    /// True `percent` times in 100.
-    pub fn chance(&mut self, percent: u32) -> bool {
-        self.next() % 100 < u64::from(percent)
-    }
-    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i + 1);
-            v.swap(i, j);
-        }
-    }
 }
