@@ -717,11 +717,8 @@ fn equivalent(
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
-        cases,
         max_shrink_iters: 64,
-        // Keep tests/ untouched: no proptest-regressions files.
-        failure_persistence: None,
-        ..ProptestConfig::default()
+        ..common::proptest_config(cases)
     }
 }
 

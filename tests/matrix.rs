@@ -3,7 +3,7 @@
 //! its check (at its level) and nothing else at `fail` level.
 
 mod common;
-use common::timed;
+use common::{text, timed};
 
 use brhook::testkit::catalog::{self, Level};
 use brhook::testkit::demo::Demo;
@@ -64,7 +64,7 @@ async fn every_mutant_trips_exactly_its_check() {
             problems.push(format!(
                 "mutant {} should trip {check} ({level}) and no other fail; tripped {check}: {tripped}, other fails: {others:?}\n{}",
                 m.name(),
-                brhook::testkit::report::text::render(&report, &brhook::testkit::report::text::Style::plain())
+                text(&report)
             ));
         }
     }
@@ -110,13 +110,7 @@ async fn faithful_sender_passes_under_every_fault_plan() {
     for (label, report) in futures_join(runs).await {
         let loud = report.tripped(Level::Warn);
         if !report.passed() || !loud.is_empty() {
-            problems.push(format!(
-                "plan {label}: {loud:?}\n{}",
-                brhook::testkit::report::text::render(
-                    &report,
-                    &brhook::testkit::report::text::Style::plain()
-                )
-            ));
+            problems.push(format!("plan {label}: {loud:?}\n{}", text(&report)));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));

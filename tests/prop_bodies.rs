@@ -2,20 +2,13 @@
 //! (a) every generated valid body (v2 event, v1 record) has no finding at warn or fail;
 //! (b) every single-field mutation fails its expected check, and no other check fails.
 
+mod common;
+
 use brhook::testkit::body::{judge, Body, Kind};
 use brhook::testkit::catalog::Level;
 use brhook::testkit::gen::{self, EventKind, File, Room, State, V2x};
 use proptest::prelude::*;
 use serde_json::Value;
-
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 256,
-        // Keep tests/ untouched: no proptest-regressions files.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 fn above_info(b: &Body) -> Vec<String> {
     b.findings
@@ -70,7 +63,7 @@ fn assert_mutation_caught(m: &gen::Mutated) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn valid_v2_events_are_clean(ev in gen::any_event()) {

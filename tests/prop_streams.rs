@@ -20,9 +20,9 @@ use brhook::testkit::gen::{self, Stream};
 use brhook::testkit::journal::Journal;
 use brhook::testkit::judge::{self, Options};
 use brhook::testkit::reference::{play, Mutant, Sender, SenderConfig, Step};
-use brhook::testkit::report::{text, Report};
+use brhook::testkit::report::Report;
 use common::mix::Mix;
-use common::timed;
+use common::{text, timed};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,12 +36,9 @@ const QUIET: Duration = Duration::from_millis(300);
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
-        cases,
         // Every case is a real HTTP exchange (~0.4 s): keep shrinking bounded.
         max_shrink_iters: 32,
-        // Keep tests/ untouched: no proptest-regressions files.
-        failure_persistence: None,
-        ..ProptestConfig::default()
+        ..common::proptest_config(cases)
     }
 }
 
@@ -148,7 +145,7 @@ proptest! {
             loud,
             plan,
             stream.summary(),
-            text::render(&report, &brhook::testkit::report::text::Style::plain())
+            text(&report)
         );
     }
 }
@@ -202,8 +199,8 @@ fn same_judgement(what: &str, a: &Report, b: &Report, j: &Journal) -> Result<(),
         what,
         fa.difference(&fb).collect::<Vec<_>>(),
         fb.difference(&fa).collect::<Vec<_>>(),
-        text::render(a, &brhook::testkit::report::text::Style::plain()),
-        text::render(b, &brhook::testkit::report::text::Style::plain()),
+        text(a),
+        text(b),
         j.requests.len()
     );
     Ok(())
@@ -433,7 +430,7 @@ async fn mutant_exchange(steps: Vec<Step>, m: Mutant, pace_ms: u64) -> Result<()
          tripped {check}: {tripped}, other fails: {others:?}\nsteps:\n{}\n{}",
         m.description(),
         Stream { steps }.summary(),
-        text::render(&report, &brhook::testkit::report::text::Style::plain())
+        text(&report)
     ))
 }
 

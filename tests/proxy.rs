@@ -3,7 +3,7 @@
 //! 200 ms) and every wait is on a condition or the proxy's quiet window.
 
 mod common;
-use common::timed;
+use common::{text, timed};
 
 use brhook::testkit::catalog::{Check, Level, Side};
 use brhook::testkit::fault::Fault;
@@ -150,10 +150,6 @@ async fn run_unforwarded(proxy: Proxy) -> (Report, UpstreamError) {
     assert!(all_answered(&attempts, 502));
     let leg = journal.requests[0].upstream.clone().unwrap();
     (report, leg.error.expect("no answer from the receiver"))
-}
-
-fn text(r: &Report) -> String {
-    brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
 }
 
 fn ok(_: &[u8]) -> (u16, u64) {

@@ -3,6 +3,7 @@
 //! check` judges a proxy journal as the library does.
 
 mod common;
+use common::text;
 
 use brhook::testkit::catalog::{Check, Level};
 use brhook::testkit::journal::{Journal, ProxyMeta, Request, Upstream, UrlSpec};
@@ -65,10 +66,6 @@ fn forwarded(seq: u64, at_ms: f64, url: &str, body: Vec<u8>, status: u16) -> Req
 
 fn report(requests: Vec<Request>) -> Report {
     judge(&journal(requests), &Options::default())
-}
-
-fn text(r: &Report) -> String {
-    brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
 }
 
 /// The one receiver-side check that failed (asserting there is exactly one).

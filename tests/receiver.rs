@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::receivers::{Bug, Receiver};
+use common::text;
 
 fn reason(r: &Report, id: &str) -> String {
     r.checks
@@ -22,10 +23,6 @@ fn reason(r: &Report, id: &str) -> String {
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default()
-}
-
-fn text(r: &Report) -> String {
-    brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
 }
 
 fn r_checks(r: &Report) -> Vec<&'static str> {
@@ -46,11 +43,7 @@ async fn a_correct_receiver_passes_every_r_check() {
     let rx = Receiver::start(Bug::Correct).await;
     let run = rx.probe().run_detailed(Scenario::Probe).await.unwrap();
     let r = &run.report;
-    assert!(
-        r.passed(),
-        "{}",
-        brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
-    );
+    assert!(r.passed(), "{}", text(r));
     for id in ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"] {
         assert_eq!(r.status(id.parse().unwrap()), Some(Status::Passed), "{id}");
     }
@@ -102,12 +95,7 @@ async fn each_bug_trips_its_check() {
     let runs = isolated.map(|(bug, _)| tokio::spawn(probe(bug)));
     for ((bug, id), run) in isolated.into_iter().zip(runs) {
         let r = run.await.unwrap();
-        assert_eq!(
-            r_checks(&r),
-            [id],
-            "{bug:?}: {}",
-            brhook::testkit::report::text::render(&r, &brhook::testkit::report::text::Style::plain())
-        );
+        assert_eq!(r_checks(&r), [id], "{bug:?}: {}", text(&r));
         assert!(!r.passed(), "{bug:?}");
     }
     // A KeyError on the stream events fails them in the baseline too: one root cause,
@@ -622,12 +610,7 @@ async fn junit_failure_message_is_one_line() {
 async fn cli_announces_the_back_off() {
     let rx = Receiver::start(Bug::Correct).await;
     let url = rx.url("/v2");
-    let out = tokio::task::spawn_blocking(move || {
-        let args = ["send", "random", "--to", &url, "--seed", "3", "--events", "4"];
-        common::brhook(&args)
-    })
-    .await
-    .unwrap();
+    let out = common::brhook_async(["send", "random", "--to", &url, "--seed", "3", "--events", "4"]).await;
     assert_eq!(out.0, 0, "{}", out.2);
     assert!(
         out.2
@@ -643,10 +626,7 @@ async fn cli_announces_the_back_off() {
     );
 
     let url = rx.url("/v2");
-    let out =
-        tokio::task::spawn_blocking(move || common::brhook(&["send", "probe", "--to", &url, "--exact"]))
-            .await
-            .unwrap();
+    let out = common::brhook_async(["send", "probe", "--to", &url, "--exact"]).await;
     assert_eq!(out.0, 2);
     assert_eq!(
         out.2.trim_end(),

@@ -47,6 +47,21 @@ where
     .expect("the binary's thread did not panic")
 }
 
+/// The property tests' set-up: `cases` cases, and no proptest-regressions files, so a
+/// run leaves tests/ untouched (a failing case prints its seed to replay instead).
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..Default::default()
+    }
+}
+
+/// The plain text report: what a failed assertion shows of a run.
+pub fn text(r: &brhook::Report) -> String {
+    brhook::testkit::report::text::render(r, &brhook::testkit::report::text::Style::plain())
+}
+
 /// Runs the command `args` keeping its journal at `kept` (a JSON report), then `brhook
 /// check kept`: both must exit `code` and give the same report, for the journal is the
 /// record and a report is what its judge makes of it. Returns the report.
