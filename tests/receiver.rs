@@ -497,74 +497,65 @@ async fn load_reports_throughput_and_percentiles() {
 /// nothing listens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cli_exit_codes() {
-    let run = |args: Vec<String>| {
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_brhook"))
-                .arg("send")
-                .args(args)
-                .output()
-                .unwrap()
-        })
-    };
     let good = Receiver::start(Bug::Correct).await;
-    let out = run(vec![
-        "probe".into(),
-        "--to".into(),
-        good.url("/v2"),
-        "--v1-to".into(),
-        good.url("/v1"),
-        "--backoff-scale".into(),
-        "0.01".into(),
+    let (good_v2, good_v1) = (good.url("/v2"), good.url("/v1"));
+    let (code, stdout, _) = common::brhook_async([
+        "send",
+        "probe",
+        "--to",
+        &good_v2,
+        "--v1-to",
+        &good_v1,
+        "--backoff-scale",
+        "0.01",
     ])
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    .await;
+    assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("r6-file-closed-before-file-opening"), "{stdout}");
     assert!(stdout.contains("brhook PASS"), "{stdout}");
 
     let bad = Receiver::start(Bug::ClosedEnum).await;
-    let out = run(vec![
-        "probe".into(),
-        "--to".into(),
-        bad.url("/v2"),
-        "--backoff-scale".into(),
-        "0.01".into(),
-        "--format".into(),
-        "json".into(),
-    ])
-    .await
-    .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bad_v2 = bad.url("/v2");
+    let args = [
+        "send",
+        "probe",
+        "--to",
+        &bad_v2,
+        "--backoff-scale",
+        "0.01",
+        "--format",
+        "json",
+    ];
+    let (code, stdout, _) = common::brhook_async(args).await;
+    assert_eq!(code, 1);
+    let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["verdict"], "fail");
 
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", l.local_addr().unwrap());
     drop(l);
-    let out = run(vec!["--to".into(), url.clone()]).await.unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, _, stderr) = common::brhook_async(["send", "--to", &url]).await;
+    assert_eq!(code, 2);
     assert_eq!(
         stderr.trim_end(),
         format!("brhook: cannot reach {url}: connection refused — is the receiver running?")
     );
 
-    let out = run(vec![
-        "random".into(),
-        "--to".into(),
-        good.url("/v2"),
-        "--seed".into(),
-        "7".into(),
-        "--events".into(),
-        "5".into(),
-        "--backoff-scale".into(),
-        "0".into(),
-    ])
-    .await
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("seed 7"));
+    let args = [
+        "send",
+        "random",
+        "--to",
+        &good_v2,
+        "--seed",
+        "7",
+        "--events",
+        "5",
+        "--backoff-scale",
+        "0",
+    ];
+    let (code, _, stderr) = common::brhook_async(args).await;
+    assert_eq!(code, 0);
+    assert!(stderr.contains("seed 7"));
 }
 
 /// Issue 10: `--seed` fixes shapes and values, not ids, so a second run against a
