@@ -3,8 +3,9 @@
 //! own crate (some must run alone: timing, a process-wide lock, the binary under test);
 //! what they share is written here once.
 //!
-//! - this file: running the binary, scratch directories, the timed mutant, a tiny
-//!   HTTP server;
+//! - this file: running the binary (and live = `check` through it), scratch
+//!   directories, the timed mutant, the plain report, the proptest set-up, a tiny HTTP
+//!   server;
 //! - [`journal`]: requests, URLs and journals written by hand;
 //! - [`receivers`]: the buggy-receiver zoo that `send` and `replay` are judged against;
 //! - [`mix`]: the property tests' seeded generator.
@@ -48,7 +49,7 @@ where
 }
 
 /// The property tests' set-up: `cases` cases, and no proptest-regressions files, so a
-/// run leaves tests/ untouched (a failing case prints its seed to replay instead).
+/// run leaves tests/ untouched (a failing case is printed in the failure instead).
 pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
     proptest::test_runner::Config {
         cases,
