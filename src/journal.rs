@@ -745,10 +745,20 @@ mod b64 {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
     }
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map_err(serde::de::Error::custom)
+        // Decoded from the text as the parser holds it: no String per body.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Vec<u8>, E> {
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Text)
     }
 }
 
