@@ -58,9 +58,17 @@ impl Commit {
     /// nothing: the line is queued, and whoever writes next writes it.
     pub async fn written(&self, ticket: u64, problem: impl Fn(String)) {
         loop {
+            // The usual case first, with no waiter registered: the writer is free, and
+            // this request writes its own line (and any queued with it).
+            if self.written.load(Ordering::Acquire) >= ticket {
+                return;
+            }
+            if self.write_queued(&problem) {
+                continue;
+            }
             let notified = self.done.notified();
             tokio::pin!(notified);
-            // Registered before looking: a write that ends after the look wakes it.
+            // Registered before looking again: a write that ends after the look wakes it.
             notified.as_mut().enable();
             if self.written.load(Ordering::Acquire) >= ticket {
                 return;
