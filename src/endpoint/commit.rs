@@ -138,3 +138,50 @@ impl Commit {
         self.done.notify_waiters();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Journal;
+    use std::sync::Arc;
+
+    /// Many requests at once on two workers: each is released only once its own line
+    /// is in the file, every line is there once, and the close line comes last.
+    #[test]
+    fn every_line_is_on_disk_before_its_request_is_released() {
+        let path = std::env::temp_dir().join(format!("brhook-commit-{}.jsonl", std::process::id()));
+        let meta = Journal::new(Vec::new(), String::new()).meta;
+        let commit = Arc::new(Commit::new(Some(Writer::create(&path, &meta).unwrap())));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        const N: u64 = 400;
+        rt.block_on(async {
+            let tasks: Vec<_> = (1..=N)
+                .map(|seq| {
+                    let (commit, path) = (commit.clone(), path.clone());
+                    tokio::spawn(async move {
+                        let line = format!("{{\"line\":{seq}}}\n");
+                        let ticket = commit.queue(seq, line.clone().into_bytes());
+                        commit.written(ticket, |e| panic!("{e}")).await;
+                        let text = std::fs::read_to_string(&path).unwrap();
+                        assert!(
+                            text.contains(&line),
+                            "request {seq} released before its line was written"
+                        );
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        commit.finish(|e| panic!("{e}"), |w| w.close(1.0, 1.0));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len() as u64, N + 2, "meta, every request once, close");
+        assert!(lines.last().unwrap().contains("\"close\""));
+        std::fs::remove_file(&path).ok();
+    }
+}
