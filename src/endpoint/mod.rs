@@ -297,23 +297,15 @@ impl State {
         }
     }
     /// Writes the request's line (with others queued meanwhile: a group commit) and
-    /// returns once it is written. Everything but the wait happens before the first
-    /// await point: a request whose sender hangs up meanwhile is still recorded.
-    async fn record(&self, r: Request) {
-        /// Counts the request as seen when the wait ends, or is cancelled.
-        struct Seen<'a>(&'a State);
-        impl Drop for Seen<'_> {
-            fn drop(&mut self) {
-                self.0.seen.fetch_add(1, Ordering::SeqCst);
-                self.0.touch();
-            }
-        }
-        let ticket = self.commit.queue(r.seq, Writer::request_line(&r));
+    /// returns once it is written.
+    fn record(&self, r: Request) {
+        self.commit
+            .append(r.seq, Writer::request_line(&r), |what| self.problem(what));
         if self.keep {
             self.journal.lock().expect("lock").requests.push(r);
         }
-        let _seen = Seen(self);
-        self.commit.written(ticket, |what| self.problem(what)).await;
+        self.seen.fetch_add(1, Ordering::SeqCst);
+        self.touch();
     }
 }
 

@@ -69,11 +69,11 @@ pub(super) async fn accept_loop(
 impl State {
     /// Records a request with its answer, then hands the answer back for release:
     /// nothing is answered before its journal line is written.
-    async fn release(&self, mut record: Request, reply: Reply) -> Out {
+    fn release(&self, mut record: Request, reply: Reply) -> Out {
         record.response.status = reply.status_code();
         record.response.at_ms = self.ms();
         record.upstream = reply.leg;
-        self.record(record).await;
+        self.record(record);
         reply.out
     }
 }
@@ -244,10 +244,9 @@ async fn handle(
         }),
     };
     let out = match answer {
-        // Nothing to wait for: recorded and released on this task, with no spawn and
-        // no timer. Its only await is the group commit's, after the line is queued: a
-        // sender hanging up then cancels no record.
-        Answer::Now(reply) => state.release(record, reply).await,
+        // Nothing to wait for: recorded and released at once, on this task (no await
+        // point is left at which the sender hanging up could cancel the record).
+        Answer::Now(reply) => state.release(record, reply),
         // A held answer runs on its own task, so that a sender hanging up meanwhile
         // cannot cancel it (every request that arrived is recorded), and watches its
         // connection: a sender that closes it now gave up.
@@ -272,7 +271,7 @@ async fn handle(
                 };
                 drop(stream);
                 record.response.abandoned_ms = abandoned_ms;
-                let out = state.release(record, reply).await;
+                let out = state.release(record, reply);
                 drop(guard);
                 out
             });
