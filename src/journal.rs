@@ -710,6 +710,21 @@ impl Writer {
     pub fn request(&mut self, r: &Request) -> Result<(), JournalError> {
         self.line(&LineRef::Request(r))
     }
+    /// A request's line as [`Writer::request`] writes it, newline included: serialised
+    /// by the request's own task, outside the writer's lock, for [`Writer::lines`].
+    pub fn request_line(r: &Request) -> Vec<u8> {
+        let mut v = Vec::with_capacity(256 + r.body.len() * 4 / 3);
+        serde_json::to_writer(&mut v, &LineRef::Request(r)).expect("journal lines serialise");
+        v.push(b'\n');
+        v
+    }
+    /// Appends whole lines (a group commit: several requests' lines) and flushes once.
+    pub fn lines(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
+        self.file
+            .write_all(bytes)
+            .and_then(|_| self.file.flush())
+            .map_err(io_err("write", &self.path))
+    }
     /// Appends the close line: closed at `at_ms` after a quiet window of `quiet_ms`.
     pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), JournalError> {
         self.line(&Line::Close { at_ms, quiet_ms })
@@ -730,10 +745,20 @@ mod b64 {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
     }
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map_err(serde::de::Error::custom)
+        // Decoded from the text as the parser holds it: no String per body.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Vec<u8>, E> {
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Text)
     }
 }
 

@@ -4,6 +4,7 @@
 //! round) the plan in front of a forwarder to the URL's receiver.
 
 mod answer;
+mod commit;
 mod serve;
 
 pub(crate) use answer::{Answer, Answerer, Call, FaultPlan, Out, Reply};
@@ -202,7 +203,7 @@ impl Builder {
         let state = Arc::new(State {
             start: Instant::now(),
             journal: Mutex::new(journal),
-            writer: Mutex::new(writer),
+            commit: commit::Commit::new(writer),
             keep: self.keep_in_memory,
             seq: AtomicU64::new(0),
             conns: AtomicU64::new(0),
@@ -242,7 +243,8 @@ impl Builder {
 struct State {
     start: Instant,
     journal: Mutex<Journal>,
-    writer: Mutex<Option<Writer>>,
+    /// The journal writer, committing lines in groups.
+    commit: commit::Commit,
     keep: bool,
     seq: AtomicU64,
     conns: AtomicU64,
@@ -294,14 +296,13 @@ impl State {
             p.1 += 1;
         }
     }
+    /// Writes the request's line (with others queued meanwhile: a group commit) and
+    /// returns once it is written.
     fn record(&self, r: Request) {
-        if let Some(w) = self.writer.lock().expect("lock").as_mut() {
-            if let Err(e) = w.request(&r) {
-                self.problem(format!("{e} (request #{})", r.seq));
-            }
-        }
+        self.commit
+            .append(r.seq, Writer::request_line(&r), |what| self.problem(what));
         if self.keep {
-            self.journal.lock().expect("lock").requests.push(r.clone());
+            self.journal.lock().expect("lock").requests.push(r);
         }
         self.seen.fetch_add(1, Ordering::SeqCst);
         self.touch();
@@ -468,11 +469,9 @@ impl Endpoint {
         self.accept.abort();
         let closed = self.state.ms();
         let quiet_ms = quiet.as_secs_f64() * 1000.0;
-        if let Some(w) = self.state.writer.lock().expect("lock").as_mut() {
-            if let Err(e) = w.close(closed, quiet_ms) {
-                self.state.problem(e.to_string());
-            }
-        }
+        self.state
+            .commit
+            .finish(|what| self.state.problem(what), |w| w.close(closed, quiet_ms));
         *self.closed.lock().expect("lock") = Some((closed, quiet_ms));
         // After the close line: the judge reads up to it, then ends.
         self.judge_closed.store(true, Ordering::SeqCst);

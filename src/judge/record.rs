@@ -459,8 +459,9 @@ fn loose(v: Option<&Value>) -> Option<String> {
 
 impl Judged {
     pub fn of(bytes: &[u8]) -> Judged {
-        let b = body::judge(bytes);
-        let mut findings = b.findings.clone();
+        let mut b = body::judge(bytes);
+        // Moved, not cloned: `single_event` and `class_of` read the body, not its findings.
+        let mut findings = std::mem::take(&mut b.findings);
         let (mut session, mut file, mut v1_pair, mut room, mut path, mut opened) = (None, 0, 0, 0, 0, 0);
         let mut has_path = false;
         let mut room_text = None;
@@ -527,7 +528,7 @@ impl Judged {
 /// record, key order ignored; for anything else the bytes. Hashed as it is walked: no
 /// canonical text is built.
 fn class_of(b: &Body, bytes: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = crate::common::Fast::default();
     match (&b.kind, &b.value) {
         (Kind::V2, Some(v)) => {
             canonical(v.get("EventType").unwrap_or(&Value::Null), &mut h);
@@ -542,13 +543,14 @@ fn class_of(b: &Body, bytes: &[u8]) -> u64 {
 fn canonical(v: &Value, h: &mut impl Hasher) {
     match v {
         Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_unstable();
+            // Pairs, sorted by key: no second (hashed) lookup per key.
+            let mut pairs: Vec<(&String, &Value)> = m.iter().collect();
+            pairs.sort_unstable_by_key(|(k, _)| *k);
             h.write_u8(b'{');
-            h.write_usize(keys.len());
-            for k in keys {
+            h.write_usize(pairs.len());
+            for (k, v) in pairs {
                 k.hash(h);
-                canonical(&m[k.as_str()], h);
+                canonical(v, h);
             }
         }
         Value::Array(a) => {
