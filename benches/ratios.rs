@@ -28,8 +28,8 @@
 //! BRHOOK_RATIOS_KEEP=1 (keep the scratch directory and say where).
 
 use base64::Engine;
-use brhook::testkit::fault::Fault;
-use brhook::testkit::journal::{Meta, Request, Response, UrlSpec, Writer};
+mod support;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::service::service_fn;
@@ -369,22 +369,7 @@ impl Bench {
     /// Writes a closed journal of `n` realistic requests as listen records them.
     fn journal(&self, n: u64) -> PathBuf {
         let path = self.dir.join("check.jsonl");
-        let meta = Meta {
-            tool: "brhook".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            started: chrono::Local::now().to_rfc3339(),
-            urls: vec![UrlSpec {
-                name: "a".into(),
-                fault: Fault::ok(),
-                setting: None,
-                upstream: None,
-            }],
-            prefix: String::new(),
-            proxy: None,
-            replay: None,
-            send: None,
-        };
-        let mut w = Writer::create(&path, &meta).expect("journal created");
+        let mut w = support::listen_journal(&path);
         for i in 0..n {
             let body = body(&self.t, 1, i);
             let len = body.len().to_string();
@@ -394,25 +379,7 @@ impl Bench {
                 ("user-agent", UA),
                 ("content-length", &len),
             ];
-            let at_ms = i as f64 * 0.05;
-            let r = Request {
-                seq: i + 1,
-                conn: i % 32 + 1,
-                at_ms,
-                method: "POST".into(),
-                target: "/a".into(),
-                url: Some("a".into()),
-                headers: headers.map(|(k, v)| (k.to_string(), v.to_string())).to_vec(),
-                body: body.into_bytes(),
-                body_error: None,
-                response: Response {
-                    status: Some(204),
-                    at_ms: at_ms + 0.2,
-                    abandoned_ms: None,
-                },
-                upstream: None,
-                sent: None,
-            };
+            let r = support::answered(i + 1, 32, &headers, body);
             w.request(&r).expect("journal line written");
         }
         w.close(n as f64 * 0.05 + 5000.0, 5000.0).expect("close line");

@@ -25,8 +25,8 @@
 //! 0.9 KB per journal line), BRHOOK_SCALE_KEEP=1 keeps journals and reports.
 //! Section 2 needs `wrk` on PATH (Debian/Ubuntu: apt-get install wrk); skipped without.
 
-use brhook::testkit::fault::Fault;
-use brhook::testkit::journal::{Meta, Request, Response, UrlSpec, Writer};
+mod support;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::service::service_fn;
@@ -164,22 +164,7 @@ impl Bench {
     /// 50 connections, the real sender's headers); `upper`: EventIds in upper case.
     fn journal(&self, name: &str, n: u64, upper: bool) -> PathBuf {
         let (path, start) = (self.dir.join(name), Instant::now());
-        let meta = Meta {
-            tool: "brhook".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            started: chrono::Local::now().to_rfc3339(),
-            urls: vec![UrlSpec {
-                name: "a".into(),
-                fault: Fault::ok(),
-                setting: None,
-                upstream: None,
-            }],
-            prefix: String::new(),
-            proxy: None,
-            replay: None,
-            send: None,
-        };
-        let mut w = Writer::create(&path, &meta).expect("journal created");
+        let mut w = support::listen_journal(&path);
         for i in 0..n {
             let eid = format!("e3e1c9ec-0000-4000-8000-{i:012x}");
             let eid = if upper { eid.to_uppercase() } else { eid };
@@ -193,25 +178,7 @@ impl Bench {
                 ("host", "127.0.0.1:8080"),
                 ("content-length", &len),
             ];
-            let at_ms = i as f64 * 0.05;
-            let r = Request {
-                seq: i + 1,
-                conn: i % 50 + 1,
-                at_ms,
-                method: "POST".into(),
-                target: "/a".into(),
-                url: Some("a".into()),
-                headers: headers.map(|(k, v)| (k.to_string(), v.to_string())).to_vec(),
-                body: body.into_bytes(),
-                body_error: None,
-                response: Response {
-                    status: Some(204),
-                    at_ms: at_ms + 0.2,
-                    abandoned_ms: None,
-                },
-                upstream: None,
-                sent: None,
-            };
+            let r = support::answered(i + 1, 50, &headers, body);
             w.request(&r).expect("journal line written");
         }
         w.close(n as f64 * 0.05 + 5000.0, 5000.0).expect("close line");
