@@ -19,6 +19,25 @@ pub(crate) struct Book {
 }
 
 impl Book {
+    /// Once every delivery has ended: the first line that could not be written, if any,
+    /// else the journal closed with its close line at `at_ms` (and the file closed), with
+    /// the attempts written and their answer times.
+    pub fn close(
+        book: std::sync::Arc<std::sync::Mutex<Book>>,
+        at_ms: f64,
+    ) -> Result<(u64, Histogram), String> {
+        let mut b = std::sync::Arc::try_unwrap(book)
+            .ok()
+            .expect("every delivery has ended")
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = b.failed.take() {
+            return Err(e);
+        }
+        b.writer.close(at_ms, 0.0).map_err(|e| e.to_string())?;
+        Ok((b.seq, b.all))
+    }
+
     /// One attempt as a request line: what brhook sent and what the receiver answered
     /// (`sent`: which body of a `send` scenario it carried).
     pub fn write(

@@ -464,18 +464,7 @@ impl Probe {
         }
         drop(sink);
         let elapsed_ms = origin.elapsed().as_secs_f64() * 1000.0;
-        let mut b = Arc::try_unwrap(book)
-            .ok()
-            .expect("every delivery has ended")
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = b.failed.take() {
-            return Err(SendError::Io(e));
-        }
-        b.writer
-            .close(elapsed_ms, 0.0)
-            .map_err(|e| SendError::Io(e.to_string()))?;
-        drop(b.writer);
+        let (seq, all) = Book::close(book, elapsed_ms).map_err(SendError::Io)?;
 
         let opts = crate::judge::Options {
             strict: self.strict,
@@ -489,7 +478,7 @@ impl Probe {
         .await
         .map_err(|e| SendError::Io(format!("the judge stopped: {e}")))?
         .map_err(SendError::Io)?;
-        let latency = b.all.latency();
+        let latency = all.latency();
         let load = match scenario {
             Scenario::Load { events, concurrency } => {
                 let answers = latency.map_or(0, |l| l.answers);
@@ -511,7 +500,7 @@ impl Probe {
             cases: infos,
             sent,
             bodies,
-            attempts: b.seq,
+            attempts: seq,
             latency,
             load,
         })

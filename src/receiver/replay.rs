@@ -315,19 +315,8 @@ impl Replay {
             .await
             .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
             .map_err(ReplayError::Journal)?;
-        let mut b = Arc::try_unwrap(book)
-            .ok()
-            .expect("every delivery task has ended")
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = b.failed.take() {
-            return Err(ReplayError::Journal(e));
-        }
         let at = origin.elapsed().as_secs_f64() * 1000.0;
-        b.writer
-            .close(at, 0.0)
-            .map_err(|e| ReplayError::Journal(e.to_string()))?;
-        drop(b.writer);
+        let (seq, all) = Book::close(book, at).map_err(ReplayError::Journal)?;
 
         let opts = crate::judge::Options {
             strict: self.strict,
@@ -344,9 +333,9 @@ impl Replay {
             report,
             tally,
             events,
-            attempts: b.seq,
+            attempts: seq,
             late,
-            latency: b.all.latency(),
+            latency: all.latency(),
         })
     }
 
