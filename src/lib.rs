@@ -14,7 +14,7 @@
 //! | 3 | `report`, `reference`, `http`, `error` (which wraps the journal's) |
 //! | 4 | `judge`, `normalize` |
 //! | 5 | `endpoint` (the capture server asks an answerer), `validate`, `receiver` |
-//! | 6 | `proxy` (endpoint + forwarder), `demo` |
+//! | 6 | `proxy` (endpoint + forwarder), `demo`, `control` (`brhook serve`'s API: captures on one hub) |
 //!
 //! `tests/layers.rs` holds every import to this table. [`testkit`] re-exports those
 //! layers for property tests, tools and brhook's own CLI.
@@ -23,6 +23,7 @@
 mod body;
 mod catalog;
 mod common;
+mod control;
 mod demo;
 mod endpoint;
 mod error;

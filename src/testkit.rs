@@ -72,6 +72,10 @@ pub mod receiver {
 pub mod proxy {
     pub use crate::proxy::*;
 }
+/// `brhook serve`: the HTTP control API over captures on one data port.
+pub mod control {
+    pub use crate::control::*;
+}
 /// The demo wiring: an endpoint, the reference sender (or a mutant), the report.
 pub mod demo {
     pub use crate::demo::*;

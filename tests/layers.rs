@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("receiver", 5),
     ("proxy", 6),
     ("demo", 6),
+    ("control", 6),
     ("testkit", 7),
 ];
 

@@ -19,6 +19,7 @@ mod output;
 mod proxy;
 mod replay;
 mod send;
+mod serve;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -123,6 +124,16 @@ enum Command {
     ///
     /// Example: brhook replay cap.jsonl --to http://127.0.0.1:8080/hook --speed 10
     Replay(replay::Args),
+    /// Serve a versioned HTTP control API for test suites in any language.
+    ///
+    /// A test creates a capture (POST /v1/captures with its URLs and faults), gives the
+    /// sender the URLs it returns, waits for the deliveries (POST /v1/captures/ID/wait)
+    /// and gets the report (POST /v1/captures/ID/finish: the --report-json JSON, or
+    /// ?format=junit|html). Captures run side by side, each with its own URLs, journal
+    /// and judge. GET /v1/openapi.json describes every route.
+    ///
+    /// Example: brhook serve --control 127.0.0.1:7700 --ready-file brhook.json
+    Serve(serve::Args),
     /// List the check catalogue: ID, level, status in this version, title and source.
     Checks(output::ChecksArgs),
 }
@@ -147,6 +158,7 @@ pub fn run() -> i32 {
         Command::Diff(a) => offline::diff(a),
         Command::Send(a) => send::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

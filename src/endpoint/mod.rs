@@ -5,7 +5,10 @@
 
 mod answer;
 mod commit;
+mod hub;
 mod serve;
+
+pub use hub::Hub;
 
 pub(crate) use answer::{Answer, Answerer, Call, FaultPlan, Out, Reply};
 
@@ -46,6 +49,8 @@ pub struct Builder {
     /// from the URLs once they are all known), and the proxy's thresholds.
     answerer: Option<MakeAnswerer>,
     proxy: Option<ProxyMeta>,
+    /// Set by [`Builder::on_hub`]: no listener of its own.
+    hub: Option<(Arc<hub::Shelf>, SocketAddr)>,
 }
 
 impl Builder {
@@ -160,14 +165,28 @@ impl Builder {
         self
     }
 
+    /// Serves on `hub`'s port under the prefix `key` (one path segment: URLs become
+    /// `/KEY/NAME`) instead of a listener of its own; `bind` is then not used.
+    pub fn on_hub(mut self, hub: &Hub, key: &str) -> Self {
+        self.prefix = key.trim_matches('/').to_string();
+        self.hub = Some((hub.shelf(), hub.addr()));
+        self
+    }
+
     /// Binds the address, opens the journal and starts serving and judging.
     pub async fn start(self) -> Result<Endpoint, Error> {
         let bind = |source| Error::Bind {
             addr: self.bind,
             source,
         };
-        let listener = TcpListener::bind(self.bind).await.map_err(bind)?;
-        let addr = listener.local_addr().map_err(bind)?;
+        let (listener, addr) = match &self.hub {
+            Some((_, addr)) => (None, *addr),
+            None => {
+                let listener = TcpListener::bind(self.bind).await.map_err(bind)?;
+                let addr = listener.local_addr().map_err(bind)?;
+                (Some(listener), addr)
+            }
+        };
         let mut journal = Journal::new(self.urls.clone(), self.prefix.clone());
         journal.meta.proxy = self.proxy.clone();
         // The journal is always a file: the one asked for, or a temporary one.
@@ -218,12 +237,17 @@ impl Builder {
             tls: AtomicU64::new(0),
             answerer,
         });
-        let accept = tokio::spawn(serve::accept_loop(
-            listener,
-            state.clone(),
-            self.max_connections,
-            self.header_timeout,
-        ));
+        let accept = match (listener, self.hub) {
+            (Some(listener), _) => hub::Attach::Own(tokio::spawn(serve::accept_loop(
+                listener,
+                serve::Routes::One(state.clone()),
+                self.max_connections,
+                self.header_timeout,
+            ))),
+            (None, Some((shelf, _))) => hub::Attach::to_hub(shelf, &state.prefix, state.clone())
+                .inspect_err(|_| closed.store(true, Ordering::SeqCst))?,
+            (None, None) => unreachable!("a listener is bound unless on a hub"),
+        };
         Ok(Endpoint {
             addr,
             state,
@@ -314,7 +338,7 @@ impl State {
 pub struct Endpoint {
     addr: SocketAddr,
     state: Arc<State>,
-    accept: tokio::task::JoinHandle<()>,
+    accept: hub::Attach,
     /// The journal file: the one asked for, or a temporary one.
     journal_path: PathBuf,
     /// The quiet window of [`Endpoint::verify`].
@@ -348,6 +372,7 @@ impl Endpoint {
             quiet: Duration::from_secs(5),
             answerer: None,
             proxy: None,
+            hub: None,
         }
     }
 
@@ -466,7 +491,7 @@ impl Endpoint {
             let wait = wait.min(Duration::from_millis(50));
             tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
         }
-        self.accept.abort();
+        self.accept.detach();
         let closed = self.state.ms();
         let quiet_ms = quiet.as_secs_f64() * 1000.0;
         self.state
@@ -557,7 +582,7 @@ impl Drop for Endpoint {
     fn drop(&mut self) {
         // The judge follows the journal until it is told the capture closed.
         self.judge_closed.store(true, Ordering::SeqCst);
-        self.accept.abort();
+        self.accept.detach();
         // Like wiremock's verify on drop: a capture nobody judged is a test that
         // asserts nothing. (Not while the thread already panics: that would abort.)
         let judged = self.closed.lock().map(|c| c.is_some()).unwrap_or(true);

@@ -11,15 +11,44 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+/// Where a connection's requests go: one endpoint, or the captures of a hub (chosen per
+/// request by its path).
+#[derive(Clone)]
+pub(super) enum Routes {
+    One(Arc<State>),
+    Hub(Arc<super::hub::Shelf>),
+}
+
+impl Routes {
+    fn counters(&self) -> (&AtomicU64, &AtomicU64) {
+        match self {
+            Routes::One(s) => (&s.conns, &s.tls),
+            Routes::Hub(h) => (&h.conns, &h.tls),
+        }
+    }
+    fn relay(&self) -> bool {
+        match self {
+            Routes::One(s) => s.answerer.preserves_header_case(),
+            Routes::Hub(_) => false,
+        }
+    }
+    fn pick(&self, path: &str) -> Option<Arc<State>> {
+        match self {
+            Routes::One(s) => Some(s.clone()),
+            Routes::Hub(h) => h.pick(path),
+        }
+    }
+}
+
 pub(super) async fn accept_loop(
     listener: TcpListener,
-    state: Arc<State>,
+    routes: Routes,
     max_conns: usize,
     header_timeout: Duration,
 ) {
@@ -37,17 +66,17 @@ pub(super) async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let conn = state.conns.fetch_add(1, Ordering::SeqCst) + 1;
-        let state = state.clone();
-        let relay = state.answerer.preserves_header_case();
+        let conn = routes.counters().0.fetch_add(1, Ordering::SeqCst) + 1;
+        let routes = routes.clone();
+        let relay = routes.relay();
         tokio::spawn(async move {
             let stream = Arc::new(stream);
             let io = Shared {
                 io: stream.clone(),
-                state: state.clone(),
+                routes: routes.clone(),
                 first: true,
             };
-            let svc = service_fn(move |req| handle(req, state.clone(), conn, stream.clone()));
+            let svc = service_fn(move |req| dispatch(req, routes.clone(), conn, stream.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -103,7 +132,7 @@ type Served = Result<hyper::Response<Full<Bytes>>, ResetConnection>;
 /// (hyper does not read while an answer is pending, so it would not notice.)
 struct Shared {
     io: Arc<tokio::net::TcpStream>,
-    state: Arc<State>,
+    routes: Routes,
     /// Nothing read yet: the first bytes tell a TLS ClientHello (a sender speaking https).
     first: bool,
 }
@@ -127,7 +156,7 @@ impl tokio::io::AsyncRead for Shared {
                             && got[got.len() - n] == 0x16
                             && got.get(got.len() - n + 1) == Some(&3)
                         {
-                            self.state.tls.fetch_add(1, Ordering::SeqCst);
+                            self.routes.counters().1.fetch_add(1, Ordering::SeqCst);
                         }
                     }
                     return std::task::Poll::Ready(Ok(()));
@@ -181,6 +210,25 @@ async fn closed_by_sender(stream: &tokio::net::TcpStream) {
 /// A sender that shuts its side right after sending a request (a half close) still
 /// reads the answer; one that closes later, while the answer is held, gave up on it.
 const HALF_CLOSE_MS: f64 = 50.0;
+
+/// Hands the request to the endpoint its path belongs to; on a hub, a path of no
+/// capture is answered 404 and recorded nowhere (no capture owns it).
+async fn dispatch(
+    req: hyper::Request<Incoming>,
+    routes: Routes,
+    conn: u64,
+    stream: Arc<tokio::net::TcpStream>,
+) -> Served {
+    match routes.pick(req.uri().path()) {
+        Some(state) => handle(req, state, conn, stream).await,
+        None => Ok(hyper::Response::builder()
+            .status(hyper::StatusCode::NOT_FOUND)
+            .body(Full::new(Bytes::from_static(
+                b"brhook: no capture of this server has this path (finished or deleted?)\n",
+            )))
+            .expect("response builds")),
+    }
+}
 
 async fn handle(
     req: hyper::Request<Incoming>,

@@ -1,0 +1,102 @@
+//! `brhook serve`: the control API for test suites in any language.
+
+use brhook::testkit::control::{Config, Control};
+use clap::Args as ClapArgs;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// Where the control API listens (`http://ADDR/v1/`). Loopback unless
+    /// --control-token is given; port 0 takes a free one (printed, and in --ready-file).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    control: SocketAddr,
+    /// A secret every request must carry as `Authorization: Bearer TOKEN` (all routes
+    /// but /v1/health); required to bind --control to anything but loopback.
+    #[arg(long, value_name = "TOKEN")]
+    control_token: Option<String>,
+    /// Where the captures' URLs are served (`http://ADDR/ID/NAME`, one port for all).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    bind: SocketAddr,
+    /// Keep each capture's journal here as ID.jsonl (by default a temporary directory,
+    /// removed with the capture).
+    #[arg(long, value_name = "DIR")]
+    journal_dir: Option<PathBuf>,
+    /// Once both ports accept connections, write JSON with the control URL, the data
+    /// address and brhook's pid to FILE (atomically); removed on exit.
+    #[arg(long, value_name = "FILE")]
+    ready_file: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<i32, String> {
+    let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> Result<i32, String> {
+    if let Some(t) = &args.control_token {
+        if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("--control-token must be non-empty, without spaces".into());
+        }
+    }
+    let control = Control::start(Config {
+        control: args.control,
+        data: args.bind,
+        token: args.control_token.clone(),
+        journal_dir: args.journal_dir.clone(),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    if let Some(path) = &args.ready_file {
+        write_ready(path, &control)
+            .map_err(|e| format!("cannot write the ready file {}: {e}", path.display()))?;
+    }
+    say!(
+        "brhook control API on {}/v1/ (routes: GET {}/v1/openapi.json)",
+        control.url(),
+        control.url()
+    );
+    say!(
+        "captures' URLs on http://{}/ID/NAME; Ctrl-C or SIGTERM stops",
+        control.data_addr()
+    );
+    stopped().await;
+    control.shutdown().await;
+    if let Some(path) = &args.ready_file {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(0)
+}
+
+/// The ready file: written to a temporary name, then renamed, so a reader never sees
+/// half of it. (`serve` has no URLs of its own: each capture gets its own.)
+fn write_ready(path: &Path, control: &Control) -> std::io::Result<()> {
+    let ready = serde_json::json!({
+        "control": control.url(),
+        "addr": control.data_addr().to_string(),
+        "pid": std::process::id(),
+        "urls": {},
+        "v2": [],
+        "v1": [],
+    });
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(&ready).expect("JSON") + "\n")?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Ctrl-C or (on Unix) SIGTERM.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
