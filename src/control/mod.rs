@@ -180,7 +180,7 @@ impl Shared {
             .on_hub(&self.hub, &id)
             .journal(&journal)
             .keep_in_memory(false)
-            .on_request(move |r, _| sink.take(r));
+            .on_record(move |r| sink.take(r));
         let default_quiet = Duration::from_secs_f64(5.0 * new.backoff_scale);
         let settings: Vec<_> = new.urls.iter().map(UrlSpec::setting).collect();
         for u in new.urls {

@@ -1,4 +1,4 @@
-//! A capture's counts as its judge takes each request, published on a watch channel:
+//! A capture's counts as each request is recorded, published on a watch channel:
 //! a `wait` blocks on the channel until its counts are reached (no polling), and
 //! `GET /v1/captures/{id}` reads the last value.
 //!
@@ -113,7 +113,7 @@ impl Tally {
         }
     }
 
-    /// Counts one request (called by the judge as it takes each, in journal order).
+    /// Counts one request (called as each is recorded, before it is answered).
     pub fn take(&self, r: &Request) {
         let mut inner = self.inner.lock().expect("lock");
         let inner = &mut *inner;

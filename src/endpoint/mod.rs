@@ -51,7 +51,11 @@ pub struct Builder {
     proxy: Option<ProxyMeta>,
     /// Set by [`Builder::on_hub`]: no listener of its own.
     hub: Option<(Arc<hub::Shelf>, SocketAddr)>,
+    recorded: Option<Recorded>,
 }
+
+/// Called with each request once its journal line is written, on the serving task.
+type Recorded = Box<dyn Fn(&Request) + Send + Sync>;
 
 impl Builder {
     /// Adds a URL `/NAME` answering by `fault` (see [`Fault`]'s grammar).
@@ -152,6 +156,14 @@ impl Builder {
         self
     }
 
+    /// Calls `f` with each request as soon as its journal line is written, before its
+    /// answer is released (the control API's counts: the judge's sink may lag, as the
+    /// judge runs only when the CPU is idle). Keep it cheap: it runs on the request's task.
+    pub(crate) fn on_record(mut self, f: impl Fn(&Request) + Send + Sync + 'static) -> Self {
+        self.recorded = Some(Box::new(f));
+        self
+    }
+
     /// Makes this a proxy: `make` builds the answerer from the endpoint's URLs, and
     /// the journal's meta line keeps the proxy's thresholds (crate-private; the public
     /// face is `brhook::Proxy`).
@@ -236,6 +248,7 @@ impl Builder {
             problems: Mutex::new((None, 0)),
             tls: AtomicU64::new(0),
             answerer,
+            recorded: self.recorded,
         });
         let accept = match (listener, self.hub) {
             (Some(listener), _) => hub::Attach::Own(tokio::spawn(serve::accept_loop(
@@ -290,6 +303,8 @@ struct State {
     tls: AtomicU64,
     /// What answers each request: the fault plan, or a proxy's plan and forwarder.
     answerer: Arc<dyn Answerer>,
+    /// [`Builder::on_record`]'s hook.
+    recorded: Option<Recorded>,
 }
 
 impl State {
@@ -325,6 +340,9 @@ impl State {
     fn record(&self, r: Request) {
         self.commit
             .append(r.seq, Writer::request_line(&r), |what| self.problem(what));
+        if let Some(f) = &self.recorded {
+            f(&r);
+        }
         if self.keep {
             self.journal.lock().expect("lock").requests.push(r);
         }
@@ -373,6 +391,7 @@ impl Endpoint {
             answerer: None,
             proxy: None,
             hub: None,
+            recorded: None,
         }
     }
 
