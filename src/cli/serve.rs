@@ -39,6 +39,9 @@ async fn serve(args: Args) -> Result<i32, String> {
             return Err("--control-token must be non-empty, without spaces".into());
         }
     }
+    // Listening for the signals before anyone can know we are up: a SIGTERM sent as soon
+    // as the ready file appears must stop us cleanly, not kill us.
+    let stop = stopped();
     let control = Control::start(Config {
         control: args.control,
         data: args.bind,
@@ -60,7 +63,7 @@ async fn serve(args: Args) -> Result<i32, String> {
         "captures' URLs on http://{}/ID/NAME; Ctrl-C or SIGTERM stops",
         control.data_addr()
     );
-    stopped().await;
+    stop.await;
     control.shutdown().await;
     if let Some(path) = &args.ready_file {
         let _ = std::fs::remove_file(path);
@@ -85,18 +88,36 @@ fn write_ready(path: &Path, control: &Control) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Ctrl-C or (on Unix) SIGTERM.
-async fn stopped() {
+/// Resolves on Ctrl-C or (on Unix) SIGTERM; both are listened to from the call on, so
+/// a signal that comes before the future is first polled is kept.
+fn stopped() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let (mut int, mut term) = {
         use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
             }
-            return;
+            tokio::select! {
+                _ = one(&mut int) => {}
+                _ = one(&mut term) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

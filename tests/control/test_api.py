@@ -71,10 +71,10 @@ def test_two_captures_at_once_never_see_each_others_requests():
     assert one["v2"] == [one["urls"]["a"], one["urls"]["b"]]
     host = urllib.parse.urlsplit(one["urls"]["a"]).netloc
     conn = http.client.HTTPConnection(host, timeout=30)  # one connection for both
-    assert post(conn, one["urls"]["a"], event("e-one")) == 200
-    assert post(conn, two["urls"]["a"], event("e-two")) == 200
+    assert post(conn, one["urls"]["a"], event("e-one")) // 100 == 2
+    assert post(conn, two["urls"]["a"], event("e-two")) // 100 == 2
     assert post(conn, one["urls"]["b"], event("e-one")) == 500  # fail:1
-    assert post(conn, one["urls"]["b"], event("e-one")) == 200  # the retry
+    assert post(conn, one["urls"]["b"], event("e-one")) // 100 == 2  # the retry
     conn.close()
     status, counts = call("POST", f"/captures/{one['id']}/wait", {"events": 1, "requests": 3, "timeout_s": 60})
     assert status == 200 and counts["reached"], counts
