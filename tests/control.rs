@@ -239,3 +239,17 @@ fn serve_writes_its_ready_file_and_removes_it_on_sigterm() {
     assert_eq!(status.code(), Some(0), "serve did not stop cleanly");
     assert!(!ready.exists(), "the ready file is left behind");
 }
+
+/// The README's pytest is the example file this suite runs, word for word.
+#[test]
+fn the_readme_shows_the_example_that_runs() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let start = readme
+        .find("<!-- control-example:start -->\n```python\n")
+        .expect("the README's control example");
+    let block = &readme[start..];
+    let block = &block[block.find("```python\n").unwrap() + 10..];
+    let block = &block[..block.find("```\n<!-- control-example:end -->").expect("its end")];
+    let file = std::fs::read_to_string("examples/control/python/test_brhook.py").unwrap();
+    assert_eq!(block, file, "paste examples/control/python/test_brhook.py into the README");
+}
