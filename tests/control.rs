@@ -251,5 +251,8 @@ fn the_readme_shows_the_example_that_runs() {
     let block = &block[block.find("```python\n").unwrap() + 10..];
     let block = &block[..block.find("```\n<!-- control-example:end -->").expect("its end")];
     let file = std::fs::read_to_string("examples/control/python/test_brhook.py").unwrap();
-    assert_eq!(block, file, "paste examples/control/python/test_brhook.py into the README");
+    assert_eq!(
+        block, file,
+        "paste examples/control/python/test_brhook.py into the README"
+    );
 }
