@@ -7,7 +7,7 @@ mod answer;
 mod commit;
 mod serve;
 
-pub(crate) use answer::{Answer, Answerer, Call, FaultPlan, Out, Reply};
+pub(crate) use answer::{After, Answer, Answerer, Call, FaultPlan, Out, Reply};
 
 use crate::error::Error;
 use crate::fault::Fault;
