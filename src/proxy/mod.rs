@@ -23,6 +23,7 @@ use crate::protocol::Setting;
 use crate::report::Report;
 use bytes::Bytes;
 use forward::{Forwarder, Target};
+pub use metrics::{Metrics, MetricsServer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -145,6 +146,9 @@ pub struct Builder {
     shadows: Vec<(String, String)>,
     shadow_permits: usize,
     shadow_timeout: Option<Duration>,
+    metrics: Option<Arc<Metrics>>,
+    sink: Option<crate::judge::Sink>,
+    journal_path: Option<PathBuf>,
 }
 
 impl Builder {
@@ -159,6 +163,11 @@ impl Builder {
     /// dropped (and journaled as dropped), never queued.
     pub fn shadow_concurrency(mut self, n: usize) -> Self {
         self.shadow_permits = n.max(1);
+        self
+    }
+    /// Counts what the proxy sees into `m` (serve it with [`Metrics::serve`]).
+    pub fn metrics(mut self, m: Arc<Metrics>) -> Self {
+        self.metrics = Some(m);
         self
     }
     /// How long a candidate may take to answer (default: the upstream timeout).
@@ -220,6 +229,8 @@ impl Builder {
     }
     /// Appends the journal to FILE as JSON Lines, flushed per request.
     pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.journal_path = Some(path.clone());
         self.inner = self.inner.journal(path);
         self
     }
@@ -262,7 +273,7 @@ impl Builder {
     }
     /// Calls `sink` with each request and its own findings as the judge takes it.
     pub fn on_request(mut self, sink: impl FnMut(&Request, &Pushed) + Send + 'static) -> Self {
-        self.inner = self.inner.on_request(sink);
+        self.sink = Some(Box::new(sink));
         self
     }
 
@@ -299,6 +310,8 @@ impl Builder {
             Some(Arc::new(f.map_err(Error::Upstream)?))
         };
         let permits = Arc::new(tokio::sync::Semaphore::new(self.shadow_permits));
+        let metrics = self.metrics.clone();
+        let shadow_metrics = metrics.clone();
         let meta = ProxyMeta {
             slow_after_ms: self.slow_after.as_secs_f64() * 1000.0,
             timeout_ms: self.timeout.as_secs_f64() * 1000.0,
@@ -311,6 +324,7 @@ impl Builder {
                     .collect(),
                 client,
                 permits,
+                metrics: shadow_metrics,
             });
             Arc::new(Forwarding {
                 plan: FaultPlan::new(urls),
@@ -321,6 +335,20 @@ impl Builder {
             })
         };
         let mut b = self.inner.answerer(make, meta);
+        let mut sink = self.sink;
+        if let Some(m) = metrics {
+            if let Some(p) = &self.journal_path {
+                m.journal_path(p);
+            }
+            b = b.on_request(move |r, p| {
+                m.request(r, p);
+                if let Some(s) = sink.as_mut() {
+                    s(r, p);
+                }
+            });
+        } else if let Some(s) = sink.take() {
+            b = b.on_request(s);
+        }
         for u in self.urls {
             b = b.url_spec(u);
         }
@@ -348,6 +376,9 @@ impl Proxy {
             shadows: Vec::new(),
             shadow_permits: shadow::DEFAULT_PERMITS,
             shadow_timeout: None,
+            metrics: None,
+            sink: None,
+            journal_path: None,
         }
     }
     /// The address the proxy listens on.

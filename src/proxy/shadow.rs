@@ -23,6 +23,7 @@ pub(crate) struct Shadows {
     pub targets: Vec<Option<(Target, String)>>,
     pub client: Arc<Forwarder>,
     pub permits: Arc<Semaphore>,
+    pub metrics: Option<Arc<super::Metrics>>,
 }
 
 /// A copy under way (or dropped), to be finished once the real answer is in.
@@ -33,6 +34,7 @@ pub(crate) struct Copy {
     sent_ms: f64,
     /// `None`: dropped.
     task: Option<tokio::task::JoinHandle<(Result<Relayed, UpstreamError>, f64)>>,
+    metrics: Option<Arc<super::Metrics>>,
 }
 
 impl Shadows {
@@ -56,6 +58,7 @@ impl Shadows {
             headers: headers.to_vec(),
             sent_ms,
             task,
+            metrics: self.metrics.clone(),
         })
     }
 }
@@ -79,7 +82,13 @@ impl Copy {
                 leg: None,
                 dropped: self.task.is_none(),
             };
+            let count = |same| {
+                if let Some(m) = &self.metrics {
+                    m.shadow_copy(&shadow.url, same);
+                }
+            };
             let Some(task) = self.task else {
+                count(None);
                 return shadow;
             };
             let (result, answered_ms) = match task.await {
@@ -103,6 +112,7 @@ impl Copy {
                 }
                 Err(e) => leg.error = Some(e),
             }
+            count(Some(leg.status == real_status));
             shadow.leg = Some(leg);
             shadow
         })
