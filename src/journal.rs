@@ -888,6 +888,42 @@ mod tests {
     }
 
     #[test]
+    fn shadow_lines_round_trip_and_only_readers_that_ask_see_them() {
+        let dir = std::env::temp_dir().join(format!("brhook-journal-shadow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("j.jsonl");
+        let mut j = Journal::new(Vec::new(), String::new());
+        j.requests = vec![request(1)];
+        j.write(&path).unwrap();
+        let shadow = Shadow {
+            seq: 1,
+            url: "a".into(),
+            to: "http://127.0.0.1:9/new".into(),
+            real_status: Some(204),
+            real_took_ms: 1.5,
+            leg: None,
+            dropped: true,
+        };
+        let line = Writer::shadow_line(&shadow);
+        let text = std::str::from_utf8(&line).unwrap().trim_end().to_string();
+        assert!(is_shadow(&text), "{text}");
+        assert_eq!(parse_shadow(&text).unwrap(), shadow);
+        assert!(parse_request(&text).is_err(), "a shadow line is no request");
+        let mut all = std::fs::read(&path).unwrap();
+        all.extend_from_slice(&line);
+        all.extend_from_slice(&Writer::request_line(&request(2)));
+        std::fs::write(&path, all).unwrap();
+        // A reader that does not ask skips it (the request after it is read).
+        assert_eq!(Journal::read(&path).unwrap().requests.len(), 2);
+        let mut r = Reader::open(&path).unwrap().with_shadows();
+        let mut seen = Vec::new();
+        while let Some((_, l)) = r.next_raw().unwrap() {
+            seen.push(is_shadow(&l));
+        }
+        assert_eq!(seen, [false, true, false]);
+    }
+
+    #[test]
     fn journals_written_before_the_proxy_still_read_and_proxy_lines_round_trip() {
         // A request line as the endpoint wrote it before the proxy existed.
         let old = r#"{"type":"request","seq":1,"conn":1,"at_ms":1.0,"method":"POST","target":"/a","url":"a","headers":[],"body":"e30=","response":{"status":204,"at_ms":1.5}}"#;

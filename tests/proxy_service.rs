@@ -371,3 +371,136 @@ async fn a_slow_or_dead_candidate_never_slows_the_real_path() {
     assert_eq!(a.dropped as usize, at("a").filter(|s| s.dropped).count());
     assert!(report.passed(), "{}", text(&report));
 }
+
+#[test]
+fn the_cli_keeps_metrics_on_loopback_and_shadows_only_named_urls() {
+    let (code, _, err) =
+        common::brhook(&["proxy", "--to", "a=http://127.0.0.1:9/", "--metrics", "0.0.0.0:0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not a loopback address") && err.contains("--metrics-public"),
+        "{err}"
+    );
+    let (code, _, err) = common::brhook(&[
+        "proxy",
+        "--to",
+        "a=http://127.0.0.1:9/",
+        "--shadow",
+        "b=http://127.0.0.1:9/",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no --to or --v1-to is named \"b\""), "{err}");
+    let (code, _, err) =
+        common::brhook(&["proxy", "--to", "a=http://127.0.0.1:9/", "--shadow", "a=ftp://x/"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("http:// or https://"), "{err}");
+}
+
+/// A free loopback port (bound and released: nothing else here takes ports meanwhile).
+fn free_port() -> std::net::SocketAddr {
+    dead_port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_serves_metrics_and_health_and_reports_the_shadow() {
+    let real = receiver(204, 0).await;
+    let candidate = receiver(500, 0).await;
+    let (bind, metrics) = (free_port(), free_port());
+    let args: Vec<String> = [
+        "proxy",
+        "--to",
+        &format!("a=http://{real}/hook"),
+        "--shadow",
+        &format!("a=http://{candidate}/hook"),
+        "--bind",
+        &bind.to_string(),
+        "--metrics",
+        &metrics.to_string(),
+        "--max-wait",
+        "120",
+        "--quiet-window",
+        "0.5",
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // Up once it says so (with --format json the banner is on stderr). Polling the
+    // port instead could connect the test to itself (a loopback self-connect).
+    let mut child = std::process::Command::new(common::BIN)
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let banner = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let mut seen = String::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains("metrics on") {
+                // Drain the rest, so the child never blocks on a full pipe.
+                std::thread::spawn(move || lines.for_each(drop));
+                return seen;
+            }
+        }
+        panic!("the proxy never said it serves metrics:\n{seen}");
+    });
+    let seen = banner.await.unwrap();
+    assert!(seen.contains(&format!("http://{metrics}/metrics")), "{seen}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    assert_eq!(get(metrics, "/healthz").await.0, 200);
+    let body = std::fs::read(format!(
+        "{}/tests/fixtures/doc/FileOpening.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let stream = tokio::net::TcpStream::connect(bind).await.unwrap();
+    let (mut s, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::post("/a")
+        .header("host", bind.to_string())
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(Bytes::from(body)))
+        .unwrap();
+    assert_eq!(s.send_request(req).await.unwrap().status(), 204);
+    // Counted once the judge has taken it.
+    let counted = r#"brhook_requests_total{status="204",url="a"}"#;
+    loop {
+        let m = parse(&get(metrics, "/metrics").await.1);
+        if m.get(counted) == Some(&1.0) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never counted: {m:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(s);
+    // Stopped as an operator stops it: Ctrl-C.
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let (code, out) = (out.status.code(), String::from_utf8(out.stdout).unwrap());
+    // One lone FileOpening breaks stream checks (a fail): the shadow is what is tested.
+    assert!(matches!(code, Some(0 | 1)), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let u = &report["shadow"]["urls"][0];
+    assert_eq!(
+        (u["copies"].as_u64(), u["same"].as_u64()),
+        (Some(1), Some(0)),
+        "{u}"
+    );
+    assert_eq!(u["differs"][0]["candidate"].as_u64(), Some(500), "{u}");
+}

@@ -1,13 +1,17 @@
 //! `brhook proxy`'s service flags: `--metrics ADDR` (Prometheus text and `/healthz`)
 //! and `--shadow NAME=URL` (a candidate receiver beside the real one).
 
+use brhook::testkit::proxy::Builder;
 use brhook::{Metrics, MetricsServer};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The metrics, and where to serve them.
+pub type ToServe = (Arc<Metrics>, SocketAddr);
+
 #[derive(ClapArgs)]
-pub struct Args {
+pub struct ServiceArgs {
     /// Serve metrics on ADDR (e.g. 127.0.0.1:9464): `GET /metrics` in the Prometheus
     /// (OpenMetrics) text format, `GET /healthz` 200 while forwarding and recording,
     /// 503 when the journal cannot be written. Loopback only unless --metrics-public.
@@ -25,19 +29,10 @@ pub struct Args {
     shadow: Vec<(String, String)>,
 }
 
-impl Args {
+impl ServiceArgs {
     /// Adds the shadows and the metrics to the proxy being built; the metrics to serve
     /// once it has started.
-    pub fn apply(
-        &self,
-        mut b: brhook::testkit::proxy::Builder,
-    ) -> Result<
-        (
-            brhook::testkit::proxy::Builder,
-            Option<(Arc<Metrics>, SocketAddr)>,
-        ),
-        String,
-    > {
+    pub fn apply(&self, mut b: Builder) -> Result<(Builder, Option<ToServe>), String> {
         for (name, url) in &self.shadow {
             b = b.shadow(name, url);
         }
@@ -60,7 +55,7 @@ impl Args {
 }
 
 /// Starts the metrics server; the caller keeps it as long as the proxy runs.
-pub async fn serve(m: Option<(Arc<Metrics>, SocketAddr)>) -> Result<Option<MetricsServer>, String> {
+pub async fn serve(m: Option<ToServe>) -> Result<Option<MetricsServer>, String> {
     let Some((m, addr)) = m else { return Ok(None) };
     m.serve(addr)
         .await

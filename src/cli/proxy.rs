@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     slow_after: f64,
     #[command(flatten)]
-    service: super::metrics::Args,
+    service: super::metrics::ServiceArgs,
     #[command(flatten)]
     capture: Capture,
 }

@@ -130,7 +130,7 @@ impl Tally {
             .urls
             .into_iter()
             .map(|mut u| {
-                u.differs.sort_by(|a, b| b.count.cmp(&a.count));
+                u.differs.sort_by_key(|d| std::cmp::Reverse(d.count));
                 let checks = [Check::R1, Check::R2]
                     .into_iter()
                     .zip(u.checks)
@@ -156,5 +156,73 @@ impl Tally {
             })
             .collect();
         Some(ShadowReport { urls })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Upstream;
+
+    fn line(seq: u64, real: u16, cand: Option<u16>, cand_ms: f64) -> Shadow {
+        Shadow {
+            seq,
+            url: "a".into(),
+            to: "http://new/".into(),
+            real_status: Some(real),
+            real_took_ms: 2.0,
+            leg: cand.map(|status| Upstream {
+                headers: Vec::new(),
+                sent_ms: 10.0,
+                answered_ms: 10.0 + cand_ms,
+                status: Some(status),
+                answer_headers: Vec::new(),
+                answer_body: Vec::new(),
+                error: None,
+            }),
+            dropped: cand.is_none(),
+        }
+    }
+
+    #[test]
+    fn differences_are_counted_by_status_pair_and_by_check_either_way() {
+        let mut t = Tally::default();
+        t.push(&line(1, 204, Some(204), 1.0), 5000.0);
+        t.push(&line(2, 204, Some(500), 1.0), 5000.0);
+        t.push(&line(3, 204, Some(500), 1.0), 5000.0);
+        t.push(&line(4, 500, Some(204), 6000.0), 5000.0);
+        t.push(&line(5, 204, None, 0.0), 5000.0);
+        let r = t.report().unwrap();
+        let u = &r.urls[0];
+        assert_eq!((u.copies, u.dropped, u.same), (5, 1, 1));
+        assert_eq!(
+            u.differs
+                .iter()
+                .map(|d| (d.real, d.candidate, d.count, d.examples.clone()))
+                .collect::<Vec<_>>(),
+            [
+                (Some(204), Some(500), 2, vec![2, 3]),
+                (Some(500), Some(204), 1, vec![4])
+            ]
+        );
+        let by = |c: Check| {
+            u.checks
+                .iter()
+                .find(|d| d.check == c)
+                .map(|d| (d.real_only, d.candidate_only))
+        };
+        assert_eq!(by(Check::R1), Some((1, 2)));
+        assert_eq!(by(Check::R2), Some((0, 1)), "only the candidate was slow");
+        assert_eq!(u.candidate_times.unwrap().answers, 4);
+        assert!(u.candidate_times.unwrap().max_ms >= 6000.0);
+        assert!(Tally::default().report().is_none(), "no shadow lines, no section");
+    }
+
+    #[test]
+    fn the_same_answers_make_no_difference() {
+        let mut t = Tally::default();
+        t.push(&line(1, 204, Some(204), 1.0), 5000.0);
+        let u = &t.report().unwrap().urls[0];
+        assert!(u.differs.is_empty() && u.checks.is_empty());
     }
 }
