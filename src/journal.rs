@@ -259,6 +259,32 @@ impl std::fmt::Display for UpstreamError {
     }
 }
 
+/// `brhook proxy --shadow NAME=URL`: what a candidate receiver answered to a copy of a
+/// request forwarded at NAME. A line of its own (`"type":"shadow"`), written when the
+/// candidate is done, after the request's own line: the sender never waits for it.
+/// Readers that do not ask for these lines ([`Reader::with_shadows`]) skip them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shadow {
+    /// The request's [`Request::seq`].
+    pub seq: u64,
+    /// The URL name that forwarded it.
+    pub url: String,
+    /// The candidate receiver's URL.
+    pub to: String,
+    /// The real receiver's status for the same request (`None`: it gave none).
+    pub real_status: Option<u16>,
+    /// Milliseconds the real receiver took.
+    pub real_took_ms: f64,
+    /// The candidate's leg (the same headers and body as forwarded); `None` when the
+    /// copy was dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leg: Option<Upstream>,
+    /// Not sent: as many copies as allowed were already waiting on the candidate, so
+    /// this one was dropped rather than queued.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dropped: bool,
+}
+
 /// How a request was answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response {
@@ -338,6 +364,24 @@ enum Line {
     Meta(Box<Meta>),
     Request(Box<Request>),
     Close { at_ms: f64, quiet_ms: f64 },
+    Shadow(Box<Shadow>),
+}
+
+/// How a shadow line begins, as [`Writer::shadow_line`] writes it.
+const SHADOW_PREFIX: &str = r#"{"type":"shadow","#;
+
+/// True for a shadow line ([`Shadow`]) as returned by [`Reader::next_raw`].
+pub fn is_shadow(line: &str) -> bool {
+    line.starts_with(SHADOW_PREFIX)
+}
+
+/// Parses a shadow line ([`is_shadow`]).
+pub fn parse_shadow(line: &str) -> Result<Shadow, JournalError> {
+    match serde_json::from_str::<Line>(line) {
+        Ok(Line::Shadow(s)) => Ok(*s),
+        Ok(_) => Err(JournalError::Line("not a shadow line".into())),
+        Err(e) => Err(JournalError::Line(e.to_string())),
+    }
 }
 
 /// A request line written by reference: [`Line`]'s form without copying the request.
@@ -345,6 +389,7 @@ enum Line {
 #[serde(tag = "type", rename_all = "lowercase")]
 enum LineRef<'a> {
     Request(&'a Request),
+    Shadow(&'a Shadow),
 }
 
 impl Journal {
@@ -491,6 +536,8 @@ pub struct Reader {
     line_no: usize,
     last_line: usize,
     follow: Option<Arc<AtomicBool>>,
+    /// Whether [`Reader::next_raw`] returns shadow lines (else it skips them).
+    shadows: bool,
     /// The journal's meta line, read on open.
     pub meta: Meta,
     /// Set once the close line has been read (at the end).
@@ -511,6 +558,7 @@ impl Reader {
             line_no: 0,
             last_line: 0,
             follow: None,
+            shadows: false,
             meta: Meta {
                 tool: String::new(),
                 version: String::new(),
@@ -544,6 +592,12 @@ impl Reader {
     /// line), waiting for lines as they are written; a line is taken only once whole.
     pub fn follow(mut self, closed: Arc<AtomicBool>) -> Reader {
         self.follow = Some(closed);
+        self
+    }
+
+    /// [`Reader::next_raw`] returns shadow lines too ([`is_shadow`], [`parse_shadow`]).
+    pub fn with_shadows(mut self) -> Reader {
+        self.shadows = true;
         self
     }
 
@@ -595,6 +649,12 @@ impl Reader {
             self.last_line = self.line_no;
             if line.starts_with(r#"{"type":"request","#) {
                 return Ok(Some((self.line_no, line)));
+            }
+            if is_shadow(&line) {
+                if self.shadows {
+                    return Ok(Some((self.line_no, line)));
+                }
+                continue;
             }
             match serde_json::from_str::<Line>(&line) {
                 Ok(Line::Close { at_ms, quiet_ms }) => {
@@ -718,6 +778,12 @@ impl Writer {
         v.push(b'\n');
         v
     }
+    /// A shadow's line, newline included, for [`Writer::lines`].
+    pub fn shadow_line(s: &Shadow) -> Vec<u8> {
+        let mut v = serde_json::to_vec(&LineRef::Shadow(s)).expect("journal lines serialise");
+        v.push(b'\n');
+        v
+    }
     /// Appends whole lines (a group commit: several requests' lines) and flushes once.
     pub fn lines(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
         self.file
@@ -819,6 +885,42 @@ mod tests {
         let e = Journal::read(&path).unwrap_err();
         assert!(matches!(e, JournalError::BadLine { line: 4, .. }), "{e}");
         assert!(e.to_string().contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn shadow_lines_round_trip_and_only_readers_that_ask_see_them() {
+        let dir = std::env::temp_dir().join(format!("brhook-journal-shadow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("j.jsonl");
+        let mut j = Journal::new(Vec::new(), String::new());
+        j.requests = vec![request(1)];
+        j.write(&path).unwrap();
+        let shadow = Shadow {
+            seq: 1,
+            url: "a".into(),
+            to: "http://127.0.0.1:9/new".into(),
+            real_status: Some(204),
+            real_took_ms: 1.5,
+            leg: None,
+            dropped: true,
+        };
+        let line = Writer::shadow_line(&shadow);
+        let text = std::str::from_utf8(&line).unwrap().trim_end().to_string();
+        assert!(is_shadow(&text), "{text}");
+        assert_eq!(parse_shadow(&text).unwrap(), shadow);
+        assert!(parse_request(&text).is_err(), "a shadow line is no request");
+        let mut all = std::fs::read(&path).unwrap();
+        all.extend_from_slice(&line);
+        all.extend_from_slice(&Writer::request_line(&request(2)));
+        std::fs::write(&path, all).unwrap();
+        // A reader that does not ask skips it (the request after it is read).
+        assert_eq!(Journal::read(&path).unwrap().requests.len(), 2);
+        let mut r = Reader::open(&path).unwrap().with_shadows();
+        let mut seen = Vec::new();
+        while let Some((_, l)) = r.next_raw().unwrap() {
+            seen.push(is_shadow(&l));
+        }
+        assert_eq!(seen, [false, true, false]);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub use endpoint::Endpoint;
 pub use error::Error;
 pub use fault::Fault;
 pub use finding::Finding;
-pub use proxy::Proxy;
+pub use proxy::{Metrics, MetricsServer, Proxy};
 pub use receiver::{Probe, Scenario};
 pub use reference::{Sender, SenderConfig};
 pub use report::{Group, Report, Status};

@@ -14,6 +14,7 @@ mod demo;
 mod explain;
 mod listen;
 mod live;
+mod metrics;
 mod offline;
 mod output;
 mod proxy;

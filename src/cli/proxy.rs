@@ -38,10 +38,12 @@ pub struct Args {
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     slow_after: f64,
     #[command(flatten)]
+    service: super::metrics::ServiceArgs,
+    #[command(flatten)]
     capture: Capture,
 }
 
-fn parse_to(s: &str) -> Result<(String, String), String> {
+pub(super) fn parse_to(s: &str) -> Result<(String, String), String> {
     let (name, url) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?}: give NAME=URL, e.g. --to hook=http://127.0.0.1:8080/webhook"))?;
@@ -131,14 +133,27 @@ async fn proxy(all: Args) -> Result<i32, String> {
     if let Some(j) = &args.journal {
         b = b.journal(j);
     }
+    for (name, url) in all.service.shadows() {
+        if let Some(label) = labels.get_mut(name) {
+            label.push_str(&format!(", shadowed to {url}"));
+        }
+    }
+    let (mut b, metrics) = all.service.apply(b)?;
     let live = std::sync::Arc::new(std::sync::Mutex::new(super::live::Live::new(!human)));
     super::live::Live::ticker(&live);
     let printer = live.clone();
     b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
     let proxy = b.start().await.map_err(|e| e.to_string())?;
-    let title = format!(
+    let server = super::metrics::serve(metrics).await?;
+    let mut title = format!(
         "brhook proxy listening on http://{}: every request is forwarded to its receiver and both sides are judged",
         proxy.addr()
     );
+    if let Some(s) = &server {
+        title.push_str(&format!(
+            "; metrics on http://{0}/metrics, health on http://{0}/healthz",
+            s.addr()
+        ));
+    }
     run_capture(proxy, args, &title, labels, live, max_wait).await
 }

@@ -38,7 +38,14 @@ impl Call {
 pub(crate) struct Reply {
     pub out: Out,
     pub leg: Option<crate::journal::Upstream>,
+    /// Work that goes on after the answer is released (a proxy's shadow copy): the
+    /// server runs it on its own task, counted in flight, and journals its result as a
+    /// line of its own with the request's `seq`. The sender never waits for it.
+    pub after: Option<After>,
 }
+
+/// See [`Reply::after`].
+pub(crate) type After = Pin<Box<dyn Future<Output = crate::journal::Shadow> + Send>>;
 
 /// What the sender gets.
 pub(crate) enum Out {
@@ -57,6 +64,7 @@ impl Reply {
         Reply {
             out: Out::Status(code, None),
             leg: None,
+            after: None,
         }
     }
     /// No answer: the connection is closed.
@@ -64,6 +72,7 @@ impl Reply {
         Reply {
             out: Out::Reset,
             leg: None,
+            after: None,
         }
     }
     /// The status the sender gets; `None` for a reset.

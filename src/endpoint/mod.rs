@@ -10,7 +10,7 @@ mod serve;
 
 pub use hub::Hub;
 
-pub(crate) use answer::{Answer, Answerer, Call, FaultPlan, Out, Reply};
+pub(crate) use answer::{After, Answer, Answerer, Call, FaultPlan, Out, Reply};
 
 use crate::error::Error;
 use crate::fault::Fault;

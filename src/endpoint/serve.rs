@@ -5,7 +5,7 @@
 use super::answer::{Answer, Call, Out, Reply};
 use super::State;
 use crate::http::{strip_hop_by_hop, text_headers};
-use crate::journal::{Request, Response};
+use crate::journal::{Request, Response, Writer};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -98,11 +98,26 @@ pub(super) async fn accept_loop(
 impl State {
     /// Records a request with its answer, then hands the answer back for release:
     /// nothing is answered before its journal line is written.
-    fn release(&self, mut record: Request, reply: Reply) -> Out {
+    fn release(self: &Arc<Self>, mut record: Request, reply: Reply) -> Out {
         record.response.status = reply.status_code();
         record.response.at_ms = self.ms();
         record.upstream = reply.leg;
+        let seq = record.seq;
         self.record(record);
+        if let Some(after) = reply.after {
+            // Counted in flight, so that the capture closes only after its line.
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            let guard = InFlight(self.clone());
+            tokio::spawn(async move {
+                let mut shadow = after.await;
+                shadow.seq = seq;
+                let state = &guard.0;
+                state
+                    .commit
+                    .append(seq, Writer::shadow_line(&shadow), |what| state.problem(what));
+                drop(guard);
+            });
+        }
         reply.out
     }
 }

@@ -19,6 +19,7 @@ mod receiver;
 mod record;
 mod replay;
 mod send;
+mod shadow;
 mod stream;
 mod timeline;
 
@@ -124,6 +125,8 @@ pub struct Judge {
     stats: Stats,
     /// A `send` journal's attempts, case by case (its meta has `send`).
     sent: Option<send::Collect>,
+    /// A proxy journal's shadow lines (`--shadow`), compared as they come.
+    shadow: shadow::Tally,
 }
 
 #[derive(Default)]
@@ -163,6 +166,7 @@ impl Judge {
                 ..Stats::default()
             },
             sent: meta.send.as_ref().map(|_| send::Collect::default()),
+            shadow: shadow::Tally::default(),
         }
     }
 
@@ -193,6 +197,19 @@ impl Judge {
     /// Judges one request. Requests may come in any order.
     pub fn push(&mut self, r: &Request) -> Pushed {
         self.take(r, None)
+    }
+
+    /// Takes a shadow line of a proxy journal: the candidate's answer beside the real
+    /// one, for the report's comparison.
+    pub fn push_shadow(&mut self, s: &crate::journal::Shadow) {
+        let slow = self
+            .meta
+            .proxy
+            .as_ref()
+            .map_or(crate::protocol::SLOW_AFTER.as_secs_f64() * 1000.0, |p| {
+                p.slow_after_ms
+            });
+        self.shadow.push(s, slow);
     }
 
     /// As [`push`](Self::push), with its body already judged (on another thread).
@@ -459,6 +476,7 @@ impl Judge {
         let mut report = Report::build(subject, out, &cov, self.opts.strict);
         report.timeline = Some(timeline);
         report.both_sides = self.meta.proxy.is_some();
+        report.shadow = std::mem::take(&mut self.shadow).report();
         if requests == 0 {
             report.fail_on_nothing(
                 "no request reached a configured URL: point the sender at the URLs brhook printed",

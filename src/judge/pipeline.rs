@@ -4,7 +4,7 @@
 //! thread keeps the books and feeds the live sink, in file order.
 
 use super::{JournalFile, Judge, Options, Prejudged, Sink};
-use crate::journal::{parse_request, JournalError, Reader, Request};
+use crate::journal::{is_shadow, parse_request, parse_shadow, JournalError, Reader, Request, Shadow};
 use crate::report::Report;
 use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
@@ -14,7 +14,12 @@ use std::sync::{Arc, Mutex};
 const BATCH: usize = 256;
 
 type Raw = (u64, Vec<(usize, String)>);
-type Parsed = (u64, Vec<(Request, Prejudged)>, Vec<(usize, JournalError)>);
+type Parsed = (
+    u64,
+    Vec<(Request, Prejudged)>,
+    Vec<(usize, JournalError)>,
+    Vec<Shadow>,
+);
 
 /// Judges what `reader` reads (to the end, or while it follows a capture) and returns
 /// the report with the reader, which then knows the close line. `background` lowers
@@ -41,7 +46,7 @@ pub fn judge_journal(
     let (raw_tx, raw_rx) = sync_channel::<Raw>(4);
     let raw_rx = Arc::new(Mutex::new(raw_rx));
     let (tx, rx) = sync_channel::<Parsed>(4);
-    let mut reader = reader;
+    let mut reader = reader.with_shadows();
     let read = std::thread::spawn(move || -> Result<Reader, String> {
         for n in 0.. {
             let mut batch = Vec::with_capacity(BATCH);
@@ -72,7 +77,15 @@ pub fn judge_journal(
                     return;
                 };
                 let (mut ok, mut bad) = (Vec::with_capacity(batch.len()), Vec::new());
+                let mut shadows = Vec::new();
                 for (line_no, line) in batch {
+                    if is_shadow(&line) {
+                        match parse_shadow(&line) {
+                            Ok(s) => shadows.push(s),
+                            Err(e) => bad.push((line_no, e)),
+                        }
+                        continue;
+                    }
                     match parse_request(&line) {
                         Ok(r) => {
                             let body = Prejudged::of(&r.body);
@@ -81,7 +94,7 @@ pub fn judge_journal(
                         Err(e) => bad.push((line_no, e)),
                     }
                 }
-                if tx.send((n, ok, bad)).is_err() {
+                if tx.send((n, ok, bad, shadows)).is_err() {
                     return;
                 }
             })
@@ -92,10 +105,13 @@ pub fn judge_journal(
     // come in the order answers were released.
     let (mut next, mut waiting) = (0u64, BTreeMap::new());
     let mut first_bad: Option<(usize, JournalError)> = None;
-    for (n, ok, bad) in rx {
-        waiting.insert(n, (ok, bad));
-        while let Some((ok, bad)) = waiting.remove(&next) {
+    for (n, ok, bad, shadows) in rx {
+        waiting.insert(n, (ok, bad, shadows));
+        while let Some((ok, bad, shadows)) = waiting.remove(&next) {
             next += 1;
+            for s in &shadows {
+                judge.push_shadow(s);
+            }
             for (r, body) in ok {
                 let pushed = judge.push_prejudged(&r, body);
                 if let Some(s) = sink.as_mut() {

@@ -8,6 +8,8 @@
 //! (an attempt it fails is answered by brhook and never forwarded), then the receiver.
 
 pub(crate) mod forward;
+pub(crate) mod metrics;
+pub(crate) mod shadow;
 
 use crate::endpoint::{self, Answer, Answerer, Call, Endpoint, FaultPlan, Out, Reply};
 use crate::error::Error;
@@ -21,6 +23,7 @@ use crate::protocol::Setting;
 use crate::report::Report;
 use bytes::Bytes;
 use forward::{Forwarder, Target};
+pub use metrics::{Metrics, MetricsServer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +39,10 @@ struct Forwarding {
     client: Arc<Forwarder>,
     /// Per URL, in the endpoint's order: its receiver.
     targets: Vec<Option<Target>>,
+    /// The candidate receivers (`--shadow`), if any.
+    shadows: Option<shadow::Shadows>,
+    /// Per URL, in the endpoint's order: its name (a shadow record names it).
+    names: Vec<String>,
 }
 
 impl Answerer for Forwarding {
@@ -46,16 +53,25 @@ impl Answerer for Forwarding {
             _ => return FaultPlan::reply(answer, delay),
         };
         let client = self.client.clone();
+        let forwarded = forwarded_head(&call.head);
+        let name = self.names.get(call.url).map_or("", String::as_str);
+        let copy = self
+            .shadows
+            .as_ref()
+            .and_then(|s| s.start(&call, name, &forwarded));
         Answer::Later(Box::pin(async move {
             let release = tokio::time::Instant::now() + delay;
-            let forwarded = forwarded_head(&call.head);
             let sent_ms = call.ms();
             let result = client.forward(&target, call.head, call.body).await;
             let answered_ms = call.since.elapsed().as_secs_f64() * 1000.0;
             if !delay.is_zero() {
                 tokio::time::sleep_until(release).await;
             }
-            relayed(forwarded, sent_ms, answered_ms, result)
+            let mut reply = relayed(forwarded, sent_ms, answered_ms, result);
+            if let (Some(copy), Some(leg)) = (copy, &reply.leg) {
+                reply.after = Some(copy.finish(leg));
+            }
+            reply
         }))
     }
     fn preserves_header_case(&self) -> bool {
@@ -96,6 +112,7 @@ fn relayed(
             Reply {
                 out: Out::Relay(r),
                 leg: Some(leg),
+                after: None,
             }
         }
         Err(e) => {
@@ -105,6 +122,7 @@ fn relayed(
             Reply {
                 out: Out::Status(code, Some(text)),
                 leg: Some(leg),
+                after: None,
             }
         }
     }
@@ -124,9 +142,39 @@ pub struct Builder {
     timeout: Duration,
     slow_after: Duration,
     max_body: usize,
+    /// `--shadow`: (URL name, candidate URL).
+    shadows: Vec<(String, String)>,
+    shadow_permits: usize,
+    shadow_timeout: Option<Duration>,
+    metrics: Option<Arc<Metrics>>,
+    sink: Option<crate::judge::Sink>,
+    journal_path: Option<PathBuf>,
 }
 
 impl Builder {
+    /// Also sends every request the named URL forwards to the candidate receiver at
+    /// `url`, byte for byte; its answers are journaled and compared in the report, never
+    /// relayed, never waited for (see [`shadow`]). The name is checked at `start`.
+    pub fn shadow(mut self, name: &str, url: &str) -> Self {
+        self.shadows.push((name.to_string(), url.to_string()));
+        self
+    }
+    /// Most copies waiting on candidates at once (default 64); a copy beyond them is
+    /// dropped (and journaled as dropped), never queued.
+    pub fn shadow_concurrency(mut self, n: usize) -> Self {
+        self.shadow_permits = n.max(1);
+        self
+    }
+    /// Counts what the proxy sees into `m` (serve it with [`Metrics::serve`]).
+    pub fn metrics(mut self, m: Arc<Metrics>) -> Self {
+        self.metrics = Some(m);
+        self
+    }
+    /// How long a candidate may take to answer (default: the upstream timeout).
+    pub fn shadow_timeout(mut self, t: Duration) -> Self {
+        self.shadow_timeout = Some(t);
+        self
+    }
     /// Adds a v2 URL `/NAME` (the sender's WebHookUrlsV2) forwarding to `upstream`.
     pub fn v2(self, name: &str, upstream: &str) -> Self {
         self.url(name, upstream, Setting::V2)
@@ -181,6 +229,8 @@ impl Builder {
     }
     /// Appends the journal to FILE as JSON Lines, flushed per request.
     pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.journal_path = Some(path.clone());
         self.inner = self.inner.journal(path);
         self
     }
@@ -223,7 +273,7 @@ impl Builder {
     }
     /// Calls `sink` with each request and its own findings as the judge takes it.
     pub fn on_request(mut self, sink: impl FnMut(&Request, &Pushed) + Send + 'static) -> Self {
-        self.inner = self.inner.on_request(sink);
+        self.sink = Some(Box::new(sink));
         self
     }
 
@@ -240,18 +290,65 @@ impl Builder {
             targets.insert(u.name.clone(), Target::parse(up).map_err(Error::Upstream)?);
         }
         let client = Arc::new(client_or_err(&self)?);
+        let mut shadow_targets = HashMap::new();
+        for (name, url) in &self.shadows {
+            if !self.urls.iter().any(|u| &u.name == name) {
+                return Err(Error::Upstream(format!(
+                    "--shadow {name}=…: no --to or --v1-to is named {name:?}"
+                )));
+            }
+            let t = Target::parse(url).map_err(|e| Error::Upstream(format!("--shadow: {e}")))?;
+            if shadow_targets.insert(name.clone(), (t, url.clone())).is_some() {
+                return Err(Error::Upstream(format!("--shadow {name}=…: given twice")));
+            }
+        }
+        let shadow_client = if shadow_targets.is_empty() {
+            None
+        } else {
+            let timeout = self.shadow_timeout.unwrap_or(self.timeout);
+            let f = Forwarder::new(self.upstream_ca.as_deref(), timeout, self.max_body);
+            Some(Arc::new(f.map_err(Error::Upstream)?))
+        };
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.shadow_permits));
+        let metrics = self.metrics.clone();
+        let shadow_metrics = metrics.clone();
         let meta = ProxyMeta {
             slow_after_ms: self.slow_after.as_secs_f64() * 1000.0,
             timeout_ms: self.timeout.as_secs_f64() * 1000.0,
         };
         let make = move |urls: &[UrlSpec]| -> Arc<dyn Answerer> {
+            let shadows = shadow_client.map(|client| shadow::Shadows {
+                targets: urls
+                    .iter()
+                    .map(|u| shadow_targets.get(&u.name).cloned())
+                    .collect(),
+                client,
+                permits,
+                metrics: shadow_metrics,
+            });
             Arc::new(Forwarding {
                 plan: FaultPlan::new(urls),
                 client,
                 targets: urls.iter().map(|u| targets.get(&u.name).cloned()).collect(),
+                shadows,
+                names: urls.iter().map(|u| u.name.clone()).collect(),
             })
         };
         let mut b = self.inner.answerer(make, meta);
+        let mut sink = self.sink;
+        if let Some(m) = metrics {
+            if let Some(p) = &self.journal_path {
+                m.journal_path(p);
+            }
+            b = b.on_request(move |r, p| {
+                m.request(r, p);
+                if let Some(s) = sink.as_mut() {
+                    s(r, p);
+                }
+            });
+        } else if let Some(s) = sink.take() {
+            b = b.on_request(s);
+        }
         for u in self.urls {
             b = b.url_spec(u);
         }
@@ -276,6 +373,12 @@ impl Proxy {
             timeout: crate::protocol::TIMEOUT,
             slow_after: crate::protocol::SLOW_AFTER,
             max_body: endpoint::DEFAULT_MAX_BODY,
+            shadows: Vec::new(),
+            shadow_permits: shadow::DEFAULT_PERMITS,
+            shadow_timeout: None,
+            metrics: None,
+            sink: None,
+            journal_path: None,
         }
     }
     /// The address the proxy listens on.

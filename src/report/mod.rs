@@ -7,6 +7,7 @@
 
 pub mod html;
 pub mod junit;
+pub mod shadow;
 mod skip;
 pub mod text;
 pub mod timeline;
@@ -372,6 +373,9 @@ pub struct Report {
     /// The delivery timeline for the HTML report (not part of the JSON contract).
     #[serde(skip)]
     pub timeline: Option<Timeline>,
+    /// `brhook proxy --shadow`: each real receiver beside its candidate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<shadow::ShadowReport>,
 }
 
 impl Report {
@@ -437,6 +441,7 @@ impl Report {
             checks,
             both_sides: false,
             timeline: None,
+            shadow: None,
         }
     }
 

@@ -158,6 +158,10 @@ pub fn render(r: &Report, style: &Style) -> String {
             group(&mut out, g, style, &paint);
         }
     }
+    if let Some(shadow) = &r.shadow {
+        out.push('\n');
+        out.push_str(&shadow.text());
+    }
     let reasons: Vec<_> = skipped
         .iter()
         .filter(|c| c.reason != Some(Skip::NotExercised))
