@@ -60,8 +60,11 @@ mod cases;
 pub mod flv;
 mod probe;
 mod random;
+#[cfg(test)]
+mod realism;
 pub mod replay;
 mod run;
+pub mod template;
 pub mod workdir;
 
 pub(crate) use crate::judge::fmt_duration;
