@@ -58,6 +58,7 @@
 mod book;
 mod cases;
 pub mod flv;
+mod media;
 mod probe;
 mod random;
 #[cfg(test)]
