@@ -188,6 +188,8 @@ pub fn relative_path(room: &Room, open: Time) -> String {
 pub struct PlannedFile {
     /// The file as the events will state it.
     pub file: File,
+    /// The room that records it (for the danmaku XML's record info).
+    pub room: Room,
     /// The case (or random stream) that records it.
     pub case: String,
     /// The size is what the case is about (R8's `FileSize` above 2^32): a hook should
@@ -206,9 +208,10 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     /// Runs the hook on a file just planned.
-    pub(crate) fn plan(&self, case: &str, file: File, size_is_tested: bool) -> Result<File, String> {
+    pub(crate) fn plan(&self, case: &str, room: &Room, file: File, size_is_tested: bool) -> Result<File, String> {
         let mut p = PlannedFile {
             file,
+            room: room.clone(),
             case: case.to_string(),
             size_is_tested,
         };
@@ -284,7 +287,7 @@ impl Session {
                 size: spec.size.unwrap_or(816_412 + 1_000 * k),
                 duration: 4.992,
             };
-            files.push(ctx.plan(case, file, spec.size.is_some())?);
+            files.push(ctx.plan(case, room, file, spec.size.is_some())?);
         }
         let end = form.apply(clock.tick(1, 9_461_101));
         // StreamEnded is stamped a few seconds after the end: the next session is later.

@@ -59,6 +59,7 @@ mod book;
 mod cases;
 pub mod flv;
 mod media;
+pub mod danmaku;
 mod probe;
 mod random;
 #[cfg(test)]
@@ -275,6 +276,8 @@ pub struct Probe {
     /// `--workdir`: real files (see [`workdir`]).
     workdir: Option<PathBuf>,
     keep_files: bool,
+    /// `--danmaku`: a danmaku XML beside each file of the workdir.
+    danmaku: bool,
     /// `--journal`: where the run's journal is kept.
     journal: Option<PathBuf>,
 }
@@ -307,6 +310,7 @@ impl Probe {
             progress: None,
             hook: None,
             workdir: None,
+            danmaku: false,
             keep_files: false,
             journal: None,
         }

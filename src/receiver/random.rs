@@ -117,7 +117,7 @@ pub(crate) fn random_streams(
                 file.close_time = file.open_time + len;
             }
             file.relative_path = template.render(&room, file.open_time);
-            let file = ctx.plan(&case, file, false)?;
+            let file = ctx.plan(&case, &room, file, false)?;
             let ts = delay(r, file.open_time, 2);
             let k = v2x(r, EventKind::FileOpening);
             steps.push(Step::V2(gen::file_opening(&room, session, &file, ts, id(r), k)));
