@@ -208,7 +208,13 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     /// Runs the hook on a file just planned.
-    pub(crate) fn plan(&self, case: &str, room: &Room, file: File, size_is_tested: bool) -> Result<File, String> {
+    pub(crate) fn plan(
+        &self,
+        case: &str,
+        room: &Room,
+        file: File,
+        size_is_tested: bool,
+    ) -> Result<File, String> {
         let mut p = PlannedFile {
             file,
             room: room.clone(),

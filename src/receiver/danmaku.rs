@@ -88,7 +88,12 @@ pub fn xml(room: &Room, file: &File, duration_secs: f64) -> Vec<u8> {
     ));
     let comments: [(f64, u32, &str, &str); 4] = [
         (at(0.1), 1001, "观众甲", "来了来了 (=・ω・=)"),
-        (at(0.33), 2002, "Tom & \"Jerry\"", "<b>不是标签</b> & 不是实体 &amp;"),
+        (
+            at(0.33),
+            2002,
+            "Tom & \"Jerry\"",
+            "<b>不是标签</b> & 不是实体 &amp;",
+        ),
         (at(0.5), 3003, "$USER", "$(rm -rf ~) `id` it's fine 🎉"),
         (at(0.9), 4004, "【舰长】小明", "下次见！"),
     ];
@@ -131,7 +136,10 @@ mod tests {
 
     #[test]
     fn texts_are_escaped_and_cleaned() {
-        assert_eq!(escape("a&b<c>\"d\"\n", true), "a&amp;b&lt;c&gt;&quot;d&quot;&#xA;");
+        assert_eq!(
+            escape("a&b<c>\"d\"\n", true),
+            "a&amp;b&lt;c&gt;&quot;d&quot;&#xA;"
+        );
         assert_eq!(escape("a\"b\u{1}\u{85}\u{feff}c", false), "a\"bc");
         assert_eq!(escape("   ", true), "");
     }
@@ -146,7 +154,8 @@ mod tests {
                 let Some(end) = rest.find(';') else { return false };
                 let e = &rest[..end];
                 ["amp", "lt", "gt", "quot", "apos"].contains(&e)
-                    || e.strip_prefix("#x").is_some_and(|h| u32::from_str_radix(h, 16).is_ok())
+                    || e.strip_prefix("#x")
+                        .is_some_and(|h| u32::from_str_radix(h, 16).is_ok())
             }) && !s.contains('<')
         }
         let x = x.strip_prefix('\u{feff}').ok_or("no BOM")?;
@@ -223,16 +232,35 @@ mod tests {
         let x = String::from_utf8(xml(&room, &file, file.duration)).unwrap();
         let names = well_formed(&x).unwrap_or_else(|e| panic!("{e}\n{x}"));
         assert_eq!(names[0], "i");
-        for n in ["chatserver", "BililiveRecorder", "BililiveRecorderRecordInfo", "d", "gift", "sc", "guard"] {
+        for n in [
+            "chatserver",
+            "BililiveRecorder",
+            "BililiveRecorderRecordInfo",
+            "d",
+            "gift",
+            "sc",
+            "guard",
+        ] {
             assert!(names.iter().any(|m| m == n), "<{n}> in\n{x}");
         }
-        assert!(x.contains("name=\"Tom &amp; &quot;Jerry&quot; &lt;b&gt; $HOME \""), "{x}");
-        assert!(x.contains("start_time=\"2021-05-14T17:52:50.5246401+08:00\""), "{x}");
+        assert!(
+            x.contains("name=\"Tom &amp; &quot;Jerry&quot; &lt;b&gt; $HOME \""),
+            "{x}"
+        );
+        assert!(
+            x.contains("start_time=\"2021-05-14T17:52:50.5246401+08:00\""),
+            "{x}"
+        );
         // A comment's `p`: seconds into the file (3 decimals), type, size, colour, unix
         // ms, pool, uid, 0; the last one before the file's end.
-        assert!(x.contains("<d p=\"4.493,1,25,16777215,1620985975017,0,4004,0\""), "{x}");
+        assert!(
+            x.contains("<d p=\"4.493,1,25,16777215,1620985975017,0,4004,0\""),
+            "{x}"
+        );
         // The checker refuses what is not well-formed.
-        assert!(well_formed("\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><i><d>a & b</d></i>").is_err());
+        assert!(
+            well_formed("\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><i><d>a & b</d></i>").is_err()
+        );
         assert!(well_formed("\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><i><d></i></d>").is_err());
     }
 }

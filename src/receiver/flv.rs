@@ -125,7 +125,10 @@ fn times(duration: u64, num: u64, den: u64, max: u64) -> Vec<u64> {
     } else {
         (num, den)
     };
-    let mut out: Vec<u64> = (0..).map(|k| k * num / den).take_while(|&t| t < duration).collect();
+    let mut out: Vec<u64> = (0..)
+        .map(|k| k * num / den)
+        .take_while(|&t| t < duration)
+        .collect();
     out.push(duration);
     out
 }
@@ -467,7 +470,10 @@ mod tests {
             assert_eq!(p.meta_filesize, plan.size as f64);
             let ts: Vec<u32> = p.tags.iter().map(|t| t.2).collect();
             let pictures = p.tags.iter().filter(|t| t.0 == VIDEO).count() as u64;
-            assert!(pictures <= MAX_VIDEO + 1 + plan.pad_tags, "{size}: {pictures} pictures");
+            assert!(
+                pictures <= MAX_VIDEO + 1 + plan.pad_tags,
+                "{size}: {pictures} pictures"
+            );
             assert!(
                 ts.windows(2).all(|w| w[0] <= w[1]),
                 "timestamps never go back: {ts:?}"

@@ -262,9 +262,15 @@ mod tests {
 
     #[test]
     fn emulation_prevention() {
-        assert_eq!(nal(0x65, &[0, 0, 1, 0, 0, 0, 0, 0, 4]), [0x65, 0, 0, 3, 1, 0, 0, 3, 0, 0, 3, 0, 4]);
+        assert_eq!(
+            nal(0x65, &[0, 0, 1, 0, 0, 0, 0, 0, 4]),
+            [0x65, 0, 0, 3, 1, 0, 0, 3, 0, 0, 3, 0, 4]
+        );
         for n in [sps(), pps(), idr(0), idr(1), skip(3)] {
-            assert!(!n[1..].windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 2), "{n:02x?}");
+            assert!(
+                !n[1..].windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 2),
+                "{n:02x?}"
+            );
         }
     }
 
@@ -275,6 +281,9 @@ mod tests {
         assert_eq!(silent_frame(), [0x00, 0xC8, 0x00, 0x07]);
         let c = avc_config();
         assert_eq!(&c[..6], &[1, 66, 0xC0, 10, 0xFF, 0xE1]);
-        assert!(idr(0).len() > mbs() as usize * 384, "I_PCM is 384 bytes a macroblock");
+        assert!(
+            idr(0).len() > mbs() as usize * 384,
+            "I_PCM is 384 bytes a macroblock"
+        );
     }
 }

@@ -57,9 +57,9 @@
 
 mod book;
 mod cases;
+pub mod danmaku;
 pub mod flv;
 mod media;
-pub mod danmaku;
 mod probe;
 mod random;
 #[cfg(test)]
