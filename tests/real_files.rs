@@ -103,6 +103,42 @@ async fn danmaku_xml_lies_beside_each_file_only_with_danmaku() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_writes_danmaku_beside_the_files_and_needs_workdir_for_it() {
+    let root = dir("cli");
+    let (url, seen) = receiver(&root).await;
+    let dir_arg = root.display().to_string();
+    let args = [
+        "send",
+        "--to",
+        &url,
+        "--backoff-scale",
+        "0.01",
+        "--workdir",
+        &dir_arg,
+        "--danmaku",
+    ];
+    let (code, out, err) = common::brhook_async(args).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("recorded files and their danmaku XML written under"),
+        "{out}"
+    );
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.len() >= 3 && seen.iter().all(|(_, xml)| xml.is_some()),
+        "{}",
+        seen.len()
+    );
+    let left = std::fs::read_dir(&root).unwrap().count();
+    assert_eq!(left, 0, "the XML files are removed with the FLVs");
+    let _ = std::fs::remove_dir_all(&root);
+
+    let (code, _, err) = common::brhook(&["send", "--to", &url, "--danmaku"]);
+    assert_eq!(code, 2, "--danmaku needs --workdir: {err}");
+    assert!(err.contains("--workdir"), "{err}");
+}
+
 fn tool(name: &str) -> String {
     match Command::new(name).arg("-version").output() {
         Ok(o) if o.status.success() => name.to_string(),

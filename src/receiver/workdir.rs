@@ -156,7 +156,8 @@ const MAX_SEGMENT: usize = 200;
 /// file); any other size is the FLV's real size (raised to the smallest valid FLV, capped
 /// at 1 GiB). `Duration` becomes the last tag's timestamp (millisecond precision). A
 /// segment of `RelativePath` too long for a file system is shortened (its extension
-/// kept), and the events name the shortened path. `then`, a caller's own hook
+/// kept), and the events name the shortened path. With `danmaku`, the danmaku XML is
+/// written beside it ([`super::danmaku`]). `then`, a caller's own hook
 /// ([`super::Probe::on_file`]), sees the file as written.
 pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>, danmaku: bool) -> FileHook {
     Arc::new(move |p: &mut PlannedFile| {
@@ -171,7 +172,7 @@ pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>, danmaku: bo
                 "{}: FileSize {} cannot be written as a real file (the smallest FLV is {} bytes)",
                 p.case,
                 f.size,
-                super::flv::min_size()
+                Plan::new(0, f.duration).size
             ));
         }
         f.relative_path = shorten(&f.relative_path);
