@@ -92,7 +92,7 @@ fn name_char() -> impl Strategy<Value = char> {
     ]
 }
 
-/// A name, title or area name a real room could have: 0–24 [`name_char`]s (possibly
+/// A name, title or area name a real room could have: 0–24 characters (possibly
 /// empty), never a control character. What `brhook send random` sends to receivers.
 pub fn real_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(name_char(), 0..24).prop_map(String::from_iter)

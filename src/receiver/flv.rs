@@ -1,7 +1,7 @@
 //! A valid FLV file of a chosen size and duration, as the recorder leaves on disk and as
 //! ffmpeg reads it: the FLV header, an `onMetaData` script tag, the AAC and AVC sequence
 //! headers (a real AudioSpecificConfig; a real SPS and PPS with the picture's size),
-//! then decodable media ([`super::media`]): H.264 pictures of one colour (an IDR every
+//! then decodable media (the `media` module): H.264 pictures of one colour (an IDR every
 //! [`GOP`] pictures, skipped P pictures between) and silent AAC frames, their timestamps
 //! running from 0 to the duration.
 //!
