@@ -160,7 +160,7 @@ checks! {
     R5 Fail Receiver true  "a retry (same bytes, same EventId) is answered 2xx" "doc: de-duplicate by EventId";
     R6 Fail Receiver true  "events out of order are answered 2xx" "doc: order not guaranteed";
     R7 Fail Receiver true  "StreamStarted/StreamEnded without SessionId are answered 2xx" "facts: 2.x types";
-    R8 Fail Receiver true  "real value forms are accepted (7 fraction digits, any offset, big FileSize, raw UTF-8)" "facts: value formats";
+    R8 Fail Receiver true  "real value forms are accepted (7 fraction digits, any offset, big FileSize, raw UTF-8, any template's path)" "facts: value formats";
     R9 Fail Receiver true  "v1 records are answered 2xx" "doc: v1";
     R10 Warn Receiver true "no head-of-line blocking: an event sent while another's answer is held is still answered within --slow-after" "doc: answer as soon as possible; facts: concurrent delivery";
 }

@@ -54,9 +54,10 @@ pub struct Args {
     /// Write every body sent to DIR; findings name the file and replay it with curl.
     #[arg(long, value_name = "DIR")]
     save_bodies: Option<PathBuf>,
-    /// Write each recorded file at DIR/RelativePath (a valid FLV of the FileSize and
-    /// Duration its events state) before any webhook naming it is sent, so a receiver
-    /// that uploads or transcodes does its real work (answer times, R2, include it).
+    /// Write each recorded file at DIR/RelativePath (a real H.264 + AAC FLV, 32x32, of
+    /// the FileSize and Duration its events state: ffprobe and ffmpeg read it) before any
+    /// webhook naming it is sent, so a receiver that uploads or transcodes does its real
+    /// work (answer times, R2, include it).
     /// Removed at the end unless --keep-files; a DIR that cannot be written is exit 2.
     #[arg(long, value_name = "DIR")]
     workdir: Option<PathBuf>,
@@ -68,6 +69,11 @@ pub struct Args {
     /// With --workdir: leave the files in DIR at the end.
     #[arg(long, requires = "workdir")]
     keep_files: bool,
+    /// With --workdir: also write the danmaku XML beside each FLV (the same path with
+    /// .xml), as the recorder does with danmaku recording on (BililiveRecorder's format:
+    /// <i>, <BililiveRecorderRecordInfo>, <d p="...">, <gift>, <sc>, <guard>).
+    #[arg(long, requires = "workdir")]
+    danmaku: bool,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -141,7 +147,10 @@ pub fn run(args: Args) -> Result<i32, String> {
         probe = probe.journal(f.clone());
     }
     if let Some(dir) = &args.workdir {
-        probe = probe.workdir(dir.clone()).keep_files(args.keep_files);
+        probe = probe
+            .workdir(dir.clone())
+            .keep_files(args.keep_files)
+            .danmaku(args.danmaku);
     }
     // Many bodies, each failing one waiting out the back-off: say so before the wait.
     if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && delivery.backoff_scale >= 0.1 {
@@ -215,7 +224,12 @@ pub fn run(args: Args) -> Result<i32, String> {
             } else {
                 "removed at the end"
             };
-            say!("  recorded files written under {} ({fate})", dir.display());
+            let what = if args.danmaku {
+                "recorded files and their danmaku XML"
+            } else {
+                "recorded files"
+            };
+            say!("  {what} written under {} ({fate})", dir.display());
         }
         say!();
     }

@@ -43,6 +43,6 @@ pub use model::{
 pub use mutate::{mutate, mutated_event, mutated_event_bytes, mutations, Edit, Mutated, Mutation};
 pub use stream::{any_fault_plan, any_stream, Stream, STREAM_FAULTS, UNKNOWN_EVENT_TYPE};
 pub use values::{
-    date_time, date_time_after, duration, file, file_at, file_size, guid, offset, relative_path, room,
-    room_id, short_id, state_for, text, v2x_for,
+    date_time, date_time_after, duration, file, file_at, file_size, guid, offset, real_room, real_text,
+    relative_path, room, room_id, short_id, state_for, text, v2x_for,
 };

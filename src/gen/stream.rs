@@ -24,7 +24,7 @@ pub const UNKNOWN_EVENT_TYPE: &str = "RoomChanged";
 /// A valid capture, in the order a sender fires it (play it with
 /// the reference sender's `play`): per room, optionally `StreamStarted`, then 0–2 sessions
 /// (`SessionStarted`, 0–3 × (`FileOpening`, `FileClosed` [+ its v1 record]),
-/// `SessionEnded`), then optionally `StreamEnded`; sometimes one [`UNKNOWN_EVENT_TYPE`]
+/// `SessionEnded`), then optionally `StreamEnded` (stream events only in 2.x streams); sometimes one [`UNKNOWN_EVENT_TYPE`]
 /// event between sessions; two rooms' events interleaved. A v1 record follows its
 /// `FileClosed` directly, as the recorder fires both from one handler.
 ///
@@ -315,7 +315,8 @@ fn room_plan() -> impl Strategy<Value = RoomPlan> {
 
 /// A random valid [`Stream`]: 1–2 rooms, each with 0–2 sessions of 0–3 files (a room
 /// without a session still has `StreamStarted`/`StreamEnded`), with or without the 2.x
-/// booleans (for the whole stream), with or without v1 records (one per `FileClosed`),
+/// booleans (for the whole stream; without them, no stream events and at least one
+/// session per room, as a pre-2.0 recorder), with or without v1 records (one per `FileClosed`),
 /// sometimes an [`UNKNOWN_EVENT_TYPE`] event. Never empty; every room has at least one
 /// event of a known type.
 pub fn any_stream() -> impl Strategy<Value = Stream> {
@@ -327,7 +328,17 @@ pub fn any_stream() -> impl Strategy<Value = Stream> {
         any::<[u8; 12]>(),
         proptest::collection::vec((0u32..=1_000_000, 0u32..=7), 1..=16),
     )
-        .prop_map(|(rooms, v2x, v1, interleave, id_seed, clock)| {
+        .prop_map(|(mut rooms, v2x, v1, interleave, id_seed, clock)| {
+            if !v2x {
+                // Stream events exist only in 2.x: a pre-2.0 room records sessions only
+                // (one, empty, when it drew none).
+                for r in &mut rooms {
+                    r.stream_events = false;
+                    if r.sessions.is_empty() {
+                        r.sessions.push(Vec::new());
+                    }
+                }
+            }
             let plan = StreamPlan {
                 rooms,
                 v2x,

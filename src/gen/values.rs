@@ -59,8 +59,9 @@ pub fn guid() -> impl Strategy<Value = Uuid> {
     any::<[u8; 16]>().prop_map(|b| uuid::Builder::from_random_bytes(b).into_uuid())
 }
 
-/// Characters of names and titles: CJK, ASCII, emoji, full-width punctuation, and the
-/// ones serialisers trip on: quotes, backslashes, control characters, U+0085/2028/2029,
+/// Characters of names and titles for judging bodies (not for traffic sent to receivers:
+/// see [`name_char`]): CJK, ASCII, emoji, full-width punctuation, and the ones
+/// serialisers trip on: quotes, backslashes, control characters, U+0085/2028/2029,
 /// U+FEFF, a private-use-free set (U+F8FF is reserved for [`Edit::Raw`](super::Edit::Raw)).
 fn text_char() -> impl Strategy<Value = char> {
     prop_oneof![
@@ -76,6 +77,46 @@ fn text_char() -> impl Strategy<Value = char> {
 /// A name, title or area name: 0–24 characters (possibly empty) of CJK, ASCII, emoji, quotes, backslashes and control characters.
 pub fn text() -> impl Strategy<Value = String> {
     proptest::collection::vec(text_char(), 0..24).prop_map(String::from_iter)
+}
+
+/// Characters a real streamer's name or title can hold: [`text_char`]'s CJK, ASCII,
+/// emoji, quotes, backslashes and separators, but no control character (C0, DEL, C1):
+/// the site does not keep them, so a receiver that trips on one is no real-world finding.
+fn name_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        4 => proptest::char::range('\u{4e00}', '\u{9fff}'),
+        3 => proptest::char::range(' ', '~'),
+        2 => proptest::char::range('\u{1f300}', '\u{1faff}'),
+        1 => proptest::sample::select(vec!['【', '】', '！', '～', '「', '」', '·', 'é', 'ñ', 'ü', '\u{301}', '\u{200d}', 'ア', '한']),
+        2 => proptest::sample::select(vec!['"', '\\', '\'', '/', '<', '>', '&', '$', '`', '\u{2028}', '\u{2029}', '\u{feff}', '\u{fffd}']),
+    ]
+}
+
+/// A name, title or area name a real room could have: 0–24 characters (possibly
+/// empty), never a control character. What `brhook send random` sends to receivers.
+pub fn real_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(name_char(), 0..24).prop_map(String::from_iter)
+}
+
+/// A room with an arbitrary id and short id and [`real_text`] names: a room a real
+/// recorder could report.
+pub fn real_room() -> impl Strategy<Value = Room> {
+    (
+        room_id(),
+        short_id(),
+        real_text(),
+        real_text(),
+        real_text(),
+        real_text(),
+    )
+        .prop_map(|(room_id, short_id, name, title, area_parent, area_child)| Room {
+            room_id,
+            short_id,
+            name,
+            title,
+            area_parent,
+            area_child,
+        })
 }
 
 /// Characters of path segments: what survives the recorder's file-name cleaning on any
@@ -208,10 +249,16 @@ pub fn state_for(kind: EventKind) -> impl Strategy<Value = State> {
 }
 
 /// Pre-2.0 (no booleans), 2.x typical, or 2.x with a random [`state_for`] the kind.
-pub fn v2x_for(kind: EventKind) -> impl Strategy<Value = V2x> {
-    prop_oneof![
-        1 => Just(V2x::Absent),
+/// Stream events exist only in 2.x, and every 2.x body has the booleans: for
+/// `StreamStarted`/`StreamEnded` never [`V2x::Absent`] (`sender-facts.md`, "Event types").
+pub fn v2x_for(kind: EventKind) -> BoxedStrategy<V2x> {
+    let two_x = prop_oneof![
         1 => Just(V2x::Typical),
         2 => state_for(kind).prop_map(V2x::State),
-    ]
+    ];
+    if kind.has_session() {
+        prop_oneof![1 => Just(V2x::Absent), 3 => two_x].boxed()
+    } else {
+        two_x.boxed()
+    }
 }

@@ -78,7 +78,7 @@ pub(crate) fn why(check: Check) -> &'static str {
         Check::R5 => "a retry carries the same bytes and EventId: de-duplicate by EventId and answer 2xx again",
         Check::R6 => "out-of-order events are answered 2xx: neither send nor arrival order is guaranteed (doc)",
         Check::R7 => "2.x StreamStarted/StreamEnded carry no SessionId and are answered 2xx",
-        Check::R8 => "the real sender's value forms are accepted (0-7 fraction digits, any offset, int64 sizes, raw UTF-8)",
+        Check::R8 => "the real sender's value forms are accepted (0-7 fraction digits, any offset, int64 sizes, raw UTF-8, paths from any file name template)",
         Check::R9 => "v1 records are answered 2xx",
         _ => "a 2xx answer",
     }

@@ -8,6 +8,7 @@
 //! Every body comes from the [`crate::gen`] builders, so it is exactly what the real
 //! sender writes.
 
+use super::template::Template;
 use crate::catalog::Check;
 use crate::gen::{self, EventKind, File, Room, Time, TICKS_PER_SECOND};
 use crate::reference::{scenario::china, Step};
@@ -168,29 +169,12 @@ impl Clock {
     }
 }
 
-/// BililiveRecorder's default file name template, `{roomid}-{name}/录制-{roomid}-
+/// BililiveRecorder's default file name template (2.x), `{roomId}-{name}/录制-{roomId}-
 /// {yyyyMMdd-HHmmss-fff}-{title}.flv`, the stamp in China time: no two files of a room
-/// opened in different milliseconds share a path. Characters a file name cannot hold
-/// are replaced, as the recorder does.
+/// opened in different milliseconds share a path. Names are cleaned as the recorder
+/// cleans them ([`Template`]).
 pub fn relative_path(room: &Room, open: Time) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_control() || r#"\/:*?"<>|"#.contains(c) {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .collect()
-    };
-    format!(
-        "{id}-{name}/录制-{id}-{stamp}-{title}.flv",
-        id = room.room_id,
-        name = clean(&room.name),
-        stamp = open.with_timezone(&china()).format("%Y%m%d-%H%M%S-%3f"),
-        title = clean(&room.title),
-    )
+    Template::V2Default.render(room, open)
 }
 
 /// One recorded file, decided before any body that names it is built.
@@ -204,6 +188,8 @@ pub fn relative_path(room: &Room, open: Time) -> String {
 pub struct PlannedFile {
     /// The file as the events will state it.
     pub file: File,
+    /// The room that records it (for the danmaku XML's record info).
+    pub room: Room,
     /// The case (or random stream) that records it.
     pub case: String,
     /// The size is what the case is about (R8's `FileSize` above 2^32): a hook should
@@ -222,9 +208,16 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     /// Runs the hook on a file just planned.
-    pub(crate) fn plan(&self, case: &str, file: File, size_is_tested: bool) -> Result<File, String> {
+    pub(crate) fn plan(
+        &self,
+        case: &str,
+        room: &Room,
+        file: File,
+        size_is_tested: bool,
+    ) -> Result<File, String> {
         let mut p = PlannedFile {
             file,
+            room: room.clone(),
             case: case.to_string(),
             size_is_tested,
         };
@@ -243,16 +236,24 @@ pub(crate) struct Spec {
     pub v2x: bool,
     /// Every file's `FileSize`, when the case is about it.
     pub size: Option<i64>,
+    /// The recorder's file name template.
+    pub template: Template,
 }
 
 impl Spec {
-    /// `files` ordinary files, real date-time form.
+    /// `files` ordinary files, real date-time form, the default template of the shape's
+    /// era (a 1.3-shape session's paths follow the 1.x default).
     pub(crate) fn new(files: usize, v2x: bool) -> Spec {
         Spec {
             files,
             form: Form::Real,
             v2x,
             size: None,
+            template: if v2x {
+                Template::V2Default
+            } else {
+                Template::V1Default
+            },
         }
     }
 }
@@ -286,13 +287,13 @@ impl Session {
             let close = form.apply(at(open, 4, 4_214_700));
             clock.0 = close;
             let file = File {
-                relative_path: relative_path(room, open),
+                relative_path: spec.template.render(room, open),
                 open_time: open,
                 close_time: close,
                 size: spec.size.unwrap_or(816_412 + 1_000 * k),
                 duration: 4.992,
             };
-            files.push(ctx.plan(case, file, spec.size.is_some())?);
+            files.push(ctx.plan(case, room, file, spec.size.is_some())?);
         }
         let end = form.apply(clock.tick(1, 9_461_101));
         // StreamEnded is stamped a few seconds after the end: the next session is later.
@@ -386,11 +387,16 @@ impl Session {
         case.v2(check, format!("SessionEnded{note}"), self.session_ended());
     }
 
-    /// The whole recording: StreamStarted, the session, StreamEnded.
+    /// The whole recording: StreamStarted, the session, StreamEnded. Stream events
+    /// exist only in 2.x: a 1.3-shape recording is the session alone.
     pub(crate) fn recording(&self, case: &mut Case, check: Check, note: &str, v1: bool) {
-        case.v2(check, format!("StreamStarted{note}"), self.stream_started());
+        if self.v2x {
+            case.v2(check, format!("StreamStarted{note}"), self.stream_started());
+        }
         self.in_order(case, check, note, v1);
-        case.v2(check, format!("StreamEnded{note}"), self.stream_ended());
+        if self.v2x {
+            case.v2(check, format!("StreamEnded{note}"), self.stream_ended());
+        }
     }
 }
 
@@ -416,7 +422,15 @@ pub(crate) fn realistic(ctx: &Ctx, v1: bool) -> Result<Vec<Case>, String> {
     {
         let mut c = Case::new(
             name,
-            &format!("a recording in {shape} shape: stream start, a session with three files, v1 records, session end, stream end"),
+            &format!(
+                "a recording in {shape} shape: {}a session with three files, v1 records, session end{}",
+                if v2x { "stream start, " } else { "" },
+                if v2x {
+                    ", stream end"
+                } else {
+                    " (1.3 has no stream events)"
+                },
+            ),
             Start::After(PACE),
         );
         let mut clock = Clock::minutes_ago(10);

@@ -7,16 +7,17 @@
 //! 3 attempts per URL after 0 s, 1 s and 2 s (scaled by [`Probe::backoff_scale`]).
 //!
 //! The traffic is what a recorder could send: each case records in its own room, one
-//! session at a time, times increasing; every file's `RelativePath` is the recorder's
-//! default template stamped with its open time to the millisecond, so no two files share
-//! a path; a v1 record goes together with its `FileClosed`. Cases (rooms, streams) are
+//! session at a time, times increasing; stream events only in 2.x shape; names without
+//! control characters; every file's `RelativePath` is one of the recorder's file name
+//! templates ([`template`]) stamped with its open time, so no two files share a path; a
+//! v1 record goes together with its `FileClosed`. Cases (rooms, streams) are
 //! sent at the same time. Each file is planned once, before any body naming it is
 //! built ([`PlannedFile`], [`Probe::on_file`]: the workdir hook).
 //!
 //! What is sent ([`Scenario`]):
 //! - [`Scenario::Probe`]: one named case per thing a receiver must survive. The two R1
-//!   cases are the baseline: every known type in 1.3 and 2.x shape (with v1 records for
-//!   R9, given a v1 URL). Then an unknown `EventType` (R3), extra fields (R4), a retry of
+//!   cases are the baseline: every known type in 1.3 and 2.x shape (stream events in 2.x
+//!   only; with v1 records for R9, given a v1 URL). Then an unknown `EventType` (R3), extra fields (R4), a retry of
 //!   an event already answered 2xx (R5), out-of-order delivery (R6), stream events
 //!   without `SessionId` (R7), one value form per case (R8), and a file split whose
 //!   `FileClosed` and next `FileOpening` go out at the same moment (R10, after the other
@@ -25,7 +26,7 @@
 //!   baseline; otherwise it joins the baseline's finding, which lists the cases it was
 //!   also seen in.
 //! - [`Scenario::Realistic`]: a recording (stream start, a session with three files, v1
-//!   records, session end, stream end) in 2.x shape and in 1.3 shape, fired as the
+//!   records, session end, stream end) in 2.x shape and in 1.3 shape (the session alone), fired as the
 //!   recorder fires it (fire-and-forget, deliveries overlap).
 //! - [`Scenario::Random`]: random valid streams from [`crate::gen`]'s strategies, driven
 //!   by a ChaCha RNG seeded with `seed`: the same seed sends the same shapes and values,
@@ -57,11 +58,16 @@
 
 mod book;
 mod cases;
+pub mod danmaku;
 pub mod flv;
+mod media;
 mod probe;
 mod random;
+#[cfg(test)]
+mod realism;
 pub mod replay;
 mod run;
+pub mod template;
 pub mod workdir;
 
 pub(crate) use crate::judge::fmt_duration;
@@ -271,6 +277,8 @@ pub struct Probe {
     /// `--workdir`: real files (see [`workdir`]).
     workdir: Option<PathBuf>,
     keep_files: bool,
+    /// `--danmaku`: a danmaku XML beside each file of the workdir.
+    danmaku: bool,
     /// `--journal`: where the run's journal is kept.
     journal: Option<PathBuf>,
 }
@@ -303,6 +311,7 @@ impl Probe {
             progress: None,
             hook: None,
             workdir: None,
+            danmaku: false,
             keep_files: false,
             journal: None,
         }

@@ -3,12 +3,13 @@
 //! no two files share a path.
 //!
 //! The two R1 cases are the **baseline**: every known type in 1.3 and in 2.x shape,
-//! with ordinary values. Every later case varies one thing (extra fields, a retry, the
+//! with ordinary values (the stream events only in 2.x shape: 1.3 had none). Every later case varies one thing (extra fields, a retry, the
 //! order, one value form); a failure there counts against its own check only when the
 //! same type and shape was answered 2xx in the baseline. Which bodies are the baseline
 //! is written to the run's journal, where the journal judge reads it.
 
 use super::cases::{room, Case, Clock, Ctx, Form, Session, Spec, Start, Timing};
+use super::template::Template;
 use crate::catalog::Check;
 use crate::gen::{self, Room};
 use serde_json::{json, Value};
@@ -29,6 +30,19 @@ fn tricky_room(k: usize) -> Room {
         title: "【跨界冥神】打mua将！\"quoted\" back\\slash \\\\ 👨‍👩‍👧🎉".into(),
         area_parent: "网游🎲".into(),
         area_child: "英雄联盟 \"LoL\"".into(),
+    }
+}
+
+/// A room whose name and title hold what a shell expands or splits on: `$`, backticks,
+/// `'`, `&`, `;`, and `【】` and emoji. The recorder leaves them in the path.
+fn shell_room(k: usize) -> Room {
+    Room {
+        room_id: room(k).room_id,
+        short_id: 0,
+        name: "$HOME的`id`直播间".into(),
+        title: "【歌回】It's Tom & Jerry; $(date) 🎤🎶".into(),
+        area_parent: "娱乐".into(),
+        area_child: "唱见电台".into(),
     }
 }
 
@@ -77,18 +91,20 @@ pub(crate) fn probe(ctx: &Ctx, v1: bool) -> Result<Vec<Case>, String> {
         let (room, mut clock) = rooms.next();
         let room = if name.starts_with("r8-names") {
             tricky_room(rooms.0 - 1)
+        } else if name == "r8-path-shell-characters" {
+            shell_room(rooms.0 - 1)
         } else {
             room
         };
         Session::new(ctx, name, &room, &mut clock, spec)
     };
 
-    // R1, the baseline: the six known types, in order, in 1.3 shape and in 2.x shape,
-    // with ordinary values (a FileSize far below 2^31).
+    // R1, the baseline: the known types, in order, in 1.3 shape (the four session
+    // events) and in 2.x shape (all six), with ordinary values (a FileSize far below 2^31).
     for (name, v2x, shape) in [("r1-shape-1.3", false, "1.3"), ("r1-shape-2.x", true, "2.x")] {
         let mut c = Case::new(
             name,
-            &format!("every known event type in {shape} shape, in order (the baseline)"),
+            &format!("every known event type of {shape} shape, in order (the baseline)"),
             Start::Delivered,
         );
         let s = session(name, &mut rooms, Spec::new(1, v2x))?;
@@ -268,6 +284,39 @@ pub(crate) fn probe(ctx: &Ctx, v1: bool) -> Result<Vec<Case>, String> {
     };
     session(name, &mut rooms, spec)?.in_order(&mut c, Check::R8, "", false);
     cases.push(c);
+    // Paths from the recorder's other templates, and names a shell would expand: each
+    // form a case of its own, so the one a receiver refuses is named.
+    let paths: [(&str, &str, Template); 4] = [
+        (
+            "r8-path-without-folder",
+            "a RelativePath with no folder (a custom template: 23058_20210514_175250_524_title.flv)",
+            Template::NoFolder,
+        ),
+        (
+            "r8-path-two-folders",
+            "a RelativePath two folders deep (a custom template: name/2021-05-14/23058-175250-524-title.flv)",
+            Template::TwoFolders,
+        ),
+        (
+            "r8-path-1x-default",
+            "a RelativePath from the 1.x default template (to the second, no milliseconds)",
+            Template::V1Default,
+        ),
+        (
+            "r8-path-shell-characters",
+            "names and path with $, backticks, ', &, 【】 and emoji, left as they are by the recorder",
+            Template::V2Default,
+        ),
+    ];
+    for (name, about, template) in paths {
+        let mut c = Case::new(name, about, Start::Delivered);
+        let spec = Spec {
+            template,
+            ..Spec::new(1, true)
+        };
+        session(name, &mut rooms, spec)?.in_order(&mut c, Check::R8, "", false);
+        cases.push(c);
+    }
     let name = "r8-names-emoji-quotes-backslashes";
     let mut c = Case::new(
         name,

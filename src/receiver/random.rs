@@ -1,7 +1,8 @@
 //! Seeded random valid streams for `brhook send random`: each stream a room of its own,
 //! sent at the same time as the others, its events fired as the recorder fires them.
 
-use super::cases::{at, relative_path, Case, Ctx, Start, PACE};
+use super::cases::{at, Case, Ctx, Start, PACE};
+use super::template::Template;
 use crate::catalog::Check;
 use crate::gen::{self, EventKind, Time, V2x, TICKS_PER_SECOND};
 use crate::reference::Step;
@@ -24,8 +25,8 @@ fn draw<S: Strategy>(runner: &mut TestRunner, s: S) -> S::Value {
         .current()
 }
 
-/// One random stream: a room going live, one session with 0–3 files, the session's end
-/// and the stream's end.
+/// One random stream: a room going live (2.x), one session with 0–3 files, the
+/// session's end and the stream's end (2.x).
 pub(crate) struct Stream {
     /// The room id, for the case name.
     pub room_id: i32,
@@ -38,7 +39,9 @@ pub(crate) struct Stream {
 /// seed gives the same shapes and values. Ids (`EventId`, `SessionId`,
 /// `EventRandomId`) are drawn too, but only kept with `exact`; otherwise each run gets
 /// fresh ones, so a second run against a de-duplicating receiver is not all duplicates.
-/// Each file's path is the recorder's template ([`relative_path`]), unique in the run.
+/// Each file's path is one of the recorder's templates ([`Template`], one per stream),
+/// unique in the run. Names are what a real room could have ([`gen::real_room`]: no
+/// control characters); pre-2.0 streams have no stream events.
 pub(crate) fn random_streams(
     ctx: &Ctx,
     seed: u64,
@@ -62,7 +65,7 @@ pub(crate) fn random_streams(
     };
     let mut room_ids = HashSet::new();
     while total < events {
-        let mut room = draw(r, gen::room());
+        let mut room = draw(r, gen::real_room());
         // Streams are sent at the same time, and a room records one session at a time:
         // one stream per room (the strategy favours edge ids such as i32::MAX).
         while !room_ids.insert(room.room_id) {
@@ -84,10 +87,21 @@ pub(crate) fn random_streams(
         let delay = |r: &mut TestRunner, t: Time, max_seconds: i64| -> Time {
             draw(r, gen::date_time_after(t, max_seconds * TICKS_PER_SECOND))
         };
+        // One recorder per stream, so one template: a 2.x recorder's any of them, a
+        // pre-2.0 one's the 1.x default.
+        let template = if v2x_on {
+            draw(r, proptest::sample::select(Template::ALL.to_vec()))
+        } else {
+            Template::V1Default
+        };
         let mut steps = Vec::new();
         let live = draw(r, gen::date_time());
         let k = v2x(r, EventKind::StreamStarted);
-        steps.push(Step::V2(gen::stream_started(&room, live, id(r), k)));
+        let started = gen::stream_started(&room, live, id(r), k);
+        // Stream events exist only in 2.x (the draw above is kept for the same values).
+        if v2x_on {
+            steps.push(Step::V2(started));
+        }
         let session = id(r);
         let start = delay(r, live, 30);
         let k = v2x(r, EventKind::SessionStarted);
@@ -96,14 +110,14 @@ pub(crate) fn random_streams(
         let mut last = open;
         for _ in 0..draw(r, 0usize..=3) {
             let mut file = draw(r, gen::file_at(open));
-            // One path per file: a later millisecond when this one is taken.
-            while !paths.insert(relative_path(&room, file.open_time)) {
+            // One path per file: a later stamp when this one is taken.
+            while !paths.insert(template.render(&room, file.open_time)) {
                 let len = file.close_time - file.open_time;
-                file.open_time = at(file.open_time, 0, 10_000);
+                file.open_time = at(file.open_time, 0, template.resolution_ticks());
                 file.close_time = file.open_time + len;
             }
-            file.relative_path = relative_path(&room, file.open_time);
-            let file = ctx.plan(&case, file, false)?;
+            file.relative_path = template.render(&room, file.open_time);
+            let file = ctx.plan(&case, &room, file, false)?;
             let ts = delay(r, file.open_time, 2);
             let k = v2x(r, EventKind::FileOpening);
             steps.push(Step::V2(gen::file_opening(&room, session, &file, ts, id(r), k)));
@@ -114,8 +128,8 @@ pub(crate) fn random_streams(
             if v1 {
                 steps.push(Step::V1(record));
             }
-            // The next file opens after this one closed, a millisecond later at least.
-            open = at(file.close_time, 0, 10_000);
+            // The next file opens after this one closed, a stamp later at least.
+            open = at(file.close_time, 0, template.resolution_ticks());
             last = ts;
         }
         let end = delay(r, last, 2);
@@ -123,7 +137,10 @@ pub(crate) fn random_streams(
         steps.push(Step::V2(gen::session_ended(&room, session, end, id(r), k)));
         let k = v2x(r, EventKind::StreamEnded);
         let gone = delay(r, end, 60);
-        steps.push(Step::V2(gen::stream_ended(&room, gone, id(r), k)));
+        let ended = gen::stream_ended(&room, gone, id(r), k);
+        if v2x_on {
+            steps.push(Step::V2(ended));
+        }
         steps.truncate(events - total);
         total += steps.len();
         streams.push(Stream {
@@ -136,7 +153,7 @@ pub(crate) fn random_streams(
 
 /// Seeded random valid streams, one after another: `events` bodies (the last stream cut
 /// short). The same seed gives the same shapes and values; ids are fresh each call unless
-/// `exact`. Each file's path is the recorder's template ([`super::relative_path`]).
+/// `exact`. Each file's path is one of the recorder's templates ([`Template`]).
 pub fn random_steps(seed: u64, events: usize, v1: bool, exact: bool) -> Vec<Step> {
     random_streams(&Ctx { hook: None }, seed, events, v1, exact)
         .map(|s| s.into_iter().flat_map(|s| s.steps).collect())

@@ -87,6 +87,21 @@ impl Workdir {
 
     /// Writes the file `relative` as [`Plan`] lays it out; returns its path.
     pub fn write(&mut self, relative: &str, plan: &Plan) -> Result<PathBuf, SendError> {
+        self.write_with(relative, |path| plan.write(path))
+    }
+
+    /// Writes `bytes` as the file `relative` (a danmaku XML); returns its path.
+    pub fn write_bytes(&mut self, relative: &str, bytes: &[u8]) -> Result<PathBuf, SendError> {
+        self.write_with(relative, |path| std::fs::write(path, bytes))
+    }
+
+    /// Creates the folders of `relative` and writes it with `write`, and remembers both
+    /// for the end.
+    fn write_with(
+        &mut self,
+        relative: &str,
+        write: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<PathBuf, SendError> {
         let path = self.path_of(relative)?;
         let io = |e: std::io::Error| SendError::Io(format!("cannot write {}: {e}", path.display()));
         if let Some(parent) = path.parent() {
@@ -102,7 +117,7 @@ impl Workdir {
             std::fs::create_dir_all(parent).map_err(io)?;
             self.dirs.extend(missing.into_iter().rev());
         }
-        plan.write(&path).map_err(io)?;
+        write(&path).map_err(io)?;
         self.files.push(path.clone());
         Ok(path)
     }
@@ -141,9 +156,10 @@ const MAX_SEGMENT: usize = 200;
 /// file); any other size is the FLV's real size (raised to the smallest valid FLV, capped
 /// at 1 GiB). `Duration` becomes the last tag's timestamp (millisecond precision). A
 /// segment of `RelativePath` too long for a file system is shortened (its extension
-/// kept), and the events name the shortened path. `then`, a caller's own hook
+/// kept), and the events name the shortened path. With `danmaku`, the danmaku XML is
+/// written beside it ([`super::danmaku`]). `then`, a caller's own hook
 /// ([`super::Probe::on_file`]), sees the file as written.
-pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook {
+pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>, danmaku: bool) -> FileHook {
     Arc::new(move |p: &mut PlannedFile| {
         let f = &mut p.file;
         let mut wanted = u64::try_from(f.size).unwrap_or(0);
@@ -156,7 +172,7 @@ pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook
                 "{}: FileSize {} cannot be written as a real file (the smallest FLV is {} bytes)",
                 p.case,
                 f.size,
-                super::flv::min_size()
+                Plan::new(0, f.duration).size
             ));
         }
         f.relative_path = shorten(&f.relative_path);
@@ -166,6 +182,11 @@ pub(crate) fn hook(dir: Arc<Mutex<Workdir>>, then: Option<FileHook>) -> FileHook
         let secs = f64::from(plan.duration_ms) / 1000.0;
         if (secs - f.duration).abs() >= 0.0005 {
             f.duration = secs;
+        }
+        if danmaku {
+            let xml = super::danmaku::xml(&p.room, f, secs);
+            w.write_bytes(&super::danmaku::path_for(&f.relative_path), &xml)
+                .map_err(|e| e.to_string())?;
         }
         drop(w);
         match &then {
@@ -218,6 +239,14 @@ impl Probe {
         self
     }
 
+    /// With [`Probe::workdir`], also writes the danmaku XML beside each recording (the
+    /// same path with `.xml`), as the recorder does with danmaku recording on
+    /// ([`super::danmaku`]).
+    pub fn danmaku(mut self, on: bool) -> Probe {
+        self.danmaku = on;
+        self
+    }
+
     /// Leaves the files of [`Probe::workdir`] in place when the run ends.
     pub fn keep_files(mut self, keep: bool) -> Probe {
         self.keep_files = keep;
@@ -231,7 +260,8 @@ impl Probe {
             return Ok((self.hook.clone(), None));
         };
         let w = Arc::new(Mutex::new(Workdir::open(dir, self.keep_files)?));
-        Ok((Some(hook(Arc::clone(&w), self.hook.clone())), Some(w)))
+        let hook = hook(Arc::clone(&w), self.hook.clone(), self.danmaku);
+        Ok((Some(hook), Some(w)))
     }
 }
 
@@ -284,9 +314,10 @@ mod tests {
         for keep in [false, true] {
             let root = dir(&format!("keep-{keep}"));
             let mut w = Workdir::open(&root, keep).unwrap();
-            let a = w.write("room/sub/a.flv", &Plan::new(1000, 1.0)).unwrap();
+            let plan = Plan::new(1000, 1.0);
+            let a = w.write("room/sub/a.flv", &plan).unwrap();
             let b = w.write("room/b.flv", &Plan::new(1000, 1.0)).unwrap();
-            assert_eq!(std::fs::metadata(&a).unwrap().len(), 1000);
+            assert_eq!(std::fs::metadata(&a).unwrap().len(), plan.size);
             // The receiver moved one away: not an error.
             std::fs::remove_file(&b).unwrap();
             drop(w);
