@@ -124,6 +124,8 @@ pub struct Judge {
     stats: Stats,
     /// A `send` journal's attempts, case by case (its meta has `send`).
     sent: Option<send::Collect>,
+    /// A `send` journal's reconnect lines (R11).
+    reconnects: Vec<crate::journal::Reconnect>,
 }
 
 #[derive(Default)]
@@ -163,7 +165,13 @@ impl Judge {
                 ..Stats::default()
             },
             sent: meta.send.as_ref().map(|_| send::Collect::default()),
+            reconnects: Vec::new(),
         }
+    }
+
+    /// A `send` journal's reconnect lines, read with its close line (R11).
+    pub fn reconnected(&mut self, lines: &[crate::journal::Reconnect]) {
+        self.reconnects = lines.to_vec();
     }
 
     /// Keeps the per-request records in a file under `dir` instead of memory (read back
@@ -315,7 +323,8 @@ impl Judge {
         let id = self.ids.key(&j.id);
         if let Some(c) = self.sent.as_mut() {
             // Judged case by case from its own small record: no D, F or C to feed.
-            c.push(r, id, url);
+            let session = (j.kind == Kind::V2 && j.ty.known()).then_some(j.session.is_some());
+            c.push(r, id, url, session);
             return Pushed {
                 url: Some(name),
                 kind: j.kind,
@@ -412,7 +421,7 @@ impl Judge {
         };
         let mut out = std::mem::take(&mut self.findings);
         if let Some(c) = self.sent.take() {
-            let subject = send::judge(c, &self.ids, &self.meta, closed_ms, &mut out, &mut cov);
+            let subject = send::judge(c, &self.ids, &self.meta, closed_ms, &self.reconnects, &mut out, &mut cov);
             lookup::fill(out.examples_mut(), lookup);
             let mut report = Report::build(subject, out, &cov, self.opts.strict);
             if let Some(e) = failed {

@@ -185,6 +185,7 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
     }
     // Real traffic carries no crafted extra fields: only the probe sends them.
     cov.skip(Check::R4, Skip::OnlyProbe);
+    cov.skip(Check::R11, Skip::OnlySend);
     latency(cx, out);
 }
 

@@ -62,12 +62,14 @@ mod probe;
 mod random;
 pub mod replay;
 mod run;
+mod settle;
 pub mod workdir;
 
 pub(crate) use crate::judge::fmt_duration;
 pub use crate::judge::{Latency, R2_FAIL_AFTER};
 pub use cases::{relative_path, FileHook, PlannedFile, Timing};
 pub use random::{random_steps, seed_bytes};
+pub use settle::DEFAULT_SETTLE;
 
 use crate::catalog::Check;
 use crate::protocol::Setting;
@@ -192,6 +194,8 @@ pub struct Sent {
     pub like: Option<(crate::gen::EventKind, bool)>,
     /// Where it was saved ([`Probe::save_bodies`]).
     pub file: Option<PathBuf>,
+    /// Sets its case up: its 2xx does not pass the case's check.
+    pub setup: bool,
 }
 
 /// What a load run measured.
@@ -273,6 +277,8 @@ pub struct Probe {
     keep_files: bool,
     /// `--journal`: where the run's journal is kept.
     journal: Option<PathBuf>,
+    /// `--settle`: how long after the last answer brhook connects once more (R11).
+    settle: Duration,
 }
 
 impl fmt::Debug for Probe {
@@ -305,7 +311,15 @@ impl Probe {
             workdir: None,
             keep_files: false,
             journal: None,
+            settle: DEFAULT_SETTLE,
         }
+    }
+
+    /// R11: after the last answer, wait `d` (default 3 s), then connect to each receiver
+    /// once more: a receiver that crashed after answering is down by then.
+    pub fn settle(mut self, d: Duration) -> Probe {
+        self.settle = d;
+        self
     }
 
     /// Keeps the run's journal at `path` (default: a temporary file, removed at the
@@ -463,7 +477,14 @@ impl Probe {
             None => self.cases(&cases, Arc::new(sent.clone()), &sink).await,
         }
         drop(sink);
+        // Measured before the settle window: load's throughput is the sending's.
         let elapsed_ms = origin.elapsed().as_secs_f64() * 1000.0;
+        settle::settle(self.settle).await;
+        let targets: Vec<(String, String)> = names.iter().cloned().zip(self.v2.iter().chain(&self.v1).cloned()).collect();
+        let limit = self.timeout.min(Duration::from_secs(10));
+        for c in settle::reconnect(&targets, origin, self.settle, limit).await {
+            book.lock().unwrap_or_else(|e| e.into_inner()).reconnect(&c);
+        }
         let (seq, all) = Book::close(book, elapsed_ms).map_err(SendError::Io)?;
 
         let opts = crate::judge::Options {
@@ -638,6 +659,7 @@ impl Probe {
                 Step::V1(_) => None,
             },
             file,
+            setup: it.setup,
         })
     }
 
@@ -757,6 +779,7 @@ impl Sent {
                 Timing::Beside => Some(crate::journal::Timing::Beside),
             },
             file: self.file.as_ref().map(|f| f.display().to_string()),
+            setup: self.setup,
         }
     }
 }

@@ -85,6 +85,16 @@ pub enum Skip {
     /// event type and shape did in the baseline (R1), so the check's own variation was
     /// never judged; R1's finding lists the cases.
     FailedInBaseline,
+    /// `send`: every body of the check's cases that exercises it was refused for a
+    /// cause another check's finding names (R8's value form, R7's missing SessionId).
+    RefusedFor(crate::catalog::Check),
+    /// `send`: every body of the check's cases that exercises it was sent while the
+    /// receiver was down (R11's finding).
+    ReceiverDown,
+    /// `send`: the journal has no final reconnect line (written before R11 existed).
+    NoReconnect,
+    /// `replay`, `proxy`: only `brhook send` looks whether the receiver stays up.
+    OnlySend,
     /// `send probe`: no event's answer was held longer than `--slow-after`, so no
     /// event was sent while another was held (R10).
     NothingHeld,
@@ -145,6 +155,17 @@ impl fmt::Display for Skip {
             Skip::FailedInBaseline => {
                 "every failure of its cases was the baseline's failure of the same type and shape (see R1, which lists the cases)"
             }
+            Skip::RefusedFor(c) => {
+                return write!(
+                    f,
+                    "every body of its cases that exercises it was refused for the cause {c} names (see {c})"
+                )
+            }
+            Skip::ReceiverDown => {
+                "every body of its cases that exercises it was sent while the receiver was down (see R11)"
+            }
+            Skip::NoReconnect => "the journal has no final reconnect (written by a brhook without R11)",
+            Skip::OnlySend => "only `brhook send` watches whether the receiver stays up",
             Skip::NothingHeld => {
                 "no event's answer was held longer than --slow-after, so nothing was sent while one was held"
             }

@@ -125,6 +125,8 @@ impl Receiver {
         brhook::Probe::new(self.url("/v2"))
             .v1(self.url("/v1"))
             .backoff_scale(0.01)
+            // R11's last look: soon after the run (the receivers here crash at once).
+            .settle(Duration::from_millis(200))
     }
 }
 
