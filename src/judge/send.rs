@@ -192,6 +192,8 @@ struct Cx<'a> {
     recs: &'a [SentRec],
     /// URL index → the first URL index with the same receiver (a repeated URL is one).
     receiver: Vec<u16>,
+    /// URL index → the first URL index with the same host and port (one process).
+    server: Vec<u16>,
 }
 
 impl Cx<'_> {
@@ -292,6 +294,18 @@ pub(super) fn judge(
             (0..=i).find(same).unwrap_or(i) as u16
         })
         .collect();
+    // One process answers every path of a host and port: R11 and the causes found by
+    // contrast are its, whichever of its URLs (v2, v1) showed them.
+    let authority = |i: usize| {
+        let u = meta.urls[i].upstream.as_deref().unwrap_or("");
+        u.parse::<hyper::Uri>()
+            .ok()
+            .and_then(|u| u.authority().map(|a| a.as_str().to_ascii_lowercase()))
+            .unwrap_or_else(|| u.to_string())
+    };
+    let server: Vec<u16> = (0..meta.urls.len())
+        .map(|i| (0..=i).find(|&j| authority(j) == authority(i)).unwrap_or(i) as u16)
+        .collect();
     let cx = Cx {
         c: &c,
         ids,
@@ -299,6 +313,7 @@ pub(super) fn judge(
         send,
         recs: &recs,
         receiver,
+        server,
     };
     let probe = send.scenario == "probe";
     let mut skips: Vec<(Check, Skip)> = Vec::new();

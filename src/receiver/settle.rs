@@ -17,8 +17,8 @@ pub(crate) async fn settle(window: Duration) {
     tokio::time::sleep(window).await;
 }
 
-/// Connects once to each distinct receiver of `urls` (journal name, URL), `settle` after
-/// the last answer; one [`Reconnect`] per receiver, the first name of a repeated URL.
+/// Connects once to each host and port of `urls` (journal name, URL), `settle` after
+/// the last answer; one [`Reconnect`] each, named by its first URL.
 pub(crate) async fn reconnect(
     urls: &[(String, String)],
     origin: Instant,
@@ -28,7 +28,13 @@ pub(crate) async fn reconnect(
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for (name, url) in urls {
-        if !seen.insert(url.clone()) {
+        // One look per host and port: one process answers all its paths.
+        let authority = url
+            .parse::<hyper::Uri>()
+            .ok()
+            .and_then(|u| u.authority().map(|a| a.as_str().to_ascii_lowercase()))
+            .unwrap_or_else(|| url.clone());
+        if !seen.insert(authority) {
             continue;
         }
         let at_ms = origin.elapsed().as_secs_f64() * 1000.0;

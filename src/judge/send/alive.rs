@@ -26,10 +26,10 @@ pub(super) fn r11(
     cov: &mut Coverage,
     skips: &mut Vec<(Check, Skip)>,
 ) {
-    let receivers: BTreeSet<u16> = cx.receiver.iter().copied().collect();
+    let receivers: BTreeSet<u16> = cx.server.iter().copied().collect();
     let mut judged = false;
     for u in receivers {
-        let mine = |r: &&SentRec| cx.receiver[usize::from(r.url)] == u;
+        let mine = |r: &&SentRec| cx.server[usize::from(r.url)] == u;
         let down_at = cx
             .recs
             .iter()
@@ -42,7 +42,7 @@ pub(super) fn r11(
                 .urls
                 .iter()
                 .position(|s| s.name == c.url)
-                .is_some_and(|i| cx.receiver[i] == u)
+                .is_some_and(|i| cx.server[i] == u)
         });
         if down_at.is_none() && last.is_none() {
             continue;
@@ -63,7 +63,7 @@ pub(super) fn r11(
             });
             let shown: Vec<String> = answered
                 .iter()
-                .take(2)
+                .take(3)
                 .map(|r| {
                     format!(
                         "answered {} to {} ({}) at {}",
@@ -91,7 +91,7 @@ pub(super) fn r11(
                 let lost: Vec<&[SentRec]> = cx
                     .recs
                     .chunk_by(|a, b| (a.case, a.position, a.url) == (b.case, b.position, b.url))
-                    .filter(|g| cx.receiver[usize::from(g[0].url)] == u && cause::down(g, cx.c))
+                    .filter(|g| cx.server[usize::from(g[0].url)] == u && cause::down(g, cx.c))
                     .collect();
                 let mut types: Vec<&str> = Vec::new();
                 for g in &lost {

@@ -16,7 +16,7 @@
 //! passed only when a body that exercises it (not one that sets its case up) was
 //! answered 2xx; otherwise it is skipped with the cause that took its bodies.
 
-use super::{history, BaseKey, Collect, Cx, SentRec, BASELINE, CONNECT, KNOWN_V2, NO_SESSION, SETUP};
+use super::{history, BaseKey, Collect, Cx, SentRec, BASELINE, CONNECT, KNOWN_V2, NO_SESSION, RECORDING, SETUP};
 use crate::catalog::{Check, Level};
 use crate::common::fmt_ms as ms;
 use crate::common::plural_s;
@@ -136,7 +136,7 @@ impl Cause {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fate {
     Ok,
-    /// No attempt connected, none answered 2xx: the receiver was down.
+    /// No attempt was answered and one was refused: the receiver was down.
     Down,
     Timeout,
     Refused,
@@ -144,14 +144,16 @@ enum Fate {
 
 fn fate(atts: &[SentRec], c: &Collect) -> Fate {
     let first = &atts[0];
+    let refused = |a: &SentRec| a.flags & CONNECT != 0;
     if first.outcome(c).is_success() {
         Fate::Ok
-    } else if first.flags & CONNECT != 0 {
-        if atts.iter().any(|a| a.outcome(c).is_success()) {
-            Fate::Ok
-        } else {
-            Fate::Down
-        }
+    } else if refused(first) && atts.iter().any(|a| a.outcome(c).is_success()) {
+        // Refused, then accepted: it came back up in time.
+        Fate::Ok
+    } else if atts.iter().all(|a| a.leg == Leg::Failed) && atts.iter().any(refused) {
+        // Never answered, and refused: cut as the receiver went down (in flight, its
+        // connection was reset), then refused on retry.
+        Fate::Down
     } else if first.leg == Leg::TimedOut {
         Fate::Timeout
     } else {
@@ -178,7 +180,7 @@ pub(super) fn deliveries(
         .chunk_by(|a, b| (a.case, a.position, a.url) == (b.case, b.position, b.url))
         .collect();
     let fates: Vec<Fate> = groups.iter().map(|g| fate(g, cx.c)).collect();
-    let recv = |r: &SentRec| cx.receiver[usize::from(r.url)];
+    let recv = |r: &SentRec| cx.server[usize::from(r.url)];
     let all = || groups.iter().map(|g| &g[0]).zip(fates.iter().copied());
 
     // The baseline's refusals (type and shape per receiver), with the refused form; the
@@ -208,7 +210,7 @@ pub(super) fn deliveries(
                 continue;
             }
             if let Some(v1) = oks.iter().filter_map(|f| field.get(*f)).min() {
-                let e = forms.entry((k.0, field, v0)).or_insert(v1);
+                let e = forms.entry((cx.server[usize::from(k.0)], field, v0)).or_insert(v1);
                 *e = (*e).min(v1);
                 break;
             }
@@ -377,13 +379,18 @@ pub(super) fn deliveries(
                         fates[j] == Fate::Ok && recv(g) == u && g.flags & KNOWN_V2 != 0
                     })
                     .collect();
-                let types: BTreeSet<&str> = list.iter().filter_map(|&j| groups[j][0].like.name()).collect();
+                let mut types: Vec<&str> = Vec::new();
+                for t in list.iter().filter_map(|&j| groups[j][0].like.name()) {
+                    if !types.contains(&t) {
+                        types.push(t);
+                    }
+                }
                 Finding::at(
                     Check::R7,
                     Level::Fail,
                     format!(
                         "the receiver refused every event without SessionId ({}) and answered 2xx to events with one",
-                        types.into_iter().collect::<Vec<_>>().join(", ")
+                        types.join(", ")
                     ),
                 )
                 .expected(format!("SessionId: absent answered 2xx as present is; {}", why(Check::R7)))
@@ -410,14 +417,26 @@ pub(super) fn deliveries(
     }
 }
 
+/// A body's type and shape, `FileClosed (2.x shape)`, whatever its case varies; its
+/// label when it is no known type (`RoomInfoChanged (unknown type)`, `v1 record`).
+fn kind(cx: &Cx, r: &SentRec) -> String {
+    let label = cx.label(r);
+    match r.like.name() {
+        Some(t) if label.starts_with(t) => {
+            format!("{t} ({} shape)", if r.flags & RECORDING != 0 { "2.x" } else { "1.3" })
+        }
+        _ => label.to_string(),
+    }
+}
+
 /// `3 bodies: FileClosed (2.x shape), SessionEnded (2.x shape) in r1-shape-2.x,
 /// r5-retry-after-2xx`: the types (labels) and cases of the deliveries `list`.
 fn seen_in(cx: &Cx, groups: &[&[SentRec]], list: &[usize]) -> String {
-    let mut labels: Vec<&str> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
     let mut cases: Vec<&str> = Vec::new();
     for &j in list {
         let g = &groups[j][0];
-        let (l, c) = (cx.label(g), cx.case(g));
+        let (l, c) = (kind(cx, g), cx.case(g));
         if !labels.contains(&l) {
             labels.push(l);
         }
