@@ -350,17 +350,28 @@ async fn answer(
             Err(_) => (400, "", false),
         }
     };
+    let mut dying = false;
     if closed {
         let mut st = state.lock().unwrap();
         st.closed += 1;
         if matches!(bug, Bug::CrashAfterFileClosed(k) if k == st.closed) {
             // Answers this one, then dies: nothing else is answered from now on.
             st.dead = true;
+            dying = true;
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                // Time for this answer to reach the sender before the connections go.
+                tokio::time::sleep(Duration::from_millis(200)).await;
                 dies.notify_one();
             });
         }
+    }
+    if !dying && state.lock().unwrap().dead {
+        std::future::pending::<()>().await;
+    }
+    if dying {
+        // Its answer goes out well after every other (those still in flight are never
+        // answered), so it is the last the sender saw, scheduling noise and all.
+        tokio::time::sleep(Duration::from_millis(60)).await;
     }
     match bug {
         Bug::Slow(d) => tokio::time::sleep(d).await,
