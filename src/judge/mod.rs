@@ -435,7 +435,7 @@ impl Judge {
             stream::judge(&cx, &mut out, &mut cov);
         }
         if let Some(proxy) = &self.meta.proxy {
-            receiver::judge(&cx, proxy, &mut out, &mut cov);
+            receiver::judge(&cx, proxy, replay.is_some(), &mut out, &mut cov);
         }
         let events = recs.chunk_by(|a, b| (a.id, a.class) == (b.id, b.class)).count();
         if let Some(m) = &replay {

@@ -105,6 +105,8 @@ pub enum Skip {
     Unreached(String),
     /// `proxy`: no request of this kind was forwarded to a receiver and answered.
     NoneForwarded(Forwarded),
+    /// `replay`: brhook sent no request of this kind (the capture had none).
+    NoneReplayed(Forwarded),
     /// The command does not exercise this check at all.
     NotExercised,
     /// brhook cannot exercise this check yet.
@@ -122,6 +124,9 @@ impl fmt::Display for Skip {
             }
             Skip::NoneForwarded(what) => {
                 return write!(f, "the forwarded traffic had no {}", what.as_str())
+            }
+            Skip::NoneReplayed(what) => {
+                return write!(f, "brhook sent no {}: the capture had none", what.as_str())
             }
             Skip::NoRequest => "no request reached a configured URL",
             Skip::NoBody => "no body was judged",
