@@ -1,4 +1,4 @@
-//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R10).
+//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R11).
 
 use super::delivery::DeliveryArgs;
 use super::output::{emit, Format, ReportArgs};

@@ -1,5 +1,5 @@
 //! Receiver mode (`brhook send`), as a library: brhook acts as BililiveRecorder, sends faithful webhook
-//! traffic to a receiver, and judges the receiver's answers with checks R1–R10.
+//! traffic to a receiver, and judges the receiver's answers with checks R1–R10, and whether it stays up (R11).
 //!
 //! The traffic goes through the reference sender ([`crate::reference`]): compact raw-UTF-8
 //! bodies serialised once, `POST` with exactly `Content-Type: application/json` and
@@ -33,6 +33,10 @@
 //!   recorder fires it.
 //! - [`Scenario::Load`]: realistic recordings, `concurrency` bodies in flight; the run's
 //!   [`LoadStats`] give answers/s and latency percentiles.
+//!
+//! After the last answer the run waits a settle window ([`Probe::settle`], 3 s by
+//! default) and connects to each receiver once more: a receiver that stopped accepting
+//! connections, during the run or after it, is R11.
 //!
 //! Every answer counts for R2 (answered within [`Probe::slow_after`], 5 s by default;
 //! over 100 s is a failure; p50/p90/p99 reported as info). R10 compares the answer to
