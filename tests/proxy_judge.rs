@@ -174,7 +174,9 @@ fn r7_a_stream_event_without_session_refused_trips() {
         forwarded(2, 100.0, "a", bytes(&ended), 204),
     ]);
     assert_eq!(only_receiver_fail(&r), Check::R1, "{}", text(&r));
-    assert!(r.findings_of(Check::R1).any(|f| f.message.contains("StreamStarted")));
+    assert!(r
+        .findings_of(Check::R1)
+        .any(|f| f.message.contains("StreamStarted")));
 }
 
 /// The event with every string made ASCII: what R8 contrasts raw UTF-8 with.

@@ -105,7 +105,11 @@ async fn each_bug_trips_its_check() {
     assert_eq!(r_checks(&r), ["R7"], "{}", text(&r));
     let r7: Vec<_> = r.findings_of(brhook::testkit::catalog::Check::R7).collect();
     assert_eq!(r7.len(), 1, "{r7:#?}");
-    assert!(r7[0].message.contains("StreamStarted, StreamEnded"), "{}", r7[0].message);
+    assert!(
+        r7[0].message.contains("StreamStarted, StreamEnded"),
+        "{}",
+        r7[0].message
+    );
     assert!(r7[0].expected.as_deref().unwrap().contains("SessionId"));
     let sources: Vec<String> = r7[0].sources.iter().map(ToString::to_string).collect();
     for case in ["r1-shape-2.x", "r7-stream-events-without-session-id"] {
@@ -776,15 +780,23 @@ async fn a_receiver_that_dies_mid_run_is_one_r11() {
     let r11: Vec<_> = r.findings_of(Check::R11).collect();
     assert_eq!(r11.len(), 1, "{r11:#?}");
     let m = &r11[0].message;
-    assert!(m.contains("during the run") && m.contains("answered 200 to FileClosed"), "{m}");
+    assert!(
+        m.contains("during the run") && m.contains("answered 200 to FileClosed"),
+        "{m}"
+    );
     assert!(m.contains("connection refused from"), "{m}");
     let found = r11[0].found.as_deref().unwrap();
     assert!(found.contains("refused because it was down"), "{found}");
-    assert!(!r.findings.iter().any(|f| f.check == Check::R1 && f.level > Level::Info));
+    assert!(!r
+        .findings
+        .iter()
+        .any(|f| f.check == Check::R1 && f.level > Level::Info));
     // R10's case is sent after every other: all of it refused, so skipped, saying why.
     assert_eq!(r.status(Check::R10), Some(Status::Skipped));
     assert!(
-        r.checks.iter().any(|c| c.reason.as_ref().is_some_and(|w| w.to_string().contains("R11"))),
+        r.checks
+            .iter()
+            .any(|c| c.reason.as_ref().is_some_and(|w| w.to_string().contains("R11"))),
         "{}",
         text(&r)
     );

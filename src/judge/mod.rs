@@ -421,7 +421,15 @@ impl Judge {
         };
         let mut out = std::mem::take(&mut self.findings);
         if let Some(c) = self.sent.take() {
-            let subject = send::judge(c, &self.ids, &self.meta, closed_ms, &self.reconnects, &mut out, &mut cov);
+            let subject = send::judge(
+                c,
+                &self.ids,
+                &self.meta,
+                closed_ms,
+                &self.reconnects,
+                &mut out,
+                &mut cov,
+            );
             lookup::fill(out.examples_mut(), lookup);
             let mut report = Report::build(subject, out, &cov, self.opts.strict);
             if let Some(e) = failed {

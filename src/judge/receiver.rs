@@ -97,7 +97,10 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, replay: bool, out: &mut Findings
                     Finding::at(
                         Check::R2,
                         Level::Fail,
-                        format!("the receiver did not answer a {} within the timeout", type_name(r)),
+                        format!(
+                            "the receiver did not answer a {} within the timeout",
+                            type_name(r)
+                        ),
                     )
                     .expected(format!("an answer within {}", ms(proxy.timeout_ms))),
                     r,
@@ -176,7 +179,9 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, replay: bool, out: &mut Findings
                     Check::R9 => "the receiver refused a valid v1 record".to_string(),
                     Check::R3 => "the receiver refused an event of an unknown type".to_string(),
                     Check::R7 => format!("the receiver refused a {ty} without SessionId"),
-                    Check::R8 => format!("the receiver refused a {ty} with raw UTF-8 text (it accepts ASCII)"),
+                    Check::R8 => {
+                        format!("the receiver refused a {ty} with raw UTF-8 text (it accepts ASCII)")
+                    }
                     _ => format!("the receiver refused a valid {ty}"),
                 }
             };

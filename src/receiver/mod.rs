@@ -484,7 +484,11 @@ impl Probe {
         // Measured before the settle window: load's throughput is the sending's.
         let elapsed_ms = origin.elapsed().as_secs_f64() * 1000.0;
         settle::settle(self.settle).await;
-        let targets: Vec<(String, String)> = names.iter().cloned().zip(self.v2.iter().chain(&self.v1).cloned()).collect();
+        let targets: Vec<(String, String)> = names
+            .iter()
+            .cloned()
+            .zip(self.v2.iter().chain(&self.v1).cloned())
+            .collect();
         let limit = self.timeout.min(Duration::from_secs(10));
         for c in settle::reconnect(&targets, origin, self.settle, limit).await {
             book.lock().unwrap_or_else(|e| e.into_inner()).reconnect(&c);

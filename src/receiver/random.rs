@@ -154,7 +154,11 @@ pub(crate) fn label_of(step: &Step) -> String {
             } else {
                 "1.3 shape, "
             };
-            (v["EventType"].as_str().unwrap_or("?"), shape, &v["EventTimestamp"])
+            (
+                v["EventType"].as_str().unwrap_or("?"),
+                shape,
+                &v["EventTimestamp"],
+            )
         }
         Step::V1(v) => ("v1 record", "", &v["StartRecordTime"]),
     };
@@ -164,7 +168,11 @@ pub(crate) fn label_of(step: &Step) -> String {
     let digits = t
         .split_once('.')
         .map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count());
-    let offset = if t.ends_with('Z') { "Z" } else { t.get(t.len().saturating_sub(6)..).unwrap_or("") };
+    let offset = if t.ends_with('Z') {
+        "Z"
+    } else {
+        t.get(t.len().saturating_sub(6)..).unwrap_or("")
+    };
     format!(
         "{name} ({shape}{digits} fraction digit{}, {offset})",
         if digits == 1 { "" } else { "s" }

@@ -124,7 +124,10 @@ where
 
 /// [`serve`], until `stop` is notified: then the listener is closed, as when the
 /// receiver's process dies, and every later connection is refused.
-pub async fn serve_until<F, Fut, B>(answer: F, stop: std::sync::Arc<tokio::sync::Notify>) -> std::net::SocketAddr
+pub async fn serve_until<F, Fut, B>(
+    answer: F,
+    stop: std::sync::Arc<tokio::sync::Notify>,
+) -> std::net::SocketAddr
 where
     F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<hyper::Response<B>, hyper::Error>> + Send + 'static,

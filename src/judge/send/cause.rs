@@ -16,7 +16,9 @@
 //! passed only when a body that exercises it (not one that sets its case up) was
 //! answered 2xx; otherwise it is skipped with the cause that took its bodies.
 
-use super::{history, BaseKey, Collect, Cx, SentRec, BASELINE, CONNECT, KNOWN_V2, NO_SESSION, RECORDING, SETUP};
+use super::{
+    history, BaseKey, Collect, Cx, SentRec, BASELINE, CONNECT, KNOWN_V2, NO_SESSION, RECORDING, SETUP,
+};
 use crate::catalog::{Check, Level};
 use crate::common::fmt_ms as ms;
 use crate::common::plural_s;
@@ -45,7 +47,11 @@ impl Form {
             digits: NO_DIGITS,
             offset: NO_OFFSET,
         };
-        let find = |key: &[u8]| body.windows(key.len()).position(|w| w == key).map(|i| i + key.len());
+        let find = |key: &[u8]| {
+            body.windows(key.len())
+                .position(|w| w == key)
+                .map(|i| i + key.len())
+        };
         let Some(start) = find(br#""EventTimestamp":""#).or_else(|| find(br#""StartRecordTime":""#)) else {
             return none;
         };
@@ -210,7 +216,9 @@ pub(super) fn deliveries(
                 continue;
             }
             if let Some(v1) = oks.iter().filter_map(|f| field.get(*f)).min() {
-                let e = forms.entry((cx.server[usize::from(k.0)], field, v0)).or_insert(v1);
+                let e = forms
+                    .entry((cx.server[usize::from(k.0)], field, v0))
+                    .or_insert(v1);
                 *e = (*e).min(v1);
                 break;
             }
@@ -232,7 +240,11 @@ pub(super) fn deliveries(
             _ => {}
         }
     }
-    let no_session = |u: u16| sessionless.get(&u).is_some_and(|&(refused, took, with)| refused && !took && with);
+    let no_session = |u: u16| {
+        sessionless
+            .get(&u)
+            .is_some_and(|&(refused, took, with)| refused && !took && with)
+    };
 
     let cause_of = |first: &SentRec| -> Option<Cause> {
         let u = recv(first);
@@ -250,7 +262,8 @@ pub(super) fn deliveries(
             return Some(Cause::NoSession { recv: u });
         }
         let k = cx.base_key(first)?;
-        (cx.send.chains && first.flags & BASELINE == 0 && base_failed.contains_key(&k)).then_some(Cause::Baseline(k))
+        (cx.send.chains && first.flags & BASELINE == 0 && base_failed.contains_key(&k))
+            .then_some(Cause::Baseline(k))
     };
 
     let mut members: BTreeMap<Cause, Vec<usize>> = BTreeMap::new();
@@ -270,7 +283,9 @@ pub(super) fn deliveries(
             Fate::Down => Some(Cause::Down),
             Fate::Timeout => {
                 cov.ran(Check::R2);
-                own.entry((Check::R2, first.url, "timeout".into())).or_default().push(i);
+                own.entry((Check::R2, first.url, "timeout".into()))
+                    .or_default()
+                    .push(i);
                 continue;
             }
             Fate::Refused => cause_of(first),
@@ -299,8 +314,12 @@ pub(super) fn deliveries(
         let first = &groups[i][0];
         let label = cx.label(first);
         let mut f = cx.about(
-            Finding::at(first.check, Level::Fail, format!("{label}: answered {}", history(cx, groups[i])))
-                .expected(why(first.check)),
+            Finding::at(
+                first.check,
+                Level::Fail,
+                format!("{label}: answered {}", history(cx, groups[i])),
+            )
+            .expected(why(first.check)),
             first,
         );
         for &j in members.get(&Cause::Baseline(k)).into_iter().flatten() {
@@ -423,7 +442,10 @@ fn kind(cx: &Cx, r: &SentRec) -> String {
     let label = cx.label(r);
     match r.like.name() {
         Some(t) if label.starts_with(t) => {
-            format!("{t} ({} shape)", if r.flags & RECORDING != 0 { "2.x" } else { "1.3" })
+            format!(
+                "{t} ({} shape)",
+                if r.flags & RECORDING != 0 { "2.x" } else { "1.3" }
+            )
         }
         _ => label.to_string(),
     }
