@@ -703,6 +703,9 @@ async fn check_on_a_kept_send_journal_gives_the_same_report() {
             Scenario::Probe,
         ),
         ("v1", Bug::RejectV1, Scenario::Realistic),
+        // R11 from the journal: the refusals and the final reconnect are lines in it.
+        ("dies", Bug::CrashAfterFileClosed(2), Scenario::Probe),
+        ("sessionless", Bug::KeyErrorSessionId, Scenario::Probe),
         (
             "random",
             Bug::RejectSessionEnded,
