@@ -566,6 +566,11 @@ async fn cli_exit_codes() {
     let (code, _, stderr) = common::brhook_async(args).await;
     assert_eq!(code, 0);
     assert!(stderr.contains("seed 7"));
+
+    // R11's settle window: a number of seconds, checked before anything is sent.
+    let (code, _, stderr) = common::brhook_async(["send", "--to", &good_v2, "--settle", "5000"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--settle 5000"), "{stderr}");
 }
 
 /// Issue 10: `--seed` fixes shapes and values, not ids, so a second run against a
