@@ -163,6 +163,7 @@ checks! {
     R8 Fail Receiver true  "real value forms are accepted (7 fraction digits, any offset, big FileSize, raw UTF-8, any template's path)" "facts: value formats";
     R9 Fail Receiver true  "v1 records are answered 2xx" "doc: v1";
     R10 Warn Receiver true "no head-of-line blocking: an event sent while another's answer is held is still answered within --slow-after" "doc: answer as soon as possible; facts: concurrent delivery";
+    R11 Fail Receiver true "the receiver stays up: it accepts connections during the run and still does after the settle window (--settle) at its end" "doc: answer 2xx; a receiver that dies loses every later event";
 }
 
 impl Check {

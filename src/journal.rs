@@ -135,6 +135,25 @@ pub struct Sent {
     /// Where the body was saved (`--save-bodies`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Sets its case up (the SessionStarted before an out-of-order FileClosed): its 2xx
+    /// does not show that the case's check passed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub setup: bool,
+}
+
+/// `send`: brhook connected once more to a receiver after the run's settle window, to
+/// see whether it is still up (R11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reconnect {
+    /// The URL's name, as in [`Meta::urls`].
+    pub url: String,
+    /// When, in milliseconds since the run began.
+    pub at_ms: f64,
+    /// How long after the run's last answer (the settle window), in milliseconds.
+    pub settle_ms: f64,
+    /// Why the connection failed; `None` when it was accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A known event type and shape, for comparing with the baseline.
@@ -365,6 +384,7 @@ enum Line {
     Request(Box<Request>),
     Close { at_ms: f64, quiet_ms: f64 },
     Shadow(Box<Shadow>),
+    Reconnect(Reconnect),
 }
 
 /// How a shadow line begins, as [`Writer::shadow_line`] writes it.
@@ -544,6 +564,8 @@ pub struct Reader {
     pub closed_ms: Option<f64>,
     /// The quiet window from the close line, in milliseconds; set with `closed_ms`.
     pub quiet_ms: Option<f64>,
+    /// `send`'s reconnect lines, one per receiver (R11).
+    pub reconnects: Vec<Reconnect>,
 }
 
 impl Reader {
@@ -571,6 +593,7 @@ impl Reader {
             },
             closed_ms: None,
             quiet_ms: None,
+            reconnects: Vec::new(),
         };
         r.meta = loop {
             let Some(line) = r.next_line()? else {
@@ -661,6 +684,7 @@ impl Reader {
                     self.closed_ms = Some(at_ms);
                     self.quiet_ms = Some(quiet_ms);
                 }
+                Ok(Line::Reconnect(c)) => self.reconnects.push(c),
                 Ok(Line::Meta(_)) => {}
                 // A request line of another spelling, or a bad line: the parser decides.
                 _ => return Ok(Some((self.line_no, line))),
@@ -790,6 +814,10 @@ impl Writer {
             .write_all(bytes)
             .and_then(|_| self.file.flush())
             .map_err(io_err("write", &self.path))
+    }
+    /// Appends a reconnect line (`send`'s last look at a receiver, R11).
+    pub fn reconnect(&mut self, c: &Reconnect) -> Result<(), JournalError> {
+        self.line(&Line::Reconnect(c.clone()))
     }
     /// Appends the close line: closed at `at_ms` after a quiet window of `quiet_ms`.
     pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), JournalError> {

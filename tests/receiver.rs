@@ -98,33 +98,43 @@ async fn each_bug_trips_its_check() {
         assert_eq!(r_checks(&r), [id], "{bug:?}: {}", text(&r));
         assert!(!r.passed(), "{bug:?}");
     }
-    // A KeyError on the stream events fails them in the baseline too: one root cause,
-    // reported under R1, which names R7's case; R7's own variation was never judged.
+    // Issue 16: a KeyError on the stream events refuses every event without SessionId
+    // and none with one: the missing SessionId is the cause, one R7 finding listing
+    // the types and cases, not R1 of StreamStarted and StreamEnded.
     let r = probe(Bug::KeyErrorSessionId).await;
-    assert_eq!(r_checks(&r), ["R1"], "{}", text(&r));
-    assert_eq!(
-        r.status(brhook::testkit::catalog::Check::R7),
-        Some(Status::Skipped)
+    assert_eq!(r_checks(&r), ["R7"], "{}", text(&r));
+    let r7: Vec<_> = r.findings_of(brhook::testkit::catalog::Check::R7).collect();
+    assert_eq!(r7.len(), 1, "{r7:#?}");
+    assert!(
+        r7[0].message.contains("StreamStarted, StreamEnded"),
+        "{}",
+        r7[0].message
     );
-    assert!(reason(&r, "R7").contains("baseline"), "{}", reason(&r, "R7"));
-    assert!(r.findings_of(brhook::testkit::catalog::Check::R1).any(|f| f
-        .sources
-        .iter()
-        .any(|s| s.to_string() == "r7-stream-events-without-session-id")));
-    // Python's fromisoformat before 3.11: 7 digits are the real sender's everyday form,
-    // so the baseline fails; R8's 0-digit case passes and its 7-digit case joins R1, as
-    // does R3's unknown type (a StreamStarted otherwise). The baseline's v1 records fail
-    // too: they are R9's baseline.
-    let r = probe(Bug::SixFractionDigits).await;
-    assert_eq!(r_checks(&r), ["R1", "R9"], "{}", text(&r));
+    assert!(r7[0].expected.as_deref().unwrap().contains("SessionId"));
+    let sources: Vec<String> = r7[0].sources.iter().map(ToString::to_string).collect();
+    for case in ["r1-shape-2.x", "r7-stream-events-without-session-id"] {
+        assert!(sources.contains(&case.to_string()), "{case} in {sources:?}");
+    }
     assert_eq!(
-        r.status(brhook::testkit::catalog::Check::R3),
-        Some(Status::Skipped)
-    );
-    assert_eq!(
-        r.status(brhook::testkit::catalog::Check::R8),
+        r.status(brhook::testkit::catalog::Check::R1),
         Some(Status::Passed)
     );
+    // Issue 16: Python's fromisoformat before 3.11 refuses the real sender's 7 digits
+    // and accepts R8's 0-digit case: the contrast names the cause, one R8 finding with
+    // both values, not R1 of every type. The v1 records (7 digits too) are in it, so
+    // R9 is skipped with that reason; so is R3 (a StreamStarted otherwise).
+    let r = probe(Bug::SixFractionDigits).await;
+    assert_eq!(r_checks(&r), ["R8"], "{}", text(&r));
+    let r8: Vec<_> = r.findings_of(brhook::testkit::catalog::Check::R8).collect();
+    assert_eq!(r8.len(), 1, "{r8:#?}");
+    assert!(r8[0].message.contains("7 fraction digits") && r8[0].message.contains("with 0 fraction digits"));
+    let expected = r8[0].expected.as_deref().unwrap();
+    assert!(expected.contains("fraction digits") && expected.contains('7') && expected.contains('0'));
+    for id in ["R1", "R3", "R9"] {
+        assert_eq!(r.status(id.parse().unwrap()), Some(Status::Skipped), "{id}");
+        assert!(reason(&r, id).contains("R8"), "{id}: {}", reason(&r, id));
+    }
+    assert!(!r.findings.iter().any(|f| f.message.contains("more bodies")));
 }
 
 /// Issue 10: a receiver that answers 500 to every SessionEnded is reported once, under
@@ -557,6 +567,11 @@ async fn cli_exit_codes() {
     let (code, _, stderr) = common::brhook_async(args).await;
     assert_eq!(code, 0);
     assert!(stderr.contains("seed 7"));
+
+    // R11's settle window: a number of seconds, checked before anything is sent.
+    let (code, _, stderr) = common::brhook_async(["send", "--to", &good_v2, "--settle", "5000"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--settle 5000"), "{stderr}");
 }
 
 /// Issue 10: `--seed` fixes shapes and values, not ids, so a second run against a
@@ -694,6 +709,9 @@ async fn check_on_a_kept_send_journal_gives_the_same_report() {
             Scenario::Probe,
         ),
         ("v1", Bug::RejectV1, Scenario::Realistic),
+        // R11 from the journal: the refusals and the final reconnect are lines in it.
+        ("dies", Bug::CrashAfterFileClosed(2), Scenario::Probe),
+        ("sessionless", Bug::KeyErrorSessionId, Scenario::Probe),
         (
             "random",
             Bug::RejectSessionEnded,
@@ -758,4 +776,77 @@ async fn check_on_a_kept_send_journal_gives_the_same_report() {
         a["subject"]
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 16: a receiver that answers 200 to a FileClosed and then dies (its work on
+/// the file failed after the answer) is one R11 finding naming what it answered last;
+/// nothing refused while it was down is reported again, under R1 or any other check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_receiver_that_dies_mid_run_is_one_r11() {
+    use brhook::testkit::catalog::Check;
+    let r = probe(Bug::CrashAfterFileClosed(2)).await;
+    assert_eq!(r_checks(&r), ["R11"], "{}", text(&r));
+    let r11: Vec<_> = r.findings_of(Check::R11).collect();
+    assert_eq!(r11.len(), 1, "{r11:#?}");
+    let m = &r11[0].message;
+    assert!(
+        m.contains("during the run") && m.contains("answered 200 to FileClosed"),
+        "{m}"
+    );
+    assert!(m.contains("connection refused from"), "{m}");
+    let found = r11[0].found.as_deref().unwrap();
+    assert!(found.contains("refused because it was down"), "{found}");
+    assert!(!r
+        .findings
+        .iter()
+        .any(|f| f.check == Check::R1 && f.level > Level::Info));
+    // R10's case is sent after every other: all of it refused, so skipped, saying why.
+    assert_eq!(r.status(Check::R10), Some(Status::Skipped));
+    assert!(
+        r.checks
+            .iter()
+            .any(|c| c.reason.as_ref().is_some_and(|w| w.to_string().contains("R11"))),
+        "{}",
+        text(&r)
+    );
+}
+
+/// Issue 16: a receiver that dies after the run, when its last answer is long sent,
+/// is caught by the reconnect after the settle window; one that stays up passes R11.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_receiver_that_dies_after_the_run_fails_the_final_reconnect() {
+    use brhook::testkit::catalog::Check;
+    let rx = Receiver::start(Bug::CrashWhenIdle(Duration::from_millis(1500))).await;
+    let r = rx
+        .probe()
+        .settle(Duration::from_secs(4))
+        .run(Scenario::Realistic)
+        .await
+        .unwrap();
+    assert_eq!(r_checks(&r), ["R11"], "{}", text(&r));
+    let r11: Vec<_> = r.findings_of(Check::R11).collect();
+    assert_eq!(r11.len(), 1, "{r11:#?}");
+    assert!(
+        r11[0].message.contains("after the run") && r11[0].message.contains("4.00 s after the last answer"),
+        "{}",
+        r11[0].message
+    );
+    assert!(r11[0].message.contains("answered 200 to"), "{}", r11[0].message);
+    // Quiet: a receiver that stays up.
+    let r = probe(Bug::Correct).await;
+    assert_eq!(r.status(Check::R11), Some(Status::Passed), "{}", text(&r));
+}
+
+/// Issue 16: a check passes only on an answer to a body that exercises it. A receiver
+/// that refuses every FileClosed answers R5's setup (SessionStarted, FileOpening) but
+/// refuses its retry, as the baseline's FileClosed: R5 is skipped, not passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_check_whose_bodies_were_all_refused_is_skipped() {
+    use brhook::testkit::catalog::Check;
+    let r = probe(Bug::RejectFileClosed).await;
+    assert_eq!(r_checks(&r), ["R1"], "{}", text(&r));
+    assert_eq!(r.status(Check::R5), Some(Status::Skipped), "{}", text(&r));
+    assert!(reason(&r, "R5").contains("baseline"), "{}", reason(&r, "R5"));
+    // R6's FileOpening before the previous FileClosed was answered: R6 passed.
+    assert_eq!(r.status(Check::R6), Some(Status::Passed), "{}", text(&r));
 }

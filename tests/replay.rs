@@ -603,3 +603,33 @@ async fn the_sender_side_is_not_exercised_and_check_gives_the_same_report() {
     assert!(Journal::read(&journal).is_ok(), "the capture is intact");
     let _ = std::fs::remove_dir_all(journal.parent().unwrap());
 }
+
+/// Issue 16: identical replays of one capture judge R6 the same way (events sent the
+/// same moment are in no order), and replay's texts say what replay did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_replays_judge_r6_alike_in_replay_s_own_words() {
+    let journal = capture("r6-alike").await;
+    let rx = Receiver::start(Bug::OrderStrict).await;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let run = replay(Replay::new(&journal, rx.url("/a")).v1(rx.url("/v1"))).await;
+        let r = &run.report;
+        seen.push(r.status(Check::R6));
+        for c in &r.checks {
+            let why = c.reason.as_ref().map(ToString::to_string).unwrap_or_default();
+            assert!(!why.contains("forwarded"), "{}: {why}", c.id);
+        }
+        assert!(!r.findings.iter().any(|f| f.message.contains("502")));
+        // Every refusal names its event type.
+        for f in r.findings.iter().filter(|f| f.level > Level::Info) {
+            assert!(
+                ["Session", "File", "Stream", "v1 record", "unknown type"]
+                    .iter()
+                    .any(|t| f.message.contains(t)),
+                "{}",
+                f.message
+            );
+        }
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+}

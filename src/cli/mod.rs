@@ -101,7 +101,7 @@ enum Command {
     ///
     /// Example: brhook diff baseline.json cap.jsonl
     Diff(offline::DiffArgs),
-    /// Act as BililiveRecorder against a receiver and judge its answers (R1–R10).
+    /// Act as BililiveRecorder against a receiver and judge its answers and whether it stays up (R1–R11).
     ///
     /// Sends faithful traffic (exact headers, compact raw-UTF-8 bodies, all URLs at
     /// once, 3 attempts after 0 s, 1 s, 2 s; rooms at the same time, one path per file)

@@ -1,4 +1,4 @@
-//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R10).
+//! `brhook send`: brhook acts as BililiveRecorder against a receiver and judges it (R1–R11).
 
 use super::delivery::DeliveryArgs;
 use super::output::{emit, Format, ReportArgs};
@@ -74,6 +74,10 @@ pub struct Args {
     /// <i>, <BililiveRecorderRecordInfo>, <d p="...">, <gift>, <sc>, <guard>).
     #[arg(long, requires = "workdir")]
     danmaku: bool,
+    /// R11: after the last answer, wait this many seconds, then connect to each receiver
+    /// once more (a receiver that crashed after answering 200 is down by then).
+    #[arg(long, default_value_t = 3.0, value_name = "SECS")]
+    settle: f64,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -100,6 +104,9 @@ pub fn run(args: Args) -> Result<i32, String> {
         return Err("--events and --concurrency must be at least 1".into());
     }
     let delivery = args.delivery.check()?;
+    if !(args.settle.is_finite() && (0.0..=3600.0).contains(&args.settle)) {
+        return Err(format!("--settle {} must be between 0 and 3600", args.settle));
+    }
 
     let scenario = match which {
         Which::Realistic => Scenario::Realistic,
@@ -133,6 +140,7 @@ pub fn run(args: Args) -> Result<i32, String> {
         .backoff_scale(delivery.backoff_scale)
         .slow_after(delivery.slow_after)
         .timeout(delivery.timeout)
+        .settle(Duration::from_secs_f64(args.settle))
         .strict(args.report.strict);
     for u in &args.to[1..] {
         probe = probe.to(u.clone());

@@ -80,6 +80,7 @@ pub(crate) fn why(check: Check) -> &'static str {
         Check::R7 => "2.x StreamStarted/StreamEnded carry no SessionId and are answered 2xx",
         Check::R8 => "the real sender's value forms are accepted (0-7 fraction digits, any offset, int64 sizes, raw UTF-8, paths from any file name template)",
         Check::R9 => "v1 records are answered 2xx",
+        Check::R11 => "the receiver keeps accepting connections during the run and after it: a receiver that dies loses every later event (doc: answer 2xx)",
         _ => "a 2xx answer",
     }
 }

@@ -127,6 +127,8 @@ pub struct Judge {
     sent: Option<send::Collect>,
     /// A proxy journal's shadow lines (`--shadow`), compared as they come.
     shadow: shadow::Tally,
+    /// A `send` journal's reconnect lines (R11).
+    reconnects: Vec<crate::journal::Reconnect>,
 }
 
 #[derive(Default)]
@@ -167,7 +169,13 @@ impl Judge {
             },
             sent: meta.send.as_ref().map(|_| send::Collect::default()),
             shadow: shadow::Tally::default(),
+            reconnects: Vec::new(),
         }
+    }
+
+    /// A `send` journal's reconnect lines, read with its close line (R11).
+    pub fn reconnected(&mut self, lines: &[crate::journal::Reconnect]) {
+        self.reconnects = lines.to_vec();
     }
 
     /// Keeps the per-request records in a file under `dir` instead of memory (read back
@@ -332,7 +340,8 @@ impl Judge {
         let id = self.ids.key(&j.id);
         if let Some(c) = self.sent.as_mut() {
             // Judged case by case from its own small record: no D, F or C to feed.
-            c.push(r, id, url);
+            let session = (j.kind == Kind::V2 && j.ty.known()).then_some(j.session.is_some());
+            c.push(r, id, url, session);
             return Pushed {
                 url: Some(name),
                 kind: j.kind,
@@ -429,7 +438,15 @@ impl Judge {
         };
         let mut out = std::mem::take(&mut self.findings);
         if let Some(c) = self.sent.take() {
-            let subject = send::judge(c, &self.ids, &self.meta, closed_ms, &mut out, &mut cov);
+            let subject = send::judge(
+                c,
+                &self.ids,
+                &self.meta,
+                closed_ms,
+                &self.reconnects,
+                &mut out,
+                &mut cov,
+            );
             lookup::fill(out.examples_mut(), lookup);
             let mut report = Report::build(subject, out, &cov, self.opts.strict);
             if let Some(e) = failed {
@@ -443,7 +460,7 @@ impl Judge {
             stream::judge(&cx, &mut out, &mut cov);
         }
         if let Some(proxy) = &self.meta.proxy {
-            receiver::judge(&cx, proxy, &mut out, &mut cov);
+            receiver::judge(&cx, proxy, replay.is_some(), &mut out, &mut cov);
         }
         let events = recs.chunk_by(|a, b| (a.id, a.class) == (b.id, b.class)).count();
         if let Some(m) = &replay {

@@ -132,6 +132,7 @@ pub fn judge_journal(
         .join()
         .map_err(|_| "the journal reader failed".to_string())??;
     reader.forgive_only_the_last(first_bad)?;
+    judge.reconnected(&reader.reconnects);
     let report = judge.finish(reader.closed_ms, reader.quiet_ms, &mut JournalFile(path));
     Ok((report, reader))
 }

@@ -31,19 +31,25 @@ fn ok(r: &Rec) -> bool {
     r.leg == Leg::Answered && (200..300).contains(&r.up_status)
 }
 
-pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Coverage) {
+/// `replay`: brhook itself sent the capture (the texts say so), else a proxy forwarded
+/// a sender's traffic.
+pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, replay: bool, out: &mut Findings, cov: &mut Coverage) {
     let forwarded = |r: &&Rec| r.leg != Leg::None;
     let valid = |r: &Rec| r.flags & VALID != 0;
     let known = |r: &Rec| r.kind == Kind::V2 && r.ty.known();
     // R8 needs a contrast: raw text refused where plain ASCII of the same receiver passed.
     let n = cx.urls.len();
     let (mut took_raw, mut took_plain) = (vec![false; n], vec![false; n]);
+    // R7 needs one too: a stream event without SessionId is refused for that only when
+    // no known event without SessionId was accepted by the same receiver.
+    let mut took_sessionless = vec![false; n];
     // R6: when each session started, and each file opened, at each receiver.
     let mut started: HashMap<(u16, record::Key), f64> = HashMap::new();
     let mut opened: HashMap<(u16, u64), f64> = HashMap::new();
     for r in cx.recs.iter().filter(forwarded) {
         let u = usize::from(r.url);
         if ok(r) && valid(r) && known(r) {
+            took_sessionless[u] |= r.session == record::Key::default();
             if r.flags & RAW_TEXT != 0 {
                 took_raw[u] = true;
             } else {
@@ -59,7 +65,9 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
         }
     }
     let out_of_order = |r: &Rec| {
-        let before = |t: Option<&f64>| t.is_some_and(|t| *t > r.at);
+        // Sent the same moment as what it follows is no order at all: which went first
+        // is scheduling noise, and R6 would flip between identical replays.
+        let before = |t: Option<&f64>| t.is_some_and(|t| *t > r.at + SAME_MOMENT_MS);
         (!r.ty.is(EventKind::SessionStarted)
             && r.session != record::Key::default()
             && before(started.get(&(r.url, r.session))))
@@ -89,7 +97,10 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
                     Finding::at(
                         Check::R2,
                         Level::Fail,
-                        "the receiver did not answer within the upstream timeout",
+                        format!(
+                            "the receiver did not answer a {} within the timeout",
+                            type_name(r)
+                        ),
                     )
                     .expected(format!("an answer within {}", ms(proxy.timeout_ms))),
                     r,
@@ -97,13 +108,14 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
                 continue;
             }
             if took > FAIL_AFTER_MS || (took > slow && !in_line.contains(&r.seq)) {
+                let ty = type_name(r);
                 let (level, message) = if took > FAIL_AFTER_MS {
                     (
                         Level::Fail,
-                        "the receiver answered after the real sender gives up (100 s)",
+                        format!("the receiver answered a {ty} after the real sender gives up (100 s)"),
                     )
                 } else {
-                    (Level::Warn, "the receiver answered slowly")
+                    (Level::Warn, format!("the receiver answered a {ty} slowly"))
                 };
                 out.push(
                     cx.at(Finding::at(Check::R2, level, message), r)
@@ -130,6 +142,7 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
                 Check::R3
             } else if (r.ty.is(EventKind::StreamStarted) || r.ty.is(EventKind::StreamEnded))
                 && r.session == record::Key::default()
+                && (ok(r) || !took_sessionless[u])
             {
                 Check::R7
             } else if r.flags & RAW_TEXT != 0 && !took_raw[u] && took_plain[u] {
@@ -148,23 +161,29 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
             if ok(r) {
                 continue;
             }
-            // R1 names the type: a receiver that refuses one type is one cause per type.
-            let r1_type = r.ty.name().filter(|_| check == Check::R1);
+            // Every message names the type: a receiver that refuses one type is one
+            // cause per type.
+            let ty = type_name(r);
+            // No answer is one cause whatever the type (the receiver was unreachable):
+            // one finding, its examples name their events.
             let message = if r.leg == Leg::Failed {
-                "the receiver gave no answer (the sender got a 502 from brhook)".to_string()
-            } else if let Some(ty) = r1_type {
-                format!("the receiver refused a valid {ty}")
+                if replay {
+                    "the receiver gave no answer to what brhook sent".to_string()
+                } else {
+                    "the receiver gave no answer (the sender got a 502 from brhook)".to_string()
+                }
             } else {
                 match check {
-                    Check::R5 => "the receiver refused a retry of an event it had accepted",
-                    Check::R6 => "the receiver refused an event that arrived out of order",
-                    Check::R9 => "the receiver refused a valid v1 record",
-                    Check::R3 => "the receiver refused an event of an unknown type",
-                    Check::R7 => "the receiver refused a stream event without SessionId",
-                    Check::R8 => "the receiver refused raw UTF-8 text it accepts as ASCII",
-                    _ => "the receiver refused a valid event",
+                    Check::R5 => format!("the receiver refused a retry of a {ty} it had accepted"),
+                    Check::R6 => format!("the receiver refused a {ty} that arrived out of order"),
+                    Check::R9 => "the receiver refused a valid v1 record".to_string(),
+                    Check::R3 => "the receiver refused an event of an unknown type".to_string(),
+                    Check::R7 => format!("the receiver refused a {ty} without SessionId"),
+                    Check::R8 => {
+                        format!("the receiver refused a {ty} with raw UTF-8 text (it accepts ASCII)")
+                    }
+                    _ => format!("the receiver refused a valid {ty}"),
                 }
-                .to_string()
             };
             out.push(answer(cx, Finding::new(check, message).expected(why(check)), r));
         }
@@ -181,12 +200,32 @@ pub(super) fn judge(cx: &Cx, proxy: &ProxyMeta, out: &mut Findings, cov: &mut Co
         (Check::R10, Forwarded::WhileHeld),
     ];
     for (check, what) in needs {
-        cov.family(&[check], ran.contains(&check), Skip::NoneForwarded(what));
+        let skip = if replay {
+            Skip::NoneReplayed(what)
+        } else {
+            Skip::NoneForwarded(what)
+        };
+        cov.family(&[check], ran.contains(&check), skip);
     }
     // Real traffic carries no crafted extra fields: only the probe sends them.
     cov.skip(Check::R4, Skip::OnlyProbe);
+    cov.skip(Check::R11, Skip::OnlySend);
     latency(cx, out);
 }
+
+/// The event type a finding names: `FileClosed`, `v1 record`, `event of an unknown type`.
+fn type_name(r: &Rec) -> &'static str {
+    match (r.kind, r.ty.name()) {
+        (Kind::V1, _) => "v1 record",
+        (_, Some(t)) => t,
+        _ if r.ty == record::Ty::Unknown => "event of an unknown type",
+        _ => "request",
+    }
+}
+
+/// Two sends this close are the same moment: the real sender fires events without
+/// waiting, so which of two such went first says nothing of the capture's order.
+const SAME_MOMENT_MS: f64 = 50.0;
 
 /// One info line per receiver URL: how long its answers took (histogram percentiles).
 fn latency(cx: &Cx, out: &mut Findings) {
@@ -286,7 +325,10 @@ fn head_of_line(cx: &Cx, slow: f64, out: &mut Findings) -> (bool, BTreeSet<u32>)
                 in_line.insert(r.seq);
                 out.push(
                     cx.at(
-                        Finding::new(Check::R10, "a request waited behind another's held answer"),
+                        Finding::new(
+                            Check::R10,
+                            format!("a {} waited behind another's held answer", type_name(r)),
+                        ),
                         r,
                     )
                     .expected(format!(

@@ -8,11 +8,11 @@
 //! and, in `reproduce`, the `curl` command that sends the body again (with the case's
 //! earlier bodies first, for the probe).
 //!
-//! One root cause, one finding: in the probe, a later case's failure counts against its
-//! own check only when the same event type and shape was answered 2xx in the baseline
-//! (the R1 cases); otherwise it joins the baseline's finding as one more source.
+//! One root cause, one finding ([`cause`]): a receiver that went down (R11, [`alive`]),
+//! a value form or a missing `SessionId` found by contrast (R8, R7), the baseline's
+//! failure of a type and shape; each lists the types and cases it was seen in.
 
-use super::answer::{self, fmt_duration, short, slow_expected, slow_level, why, Outcome, R2_FAIL_AFTER};
+use super::answer::{self, fmt_duration, short, slow_expected, slow_level, Outcome, R2_FAIL_AFTER};
 use super::latency::Histogram;
 use super::record::{self, Key, Leg};
 use super::{Detail, Interner};
@@ -21,15 +21,23 @@ use crate::common::plural_s;
 use crate::journal::{Meta, ProxyMeta, Request, SendMeta, Timing};
 use crate::protocol::Setting;
 use crate::report::{Coverage, Finding, Findings, Skip};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-/// Detailed findings per case, URL and check; the rest are counted in one more finding.
-const MAX_DETAILED: usize = 5;
+mod alive;
+mod cause;
 
 const BASELINE: u8 = 1;
 const FILE: u8 = 2;
 const RECORDING: u8 = 4;
+/// The attempt could not connect: the receiver was not accepting connections (R11).
+const CONNECT: u8 = 8;
+/// A known v2 event without `SessionId` (R7's contrast).
+const NO_SESSION: u8 = 16;
+/// Sets its case up: its 2xx does not pass the case's check.
+const SETUP: u8 = 32;
+/// A known v2 event (with or without `SessionId`).
+const KNOWN_V2: u8 = 64;
 
 /// One attempt of a `send` journal, as the judge needs it after its line is gone.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +45,8 @@ pub(crate) struct SentRec {
     id: Key,
     /// Milliseconds the receiver took (or until the failure).
     took: f32,
+    /// When it was sent, in milliseconds since the run began.
+    at: f32,
     seq: u32,
     position: u32,
     /// Interned label.
@@ -54,6 +64,9 @@ pub(crate) struct SentRec {
     /// The type it is compared with (`Ty::None`: none).
     like: record::Ty,
     timing: Option<Timing>,
+    /// Its date-times' value form ([`cause::Form`]): what a contrast with the baseline
+    /// can name as a cause (R8).
+    form: cause::Form,
 }
 
 /// What a `send` journal's judge collects as requests are pushed: one [`SentRec`] per
@@ -78,7 +91,7 @@ impl Collect {
 
     /// Takes one request of a `send` journal (`id`: its event's key, `url`: its URL
     /// index). A line without `sent` (not written by `send`) is not judged.
-    pub(crate) fn push(&mut self, r: &Request, id: Key, url: u16) {
+    pub(crate) fn push(&mut self, r: &Request, id: Key, url: u16, session: Option<bool>) {
         let Some(s) = &r.sent else { return };
         let Some(up) = &r.upstream else { return };
         let error = match &up.error {
@@ -95,10 +108,22 @@ impl Collect {
                 RECORDING
             } else {
                 0
-            };
+            }
+            | if matches!(up.error, Some(crate::journal::UpstreamError::Connect(_))) {
+                CONNECT
+            } else {
+                0
+            }
+            | match session {
+                Some(true) => KNOWN_V2,
+                Some(false) => KNOWN_V2 | NO_SESSION,
+                None => 0,
+            }
+            | if s.setup { SETUP } else { 0 };
         let rec = SentRec {
             id,
             took: up.took_ms() as f32,
+            at: r.at_ms as f32,
             seq: r.seq as u32,
             position: s.position,
             label: self.intern(&s.label),
@@ -116,6 +141,7 @@ impl Collect {
             flags,
             like,
             timing: s.timing,
+            form: cause::Form::of(&r.body),
         };
         self.recs.push(rec);
     }
@@ -166,6 +192,8 @@ struct Cx<'a> {
     recs: &'a [SentRec],
     /// URL index → the first URL index with the same receiver (a repeated URL is one).
     receiver: Vec<u16>,
+    /// URL index → the first URL index with the same host and port (one process).
+    server: Vec<u16>,
 }
 
 impl Cx<'_> {
@@ -245,6 +273,7 @@ pub(super) fn judge(
     ids: &Interner,
     meta: &Meta,
     closed_ms: Option<f64>,
+    reconnects: &[crate::journal::Reconnect],
     out: &mut Findings,
     cov: &mut Coverage,
 ) -> String {
@@ -265,6 +294,18 @@ pub(super) fn judge(
             (0..=i).find(same).unwrap_or(i) as u16
         })
         .collect();
+    // One process answers every path of a host and port: R11 and the causes found by
+    // contrast are its, whichever of its URLs (v2, v1) showed them.
+    let authority = |i: usize| {
+        let u = meta.urls[i].upstream.as_deref().unwrap_or("");
+        u.parse::<hyper::Uri>()
+            .ok()
+            .and_then(|u| u.authority().map(|a| a.as_str().to_ascii_lowercase()))
+            .unwrap_or_else(|| u.to_string())
+    };
+    let server: Vec<u16> = (0..meta.urls.len())
+        .map(|i| (0..=i).find(|&j| authority(j) == authority(i)).unwrap_or(i) as u16)
+        .collect();
     let cx = Cx {
         c: &c,
         ids,
@@ -272,10 +313,12 @@ pub(super) fn judge(
         send,
         recs: &recs,
         receiver,
+        server,
     };
     let probe = send.scenario == "probe";
     let mut skips: Vec<(Check, Skip)> = Vec::new();
-    deliveries(&cx, proxy, out, cov, &mut skips);
+    cause::deliveries(&cx, proxy, out, cov, &mut skips);
+    alive::r11(&cx, reconnects, out, cov, &mut skips);
     r2(&cx, proxy, out, cov);
     if send.chains {
         r10(&cx, proxy, out, cov, &mut skips);
@@ -298,7 +341,7 @@ pub(super) fn judge(
         );
     }
     use Check::*;
-    for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9, R10] {
+    for id in [R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11] {
         let reason = match id {
             R9 if !v1 => Skip::NoV1Url,
             R3 | R4 | R5 | R6 | R7 | R8 | R10 if !probe => Skip::OnlyProbe,
@@ -336,116 +379,6 @@ pub(super) fn judge(
         ));
     }
     subject
-}
-
-/// Item checks: the first answer to each body at each URL.
-fn deliveries(
-    cx: &Cx,
-    proxy: &ProxyMeta,
-    out: &mut Findings,
-    cov: &mut Coverage,
-    skips: &mut Vec<(Check, Skip)>,
-) {
-    let chains = cx.send.chains;
-    let all = cx.recs;
-    let groups = || all.chunk_by(|a, b| (a.case, a.position, a.url) == (b.case, b.position, b.url));
-    // The baseline's failures: type and shape per receiver not answered 2xx there.
-    let mut base_failed: BTreeSet<BaseKey> = BTreeSet::new();
-    for atts in groups() {
-        let first = &atts[0];
-        if first.flags & BASELINE != 0 && !first.outcome(cx.c).is_success() {
-            if let Some(k) = cx.base_key(first) {
-                base_failed.insert(k);
-            }
-        }
-    }
-    // (case, url, check) → bodies failed, outside the baseline.
-    let mut seen: BTreeMap<(u16, u16, Check), usize> = BTreeMap::new();
-    // The baseline's findings per key, and the later cases that failed the same way.
-    let mut roots: Vec<(Option<BaseKey>, Finding)> = Vec::new();
-    let mut also: HashMap<BaseKey, BTreeSet<String>> = HashMap::new();
-    let mut joined: BTreeSet<Check> = BTreeSet::new();
-    for atts in groups() {
-        let first = &atts[0];
-        let baseline = first.flags & BASELINE != 0;
-        let label = cx.label(first);
-        let (check, what) = match first.outcome(cx.c) {
-            o if o.is_success() => {
-                cov.ran(first.check);
-                continue;
-            }
-            Outcome::Timeout => {
-                cov.ran(Check::R2);
-                (
-                    Check::R2,
-                    format!("{label}: no answer within {}", ms(proxy.timeout_ms)),
-                )
-            }
-            _ => {
-                // Not this case's own variation when the baseline failed the same type.
-                let base = cx.base_key(first).filter(|k| chains && base_failed.contains(k));
-                if let (false, Some(k)) = (baseline, base) {
-                    also.entry(k).or_default().insert(cx.case(first).to_string());
-                    joined.insert(first.check);
-                    continue;
-                }
-                cov.ran(first.check);
-                (first.check, format!("{label}: answered {}", history(cx, atts)))
-            }
-        };
-        // A root cause is always detailed: later cases join it.
-        if !baseline {
-            let n = seen.entry((first.case, first.url, check)).or_default();
-            *n += 1;
-            if *n > MAX_DETAILED {
-                continue;
-            }
-        }
-        let expected = if check == Check::R2 {
-            answer::timeout_expected(Duration::from_secs_f64(proxy.timeout_ms.max(0.0) / 1000.0))
-        } else {
-            why(check).to_string()
-        };
-        let f = cx.about(Finding::at(check, Level::Fail, what).expected(expected), first);
-        if baseline {
-            roots.push((cx.base_key(first), f));
-        } else {
-            out.push(f);
-        }
-    }
-    for (k, mut f) in roots {
-        if let Some(cases) = k.and_then(|k| also.get(&k)) {
-            for c in cases {
-                f = f.source(c.as_str());
-            }
-        }
-        out.push(f);
-    }
-    for c in joined {
-        if !cov.has_run(c) {
-            skips.push((c, Skip::FailedInBaseline));
-        }
-    }
-    for ((case, url, check), n) in seen {
-        if n > MAX_DETAILED {
-            let name = cx
-                .send
-                .cases
-                .get(usize::from(case))
-                .map_or("?", |c| c.name.as_str());
-            out.push(
-                Finding::new(
-                    check,
-                    format!(
-                        "{} more bodies of this case failed {check} the same way (only the first {MAX_DETAILED} are detailed)",
-                        n - MAX_DETAILED
-                    ),
-                )
-                .source(name)
-                .url(cx.name(url)),
-            );
-        }
-    }
 }
 
 /// `answered 422 Unprocessable Entity (3 attempts: 422, 422, 422; the real sender then

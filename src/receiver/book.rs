@@ -38,6 +38,13 @@ impl Book {
         Ok((b.seq, b.all))
     }
 
+    /// A reconnect line ([`crate::journal::Reconnect`]): the run's last look at a receiver.
+    pub fn reconnect(&mut self, c: &crate::journal::Reconnect) {
+        if let Err(e) = self.writer.reconnect(c) {
+            self.failed.get_or_insert(e.to_string());
+        }
+    }
+
     /// One attempt as a request line: what brhook sent and what the receiver answered
     /// (`sent`: which body of a `send` scenario it carried).
     pub fn write(

@@ -61,6 +61,8 @@ pub(crate) struct Item {
     pub baseline: bool,
     /// The known type this body is a variation of, when its `EventType` is not one.
     pub like: Option<EventKind>,
+    /// Sets the case up (not its variation): its 2xx does not pass the case's check.
+    pub setup: bool,
 }
 
 /// A named group of bodies: one room (or one stream), sent together.
@@ -98,7 +100,16 @@ impl Case {
             timing: Timing::Plain,
             baseline: false,
             like: None,
+            setup: false,
         });
+        self
+    }
+
+    /// Marks the last item as setting the case up ([`Item::setup`]).
+    pub(crate) fn setup(&mut self) -> &mut Case {
+        if let Some(it) = self.items.last_mut() {
+            it.setup = true;
+        }
         self
     }
 

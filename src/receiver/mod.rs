@@ -1,5 +1,5 @@
 //! Receiver mode (`brhook send`), as a library: brhook acts as BililiveRecorder, sends faithful webhook
-//! traffic to a receiver, and judges the receiver's answers with checks R1–R10.
+//! traffic to a receiver, and judges the receiver's answers with checks R1–R10, and whether it stays up (R11).
 //!
 //! The traffic goes through the reference sender ([`crate::reference`]): compact raw-UTF-8
 //! bodies serialised once, `POST` with exactly `Content-Type: application/json` and
@@ -35,6 +35,10 @@
 //! - [`Scenario::Load`]: realistic recordings, `concurrency` bodies in flight; the run's
 //!   [`LoadStats`] give answers/s and latency percentiles.
 //!
+//! After the last answer the run waits a settle window ([`Probe::settle`], 3 s by
+//! default) and connects to each receiver once more: a receiver that stopped accepting
+//! connections, during the run or after it, is R11.
+//!
 //! Every answer counts for R2 (answered within [`Probe::slow_after`], 5 s by default;
 //! over 100 s is a failure; p50/p90/p99 reported as info). R10 compares the answer to
 //! an event sent while another is held with the answer to the same kind sent alone.
@@ -68,12 +72,14 @@ mod realism;
 pub mod replay;
 mod run;
 pub mod template;
+mod settle;
 pub mod workdir;
 
 pub(crate) use crate::judge::fmt_duration;
 pub use crate::judge::{Latency, R2_FAIL_AFTER};
 pub use cases::{relative_path, FileHook, PlannedFile, Timing};
 pub use random::{random_steps, seed_bytes};
+pub use settle::DEFAULT_SETTLE;
 
 use crate::catalog::Check;
 use crate::protocol::Setting;
@@ -198,6 +204,8 @@ pub struct Sent {
     pub like: Option<(crate::gen::EventKind, bool)>,
     /// Where it was saved ([`Probe::save_bodies`]).
     pub file: Option<PathBuf>,
+    /// Sets its case up: its 2xx does not pass the case's check.
+    pub setup: bool,
 }
 
 /// What a load run measured.
@@ -281,6 +289,8 @@ pub struct Probe {
     danmaku: bool,
     /// `--journal`: where the run's journal is kept.
     journal: Option<PathBuf>,
+    /// `--settle`: how long after the last answer brhook connects once more (R11).
+    settle: Duration,
 }
 
 impl fmt::Debug for Probe {
@@ -314,7 +324,15 @@ impl Probe {
             danmaku: false,
             keep_files: false,
             journal: None,
+            settle: DEFAULT_SETTLE,
         }
+    }
+
+    /// R11: after the last answer, wait `d` (default 3 s), then connect to each receiver
+    /// once more: a receiver that crashed after answering is down by then.
+    pub fn settle(mut self, d: Duration) -> Probe {
+        self.settle = d;
+        self
     }
 
     /// Keeps the run's journal at `path` (default: a temporary file, removed at the
@@ -472,7 +490,18 @@ impl Probe {
             None => self.cases(&cases, Arc::new(sent.clone()), &sink).await,
         }
         drop(sink);
+        // Measured before the settle window: load's throughput is the sending's.
         let elapsed_ms = origin.elapsed().as_secs_f64() * 1000.0;
+        settle::settle(self.settle).await;
+        let targets: Vec<(String, String)> = names
+            .iter()
+            .cloned()
+            .zip(self.v2.iter().chain(&self.v1).cloned())
+            .collect();
+        let limit = self.timeout.min(Duration::from_secs(10));
+        for c in settle::reconnect(&targets, origin, self.settle, limit).await {
+            book.lock().unwrap_or_else(|e| e.into_inner()).reconnect(&c);
+        }
         let (seq, all) = Book::close(book, elapsed_ms).map_err(SendError::Io)?;
 
         let opts = crate::judge::Options {
@@ -647,6 +676,7 @@ impl Probe {
                 Step::V1(_) => None,
             },
             file,
+            setup: it.setup,
         })
     }
 
@@ -766,6 +796,7 @@ impl Sent {
                 Timing::Beside => Some(crate::journal::Timing::Beside),
             },
             file: self.file.as_ref().map(|f| f.display().to_string()),
+            setup: self.setup,
         }
     }
 }

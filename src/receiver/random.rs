@@ -160,12 +160,40 @@ pub fn random_steps(seed: u64, events: usize, v1: bool, exact: bool) -> Vec<Step
         .unwrap_or_default()
 }
 
-/// Label of a step: its `EventType`, or `v1 record`.
+/// Label of a step: its `EventType` and shape, or `v1 record`, with the value form of
+/// its date-times (`FileClosed (2.x shape, 3 fraction digits, +05:45)`): what a finding
+/// needs to say which form a receiver refused.
 pub(crate) fn label_of(step: &Step) -> String {
-    match step {
-        Step::V2(v) => v["EventType"].as_str().unwrap_or("?").to_string(),
-        Step::V1(_) => "v1 record".into(),
-    }
+    let (name, shape, time) = match step {
+        Step::V2(v) => {
+            let shape = if v["EventData"].get("Recording").is_some() {
+                "2.x shape, "
+            } else {
+                "1.3 shape, "
+            };
+            (
+                v["EventType"].as_str().unwrap_or("?"),
+                shape,
+                &v["EventTimestamp"],
+            )
+        }
+        Step::V1(v) => ("v1 record", "", &v["StartRecordTime"]),
+    };
+    let Some(t) = time.as_str() else {
+        return name.to_string();
+    };
+    let digits = t
+        .split_once('.')
+        .map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count());
+    let offset = if t.ends_with('Z') {
+        "Z"
+    } else {
+        t.get(t.len().saturating_sub(6)..).unwrap_or("")
+    };
+    format!(
+        "{name} ({shape}{digits} fraction digit{}, {offset})",
+        if digits == 1 { "" } else { "s" }
+    )
 }
 
 /// One case per random stream, all sent at the same time (streams are rooms); inside a

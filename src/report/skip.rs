@@ -85,6 +85,16 @@ pub enum Skip {
     /// event type and shape did in the baseline (R1), so the check's own variation was
     /// never judged; R1's finding lists the cases.
     FailedInBaseline,
+    /// `send`: every body of the check's cases that exercises it was refused for a
+    /// cause another check's finding names (R8's value form, R7's missing SessionId).
+    RefusedFor(crate::catalog::Check),
+    /// `send`: every body of the check's cases that exercises it was sent while the
+    /// receiver was down (R11's finding).
+    ReceiverDown,
+    /// `send`: the journal has no final reconnect line (written before R11 existed).
+    NoReconnect,
+    /// `replay`, `proxy`: only `brhook send` looks whether the receiver stays up.
+    OnlySend,
     /// `send probe`: no event's answer was held longer than `--slow-after`, so no
     /// event was sent while another was held (R10).
     NothingHeld,
@@ -95,6 +105,8 @@ pub enum Skip {
     Unreached(String),
     /// `proxy`: no request of this kind was forwarded to a receiver and answered.
     NoneForwarded(Forwarded),
+    /// `replay`: brhook sent no request of this kind (the capture had none).
+    NoneReplayed(Forwarded),
     /// The command does not exercise this check at all.
     NotExercised,
     /// brhook cannot exercise this check yet.
@@ -112,6 +124,9 @@ impl fmt::Display for Skip {
             }
             Skip::NoneForwarded(what) => {
                 return write!(f, "the forwarded traffic had no {}", what.as_str())
+            }
+            Skip::NoneReplayed(what) => {
+                return write!(f, "brhook sent no {}: the capture had none", what.as_str())
             }
             Skip::NoRequest => "no request reached a configured URL",
             Skip::NoBody => "no body was judged",
@@ -145,6 +160,17 @@ impl fmt::Display for Skip {
             Skip::FailedInBaseline => {
                 "every failure of its cases was the baseline's failure of the same type and shape (see R1, which lists the cases)"
             }
+            Skip::RefusedFor(c) => {
+                return write!(
+                    f,
+                    "every body of its cases that exercises it was refused for the cause {c} names (see {c})"
+                )
+            }
+            Skip::ReceiverDown => {
+                "every body of its cases that exercises it was sent while the receiver was down (see R11)"
+            }
+            Skip::NoReconnect => "the journal has no final reconnect (written by a brhook without R11)",
+            Skip::OnlySend => "only `brhook send` watches whether the receiver stays up",
             Skip::NothingHeld => {
                 "no event's answer was held longer than --slow-after, so nothing was sent while one was held"
             }

@@ -119,12 +119,35 @@ where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    serve_until(answer, std::sync::Arc::new(tokio::sync::Notify::new())).await
+}
+
+/// [`serve`], until `stop` is notified: then the listener is closed, as when the
+/// receiver's process dies, and every later connection is refused.
+pub async fn serve_until<F, Fut, B>(
+    answer: F,
+    stop: std::sync::Arc<tokio::sync::Notify>,
+) -> std::net::SocketAddr
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<hyper::Response<B>, hyper::Error>> + Send + 'static,
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
+        // Dropped at the stop: every connection still open is cut, as by a dead process.
+        let mut conns = tokio::task::JoinSet::new();
+        loop {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = stop.notified() => break,
+            };
+            let Ok((stream, _)) = accepted else { break };
+            while conns.try_join_next().is_some() {}
             let answer = answer.clone();
-            tokio::spawn(async move {
+            conns.spawn(async move {
                 let svc = hyper::service::service_fn(answer);
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)

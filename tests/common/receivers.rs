@@ -58,6 +58,14 @@ pub enum Bug {
     /// None for a sender that retries: 500 to the first attempt of each body at a path,
     /// 204 to the retry.
     FirstAttempt500,
+    /// R1 (issue 16): 500 to every FileClosed.
+    RejectFileClosed,
+    /// R11 (issue 16): answers 200 to its N-th FileClosed, then the process dies (the
+    /// work on the file failed after the answer): every later connection is refused.
+    CrashAfterFileClosed(usize),
+    /// R11 (issue 16): answers everything, and dies once no request came for this long
+    /// (after the run: its background work failed).
+    CrashWhenIdle(Duration),
 }
 
 /// One request as it arrived.
@@ -73,6 +81,10 @@ pub struct Hit {
 struct State {
     /// Every request received, in arrival order.
     hits: Vec<Hit>,
+    /// FileClosed bodies answered.
+    closed: usize,
+    /// The process is dying: nothing more is answered.
+    dead: bool,
     ids: HashSet<String>,
     opened: HashSet<(String, String)>,
     paths: HashSet<String>,
@@ -91,7 +103,26 @@ impl Receiver {
         // running at once do not wait on each other.
         let line = Arc::new(tokio::sync::Mutex::new(()));
         let st = Arc::clone(&state);
-        let addr = super::serve(move |req| answer(bug, Arc::clone(&st), Arc::clone(&line), req)).await;
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let dies = Arc::clone(&stop);
+        let addr = super::serve_until(
+            move |req| answer(bug, Arc::clone(&st), Arc::clone(&line), Arc::clone(&dies), req),
+            Arc::clone(&stop),
+        )
+        .await;
+        if let Bug::CrashWhenIdle(idle) = bug {
+            let st = Arc::clone(&state);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(idle / 8).await;
+                    let last = st.lock().unwrap().hits.last().map(|h| h.at);
+                    if last.is_some_and(|t| t.elapsed() > idle) {
+                        stop.notify_one();
+                        return;
+                    }
+                }
+            });
+        }
         Receiver { addr, state }
     }
 
@@ -125,6 +156,8 @@ impl Receiver {
         brhook::Probe::new(self.url("/v2"))
             .v1(self.url("/v1"))
             .backoff_scale(0.01)
+            // R11's last look: soon after the run (the receivers here crash at once).
+            .settle(Duration::from_millis(200))
     }
 }
 
@@ -278,6 +311,7 @@ fn status_code(bug: Bug, st: &mut State, v: &Value) -> u16 {
             _ => 200,
         },
         Bug::UniquePath if ty == Some("FileOpening") && !st.paths.insert(s("RelativePath")) => 409,
+        Bug::RejectFileClosed if ty == Some("FileClosed") => 500,
         _ => 200,
     }
 }
@@ -286,6 +320,7 @@ async fn answer(
     bug: Bug,
     state: Arc<Mutex<State>>,
     line: Arc<tokio::sync::Mutex<()>>,
+    dies: Arc<tokio::sync::Notify>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let at = Instant::now();
@@ -296,6 +331,10 @@ async fn answer(
         Bug::SingleThreaded(_) => Some(line.lock().await),
         _ => None,
     };
+    if state.lock().unwrap().dead {
+        // Cut when the process is gone (the stop drops the connection).
+        std::future::pending::<()>().await;
+    }
     let (code, text, closed) = {
         let mut st = state.lock().unwrap();
         st.hits.push(Hit {
@@ -311,6 +350,29 @@ async fn answer(
             Err(_) => (400, "", false),
         }
     };
+    let mut dying = false;
+    if closed {
+        let mut st = state.lock().unwrap();
+        st.closed += 1;
+        if matches!(bug, Bug::CrashAfterFileClosed(k) if k == st.closed) {
+            // Answers this one, then dies: nothing else is answered from now on.
+            st.dead = true;
+            dying = true;
+            tokio::spawn(async move {
+                // Time for this answer to reach the sender before the connections go.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                dies.notify_one();
+            });
+        }
+    }
+    if !dying && state.lock().unwrap().dead {
+        std::future::pending::<()>().await;
+    }
+    if dying {
+        // Its answer goes out well after every other (those still in flight are never
+        // answered), so it is the last the sender saw, scheduling noise and all.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
     match bug {
         Bug::Slow(d) => tokio::time::sleep(d).await,
         Bug::SingleThreaded(d) | Bug::HoldFileClosed(d) if closed => tokio::time::sleep(d).await,
