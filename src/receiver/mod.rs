@@ -62,6 +62,7 @@ mod probe;
 mod random;
 pub mod replay;
 mod run;
+pub mod watch;
 pub mod workdir;
 
 pub(crate) use crate::judge::fmt_duration;
