@@ -112,10 +112,11 @@ pub fn judge_journal(
     for w in workers {
         let _ = w.join();
     }
-    let reader = read
+    let mut reader = read
         .join()
         .map_err(|_| "the journal reader failed".to_string())??;
     reader.forgive_only_the_last(first_bad)?;
+    judge.files(std::mem::take(&mut reader.files));
     let report = judge.finish(reader.closed_ms, reader.quiet_ms, &mut JournalFile(path));
     Ok((report, reader))
 }

@@ -274,6 +274,8 @@ pub struct Probe {
     keep_files: bool,
     /// `--journal`: where the run's journal is kept.
     journal: Option<PathBuf>,
+    /// `--expect-open`: a workdir file the receiver never opened is reported.
+    expect_open: bool,
 }
 
 impl fmt::Debug for Probe {
@@ -306,6 +308,7 @@ impl Probe {
             workdir: None,
             keep_files: false,
             journal: None,
+            expect_open: false,
         }
     }
 
@@ -399,7 +402,7 @@ impl Probe {
         self.preflight().await?;
         let v1 = !self.v1.is_empty();
         // Held to the end of the run: dropping it removes the workdir's files.
-        let (hook, _files) = self.file_hook()?;
+        let (hook, files) = self.file_hook()?;
         let ctx = Ctx { hook };
         let (cases, load) = match scenario {
             Scenario::Realistic => (cases::realistic(&ctx, v1), None),
@@ -434,7 +437,13 @@ impl Probe {
         let bodies: usize = infos.iter().map(|c| c.bodies).sum();
 
         let out = Output::new(self.journal.clone(), "send");
-        let writer = crate::journal::Writer::create(out.path(), &self.meta(scenario, &infos))
+        let watch = files.as_ref().map(|f| f.lock().unwrap_or_else(|e| e.into_inner()).watch().clone());
+        let mut meta = self.meta(scenario, &infos);
+        meta.workdir = watch.as_ref().map(|w| crate::journal::WorkdirMeta {
+            watched: w.watched(),
+            expect_open: self.expect_open,
+        });
+        let writer = crate::journal::Writer::create(out.path(), &meta)
             .map_err(|e| SendError::Io(e.to_string()))?;
         let names = Arc::new(book::names(&self.v2, &self.v1));
         let book = Arc::new(Mutex::new(Book {
@@ -465,6 +474,11 @@ impl Probe {
         }
         drop(sink);
         let elapsed_ms = origin.elapsed().as_secs_f64() * 1000.0;
+        if let Some(w) = &watch {
+            // The files stay while the receiver works on them; what it opened is R12's.
+            w.quiet_for(watch::DEFAULT_SETTLE).await;
+            book.lock().unwrap_or_else(|e| e.into_inner()).files(&w.opens(), origin);
+        }
         let (seq, all) = Book::close(book, elapsed_ms).map_err(SendError::Io)?;
 
         let opts = crate::judge::Options {

@@ -76,6 +76,15 @@ pub struct Watch {
     watches: Option<Arc<Mutex<inotify::Watches>>>,
 }
 
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("watched", &self.watched())
+            .field("files", &self.lock().files.len())
+            .finish()
+    }
+}
+
 impl Watch {
     /// A watch, its reading thread started; on Linux unless inotify cannot start (then,
     /// as elsewhere, nothing is watched).
