@@ -116,6 +116,21 @@ impl Workdir {
         Ok(path)
     }
 
+    /// A captured event's file (`replay --workdir`): `relative` written as an FLV of
+    /// `size` bytes (capped at 1 GiB, raised to the smallest FLV) and `duration` seconds,
+    /// once per path: the events' bytes are the capture's, so they are not changed.
+    /// `Ok(false)`: written before.
+    pub fn write_captured(&mut self, relative: &str, size: i64, duration: f64) -> Result<bool, SendError> {
+        let path = self.path_of(relative)?;
+        if self.files.contains(&path) {
+            return Ok(false);
+        }
+        let size = u64::try_from(size).unwrap_or(0).min(UNTESTED_SIZE_CAP);
+        let duration = if duration.is_finite() { duration.clamp(0.0, 86_400.0) } else { 0.0 };
+        self.write(relative, &Plan::new(size, duration))?;
+        Ok(true)
+    }
+
     /// Files written so far.
     pub fn files(&self) -> &[PathBuf] {
         &self.files
