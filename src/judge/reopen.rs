@@ -125,7 +125,14 @@ struct Repeat {
 }
 
 /// Judges R12 and the files never opened.
-pub(super) fn judge(c: Collect, files: &[FileLine], ids: &Interner, meta: &Meta, out: &mut Findings, cov: &mut Coverage) {
+pub(super) fn judge(
+    c: Collect,
+    files: &[FileLine],
+    ids: &Interner,
+    meta: &Meta,
+    out: &mut Findings,
+    cov: &mut Coverage,
+) {
     let mut c = c;
     let opens: HashMap<&str, &[f64]> = files.iter().map(|f| (f.path.as_str(), &f.opens_ms[..])).collect();
     for f in files {
@@ -177,7 +184,10 @@ pub(super) fn judge(c: Collect, files: &[FileLine], ids: &Interner, meta: &Meta,
             if answered_ok.is_some_and(|at| at <= del.sent) {
                 clean[f] = false;
                 if repeat[f].as_ref().is_none_or(|r| del.sent < r.sent) {
-                    repeat[f] = Some(Repeat { sent: del.sent, delivery: d });
+                    repeat[f] = Some(Repeat {
+                        sent: del.sent,
+                        delivery: d,
+                    });
                 }
             }
             if del.ok {
@@ -185,7 +195,11 @@ pub(super) fn judge(c: Collect, files: &[FileLine], ids: &Interner, meta: &Meta,
             }
         }
     }
-    let base = (0..n).filter(|&i| clean[i]).map(|i| opens_of(i).len()).max().unwrap_or(0);
+    let base = (0..n)
+        .filter(|&i| clean[i])
+        .map(|i| opens_of(i).len())
+        .max()
+        .unwrap_or(0);
     let repeated: Vec<usize> = (0..n).filter(|&i| repeat[i].is_some()).collect();
     if repeated.is_empty() {
         cov.skip(Check::R12, Skip::NoRepeat);
@@ -257,7 +271,12 @@ fn never_opened(c: &Collect, paths: &[&str], counts: &[usize], watched: bool, ou
                 Level::Info,
                 "the receiver never opened some of the files in --workdir (--expect-open)",
             )
-            .measured(format!("{} of {} files never opened: {}", never.len(), paths.len(), list(&never))),
+            .measured(format!(
+                "{} of {} files never opened: {}",
+                never.len(),
+                paths.len(),
+                list(&never)
+            )),
         );
     } else if !named.is_empty() {
         out.push(
@@ -266,7 +285,12 @@ fn never_opened(c: &Collect, paths: &[&str], counts: &[usize], watched: bool, ou
                 Level::Info,
                 "the receiver named a file in its answer but never opened it",
             )
-            .measured(format!("{} file{} never opened: {}", named.len(), crate::common::plural_s(named.len() as u64), list(&named))),
+            .measured(format!(
+                "{} file{} never opened: {}",
+                named.len(),
+                crate::common::plural_s(named.len() as u64),
+                list(&named)
+            )),
         );
     }
 }

@@ -437,14 +437,16 @@ impl Probe {
         let bodies: usize = infos.iter().map(|c| c.bodies).sum();
 
         let out = Output::new(self.journal.clone(), "send");
-        let watch = files.as_ref().map(|f| f.lock().unwrap_or_else(|e| e.into_inner()).watch().clone());
+        let watch = files
+            .as_ref()
+            .map(|f| f.lock().unwrap_or_else(|e| e.into_inner()).watch().clone());
         let mut meta = self.meta(scenario, &infos);
         meta.workdir = watch.as_ref().map(|w| crate::journal::WorkdirMeta {
             watched: w.watched(),
             expect_open: self.expect_open,
         });
-        let writer = crate::journal::Writer::create(out.path(), &meta)
-            .map_err(|e| SendError::Io(e.to_string()))?;
+        let writer =
+            crate::journal::Writer::create(out.path(), &meta).map_err(|e| SendError::Io(e.to_string()))?;
         let names = Arc::new(book::names(&self.v2, &self.v1));
         let book = Arc::new(Mutex::new(Book {
             writer,
@@ -477,7 +479,9 @@ impl Probe {
         if let Some(w) = &watch {
             // The files stay while the receiver works on them; what it opened is R12's.
             w.quiet_for(watch::DEFAULT_SETTLE).await;
-            book.lock().unwrap_or_else(|e| e.into_inner()).files(&w.opens(), origin);
+            book.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .files(&w.opens(), origin);
         }
         let (seq, all) = Book::close(book, elapsed_ms).map_err(SendError::Io)?;
 

@@ -279,7 +279,9 @@ impl Replay {
             }
         }
         let mut files = match &self.workdir {
-            Some(dir) => Some(super::workdir::Workdir::open(dir, self.keep_files).map_err(ReplayError::Send)?),
+            Some(dir) => {
+                Some(super::workdir::Workdir::open(dir, self.keep_files).map_err(ReplayError::Send)?)
+            }
             None => None,
         };
         let out = Output::new(self.keep.clone(), "replay");
@@ -288,8 +290,7 @@ impl Replay {
             watched: w.watch().watched(),
             expect_open: self.expect_open,
         });
-        let writer = Writer::create(out.path(), &meta)
-            .map_err(|e| ReplayError::Journal(e.to_string()))?;
+        let writer = Writer::create(out.path(), &meta).map_err(|e| ReplayError::Journal(e.to_string()))?;
         let names: Vec<String> = self.names();
         let book = Arc::new(Mutex::new(Book {
             writer,
@@ -361,7 +362,9 @@ impl Replay {
             // The files stay while the receiver works on them; what it opened is R12's.
             let watch = w.watch().clone();
             watch.quiet_for(super::watch::DEFAULT_SETTLE).await;
-            book.lock().unwrap_or_else(|e| e.into_inner()).files(&watch.opens(), origin);
+            book.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .files(&watch.opens(), origin);
         }
         let (seq, all) = Book::close(book, at).map_err(ReplayError::Journal)?;
 

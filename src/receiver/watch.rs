@@ -127,7 +127,9 @@ impl Watch {
             let mask = M::OPEN | M::CLOSE_WRITE | M::CLOSE_NOWRITE | M::ATTRIB | M::CREATE;
             let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
             if let Ok(wd) = w.add(dir, mask) {
-                self.lock().dirs.insert(wd.get_watch_descriptor_id(), dir.to_path_buf());
+                self.lock()
+                    .dirs
+                    .insert(wd.get_watch_descriptor_id(), dir.to_path_buf());
             }
         }
         #[cfg(not(target_os = "linux"))]
@@ -161,7 +163,8 @@ impl Watch {
         if self.watched() {
             // The end-of-write mark; when it fails (the file is gone) the write's own
             // events are still discounted up to the file's next `IN_ATTRIB`.
-            let marked = std::fs::metadata(path).and_then(|m| std::fs::set_permissions(path, m.permissions()));
+            let marked =
+                std::fs::metadata(path).and_then(|m| std::fs::set_permissions(path, m.permissions()));
             if marked.is_err() {
                 if let Some(f) = self.lock().file(path) {
                     f.own = false;
@@ -389,8 +392,14 @@ mod tests {
         assert!(!t.is_finished(), "a file still open holds the settle");
         drop(held);
         let started = Instant::now();
-        assert!(tokio::time::timeout(Duration::from_secs(10), t).await.unwrap().unwrap());
-        assert!(started.elapsed() >= settle, "quiet for the window after the close");
+        assert!(tokio::time::timeout(Duration::from_secs(10), t)
+            .await
+            .unwrap()
+            .unwrap());
+        assert!(
+            started.elapsed() >= settle,
+            "quiet for the window after the close"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 

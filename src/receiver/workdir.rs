@@ -111,7 +111,9 @@ impl Workdir {
             // Before the file exists: its every event is seen.
             self.watch.add_dir(parent);
         }
-        self.watch.write(&path, relative, || plan.write(&path)).map_err(io)?;
+        self.watch
+            .write(&path, relative, || plan.write(&path))
+            .map_err(io)?;
         self.files.push(path.clone());
         Ok(path)
     }
@@ -126,7 +128,11 @@ impl Workdir {
             return Ok(false);
         }
         let size = u64::try_from(size).unwrap_or(0).min(UNTESTED_SIZE_CAP);
-        let duration = if duration.is_finite() { duration.clamp(0.0, 86_400.0) } else { 0.0 };
+        let duration = if duration.is_finite() {
+            duration.clamp(0.0, 86_400.0)
+        } else {
+            0.0
+        };
         self.write(relative, &Plan::new(size, duration))?;
         Ok(true)
     }
