@@ -90,6 +90,7 @@ impl Watch {
     /// as elsewhere, nothing is watched).
     pub fn start() -> Watch {
         let stop = Arc::new(AtomicBool::new(false));
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut w = Watch {
             state: Arc::default(),
             _stop: Arc::new(StopOnDrop(Arc::clone(&stop))),
@@ -107,6 +108,8 @@ impl Watch {
                 w.watches = None;
             }
         }
+        #[cfg(not(target_os = "linux"))]
+        let _ = stop;
         w
     }
 
