@@ -294,3 +294,84 @@ fn never_opened(c: &Collect, paths: &[&str], counts: &[usize], watched: bool, ou
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_names_a_path_as_is_or_json_escaped() {
+        assert!(names(br#"{"queued":"room/a.flv"}"#, "room/a.flv"));
+        assert!(names(br#"{"queued":"room\\b \"x\".flv"}"#, r#"room\b "x".flv"#));
+        assert!(!names(b"ok", "room/a.flv"));
+        assert!(!names(b"", ""));
+    }
+
+    /// A journal's worth: file 0 delivered once, file 1's event delivered again at
+    /// 100 ms after a 2xx answer at 50 ms; `opens` per file.
+    fn judged(opens: [&[f64]; 2]) -> (Findings, Coverage) {
+        let meta = crate::journal::Journal::new(
+            vec![crate::journal::UrlSpec {
+                name: "a".into(),
+                fault: crate::fault::Fault::ok(),
+                setting: None,
+                upstream: Some("http://r/".into()),
+            }],
+            String::new(),
+        )
+        .meta;
+        let mut ids = Interner::default();
+        let mut c = Collect::new(WorkdirMeta {
+            watched: true,
+            expect_open: false,
+        });
+        let (f0, f1) = (c.file("a.flv"), c.file("b.flv"));
+        c.kinds.push("FileClosed".into());
+        let d = |file, id, sent, answered| Delivery {
+            file,
+            id,
+            url: 0,
+            sent,
+            answered,
+            ok: true,
+            case: u32::MAX,
+            what: 0,
+        };
+        let (e0, e1) = (ids.key("e0"), ids.key("e1"));
+        c.deliveries.push(d(f0, e0, 0.0, 40.0));
+        c.deliveries.push(d(f1, e1, 10.0, 50.0));
+        c.deliveries.push(d(f1, e1, 100.0, 140.0));
+        let files: Vec<FileLine> = ["a.flv", "b.flv"]
+            .iter()
+            .zip(opens)
+            .map(|(p, o)| FileLine {
+                path: p.to_string(),
+                opens_ms: o.to_vec(),
+            })
+            .collect();
+        let (mut out, mut cov) = (Findings::new(3), Coverage::default());
+        judge(c, &files, &ids, &meta, &mut out, &mut cov);
+        (out, cov)
+    }
+
+    #[test]
+    fn opens_beyond_a_file_delivered_once_after_the_repeat_are_r12() {
+        let (out, cov) = judged([&[20.0], &[30.0, 110.0]]);
+        assert!(cov.has_run(Check::R12));
+        let groups = out.into_groups();
+        assert_eq!(groups.len(), 1);
+        assert_eq!((groups[0].check, groups[0].level), (Check::R12, Level::Warn));
+    }
+
+    #[test]
+    fn as_many_opens_or_none_after_the_repeat_stay_quiet() {
+        for opens in [[&[20.0][..], &[110.0][..]], [&[20.0][..], &[30.0, 35.0][..]]] {
+            let (out, cov) = judged(opens);
+            assert!(cov.has_run(Check::R12));
+            assert!(out.is_empty(), "{opens:?}");
+        }
+        // Nothing opened at all: nothing to compare with, never a pass.
+        let (_, cov) = judged([&[], &[110.0]]);
+        assert!(!cov.has_run(Check::R12));
+    }
+}
