@@ -164,6 +164,7 @@ checks! {
     R9 Fail Receiver true  "v1 records are answered 2xx" "doc: v1";
     R10 Warn Receiver true "no head-of-line blocking: an event sent while another's answer is held is still answered within --slow-after" "doc: answer as soon as possible; facts: concurrent delivery";
     R11 Fail Receiver true "the receiver stays up: it accepts connections during the run and still does after the settle window (--settle) at its end" "doc: answer 2xx; a receiver that dies loses every later event";
+    R12 Warn Receiver true "a retried or repeated event is not processed again: with --workdir, a delivery of an event already answered 2xx makes the receiver open its file again (inotify; Linux only)" "doc: de-duplicate by EventId";
 }
 
 impl Check {

@@ -69,6 +69,30 @@ pub struct Meta {
     /// otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send: Option<SendMeta>,
+    /// `--workdir`: brhook wrote the files the events name and watched who opened them;
+    /// each file's opens are a [`FileLine`] before the close line. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<WorkdirMeta>,
+}
+
+/// What a journal says of its `--workdir` (R12, files never opened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkdirMeta {
+    /// Opens were watched (inotify: Linux); otherwise the file lines list no opens.
+    pub watched: bool,
+    /// `--expect-open`: every file the receiver never opened is reported.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expect_open: bool,
+}
+
+/// One file brhook wrote in `--workdir`, and when someone other than brhook opened it
+/// (milliseconds since the start, as request times are).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileLine {
+    /// `RelativePath`, as the events name it.
+    pub path: String,
+    /// Each open seen, in order.
+    pub opens_ms: Vec<f64>,
 }
 
 /// What a `send` journal says of the scenario it played: its cases, and how it was
@@ -382,6 +406,7 @@ pub struct Journal {
 enum Line {
     Meta(Box<Meta>),
     Request(Box<Request>),
+    File(FileLine),
     Close { at_ms: f64, quiet_ms: f64 },
     Shadow(Box<Shadow>),
     Reconnect(Reconnect),
@@ -402,6 +427,13 @@ pub fn parse_shadow(line: &str) -> Result<Shadow, JournalError> {
         Ok(_) => Err(JournalError::Line("not a shadow line".into())),
         Err(e) => Err(JournalError::Line(e.to_string())),
     }
+}
+
+/// A file line written by reference.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum LineRefFile<'a> {
+    File(&'a FileLine),
 }
 
 /// A request line written by reference: [`Line`]'s form without copying the request.
@@ -425,6 +457,7 @@ impl Journal {
                 proxy: None,
                 replay: None,
                 send: None,
+                workdir: None,
             },
             requests: Vec::new(),
             closed_ms: None,
@@ -566,6 +599,8 @@ pub struct Reader {
     pub quiet_ms: Option<f64>,
     /// `send`'s reconnect lines, one per receiver (R11).
     pub reconnects: Vec<Reconnect>,
+    /// The `--workdir` files' lines read so far ([`FileLine`]): one per file.
+    pub files: Vec<FileLine>,
 }
 
 impl Reader {
@@ -590,10 +625,12 @@ impl Reader {
                 proxy: None,
                 replay: None,
                 send: None,
+                workdir: None,
             },
             closed_ms: None,
             quiet_ms: None,
             reconnects: Vec::new(),
+            files: Vec::new(),
         };
         r.meta = loop {
             let Some(line) = r.next_line()? else {
@@ -685,6 +722,7 @@ impl Reader {
                     self.quiet_ms = Some(quiet_ms);
                 }
                 Ok(Line::Reconnect(c)) => self.reconnects.push(c),
+                Ok(Line::File(f)) => self.files.push(f),
                 Ok(Line::Meta(_)) => {}
                 // A request line of another spelling, or a bad line: the parser decides.
                 _ => return Ok(Some((self.line_no, line))),
@@ -818,6 +856,10 @@ impl Writer {
     /// Appends a reconnect line (`send`'s last look at a receiver, R11).
     pub fn reconnect(&mut self, c: &Reconnect) -> Result<(), JournalError> {
         self.line(&Line::Reconnect(c.clone()))
+    }
+    /// Appends a `--workdir` file's line.
+    pub fn file(&mut self, f: &FileLine) -> Result<(), JournalError> {
+        self.line(&LineRefFile::File(f))
     }
     /// Appends the close line: closed at `at_ms` after a quiet window of `quiet_ms`.
     pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), JournalError> {

@@ -36,6 +36,18 @@ pub struct Args {
     /// temporary file, removed at the end.
     #[arg(long = "journal", value_name = "FILE")]
     keep: Option<PathBuf>,
+    /// Write the file each captured FileOpening/FileClosed names at DIR/RelativePath (a
+    /// valid FLV) before it is sent, and watch who opens it (R12: a retried event
+    /// processed again). The files stay until no process has had any open for the
+    /// settle window (3 s), then are removed unless --keep-files.
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+    /// With --workdir: leave the files in DIR at the end.
+    #[arg(long, requires = "workdir")]
+    keep_files: bool,
+    /// With --workdir: report every file the receiver never opened (info).
+    #[arg(long, requires = "workdir")]
+    expect_open: bool,
     /// Events in flight at most.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
     concurrency: usize,
@@ -58,6 +70,12 @@ pub fn run(args: Args) -> Result<i32, String> {
         .strict(args.report.strict)
         .examples(args.report.examples)
         .concurrency(args.concurrency);
+    if let Some(dir) = &args.workdir {
+        replay = replay
+            .workdir(dir.clone())
+            .keep_files(args.keep_files)
+            .expect_open(args.expect_open);
+    }
     for u in &args.to[1..] {
         replay = replay.to(u);
     }

@@ -54,13 +54,20 @@ pub struct Args {
     /// Write every body sent to DIR; findings name the file and replay it with curl.
     #[arg(long, value_name = "DIR")]
     save_bodies: Option<PathBuf>,
-    /// Write each recorded file at DIR/RelativePath (a real H.264 + AAC FLV, 32x32, of
-    /// the FileSize and Duration its events state: ffprobe and ffmpeg read it) before any
-    /// webhook naming it is sent, so a receiver that uploads or transcodes does its real
-    /// work (answer times, R2, include it).
-    /// Removed at the end unless --keep-files; a DIR that cannot be written is exit 2.
+    /// Write each recorded file at DIR/RelativePath (a real H.264 + AAC FLV, 32x32, of the
+    /// FileSize and Duration its events state: ffprobe and ffmpeg read it) before any webhook naming it is sent, so a receiver
+    /// that uploads or transcodes does its real work (answer times, R2, include it).
+    /// The files stay while the receiver works on them: they are removed only once no
+    /// process has had any of them open for the settle window (3 s; watched with
+    /// inotify on Linux, a fixed 3 s elsewhere), unless --keep-files. Who opened each
+    /// file is R12's evidence (a retried event processed again). A DIR that cannot be
+    /// written is exit 2.
     #[arg(long, value_name = "DIR")]
     workdir: Option<PathBuf>,
+    /// With --workdir: report every file the receiver never opened (info). Without
+    /// it, only a file the receiver named in an answer body and never opened is.
+    #[arg(long, requires = "workdir")]
+    expect_open: bool,
     /// Keep the run's journal in FILE (the proxy's format: every attempt, what was sent
     /// and what the receiver answered, and which body of which case); `brhook check
     /// FILE` gives this report again. Default: a temporary file, removed at the end.
@@ -158,7 +165,8 @@ pub fn run(args: Args) -> Result<i32, String> {
         probe = probe
             .workdir(dir.clone())
             .keep_files(args.keep_files)
-            .danmaku(args.danmaku);
+            .danmaku(args.danmaku)
+            .expect_open(args.expect_open);
     }
     // Many bodies, each failing one waiting out the back-off: say so before the wait.
     if matches!(scenario, Scenario::Random { .. } | Scenario::Load { .. }) && delivery.backoff_scale >= 0.1 {

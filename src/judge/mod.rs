@@ -17,6 +17,7 @@ mod lookup;
 mod pipeline;
 mod receiver;
 mod record;
+mod reopen;
 mod replay;
 mod send;
 mod shadow;
@@ -129,6 +130,10 @@ pub struct Judge {
     shadow: shadow::Tally,
     /// A `send` journal's reconnect lines (R11).
     reconnects: Vec<crate::journal::Reconnect>,
+    /// With `--workdir`: which event named which file, for R12 ([`reopen`]).
+    reopen: Option<reopen::Collect>,
+    /// The journal's file lines (who opened the `--workdir` files).
+    files: Vec<crate::journal::FileLine>,
 }
 
 #[derive(Default)]
@@ -170,6 +175,8 @@ impl Judge {
             sent: meta.send.as_ref().map(|_| send::Collect::default()),
             shadow: shadow::Tally::default(),
             reconnects: Vec::new(),
+            reopen: meta.workdir.clone().map(reopen::Collect::new),
+            files: Vec::new(),
         }
     }
 
@@ -338,6 +345,9 @@ impl Judge {
         }
         self.stats.paths += u64::from(j.has_path);
         let id = self.ids.key(&j.id);
+        if let Some(w) = self.reopen.as_mut() {
+            w.push(r, id, url);
+        }
         if let Some(c) = self.sent.as_mut() {
             // Judged case by case from its own small record: no D, F or C to feed.
             let session = (j.kind == Kind::V2 && j.ty.known()).then_some(j.session.is_some());
@@ -397,6 +407,19 @@ impl Judge {
         }
     }
 
+    /// The journal's `--workdir` file lines ([`crate::journal::Reader::files`]), for R12.
+    pub fn files(&mut self, files: Vec<crate::journal::FileLine>) {
+        self.files.extend(files);
+    }
+
+    /// R12 and the files never opened, for a journal brhook sent (`send`, `replay`).
+    fn workdir(&mut self, out: &mut Findings, cov: &mut Coverage) {
+        match self.reopen.take() {
+            Some(c) => reopen::judge(c, &self.files, &self.ids, &self.meta, out, cov),
+            None => cov.skip(Check::R12, Skip::NoWorkdir),
+        }
+    }
+
     /// Judges what was pushed. `closed_ms` is when the capture closed (D2 says how long
     /// it waited); `lookup` reads back the few requests the examples quote.
     pub fn finish(
@@ -447,6 +470,7 @@ impl Judge {
                 &mut out,
                 &mut cov,
             );
+            self.workdir(&mut out, &mut cov);
             lookup::fill(out.examples_mut(), lookup);
             let mut report = Report::build(subject, out, &cov, self.opts.strict);
             if let Some(e) = failed {
@@ -465,6 +489,7 @@ impl Judge {
         let events = recs.chunk_by(|a, b| (a.id, a.class) == (b.id, b.class)).count();
         if let Some(m) = &replay {
             let subject = replay::finish(&cx, m, requests, events, &mut out, &mut cov);
+            self.workdir(&mut out, &mut cov);
             lookup::fill(out.examples_mut(), lookup);
             let mut report = Report::build(subject, out, &cov, self.opts.strict);
             if requests == 0 {

@@ -128,11 +128,12 @@ pub fn judge_journal(
     for w in workers {
         let _ = w.join();
     }
-    let reader = read
+    let mut reader = read
         .join()
         .map_err(|_| "the journal reader failed".to_string())??;
     reader.forgive_only_the_last(first_bad)?;
     judge.reconnected(&reader.reconnects);
+    judge.files(std::mem::take(&mut reader.files));
     let report = judge.finish(reader.closed_ms, reader.quiet_ms, &mut JournalFile(path));
     Ok((report, reader))
 }

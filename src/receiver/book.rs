@@ -45,6 +45,20 @@ impl Book {
         }
     }
 
+    /// The `--workdir` files' lines: each file with the receiver's opens of it.
+    pub fn files(&mut self, opened: &[super::watch::Opened], origin: std::time::Instant) {
+        for o in opened {
+            let ms = |t: &std::time::Instant| t.saturating_duration_since(origin).as_secs_f64() * 1000.0;
+            let line = crate::journal::FileLine {
+                path: o.relative.clone(),
+                opens_ms: o.opens.iter().map(ms).collect(),
+            };
+            if let Err(e) = self.writer.file(&line) {
+                self.failed.get_or_insert(e.to_string());
+            }
+        }
+    }
+
     /// One attempt as a request line: what brhook sent and what the receiver answered
     /// (`sent`: which body of a `send` scenario it carried).
     pub fn write(

@@ -73,6 +73,7 @@ pub mod replay;
 mod run;
 pub mod template;
 mod settle;
+pub mod watch;
 pub mod workdir;
 
 pub(crate) use crate::judge::fmt_duration;
@@ -291,6 +292,8 @@ pub struct Probe {
     journal: Option<PathBuf>,
     /// `--settle`: how long after the last answer brhook connects once more (R11).
     settle: Duration,
+    /// `--expect-open`: a workdir file the receiver never opened is reported.
+    expect_open: bool,
 }
 
 impl fmt::Debug for Probe {
@@ -325,6 +328,7 @@ impl Probe {
             keep_files: false,
             journal: None,
             settle: DEFAULT_SETTLE,
+            expect_open: false,
         }
     }
 
@@ -425,7 +429,7 @@ impl Probe {
         self.preflight().await?;
         let v1 = !self.v1.is_empty();
         // Held to the end of the run: dropping it removes the workdir's files.
-        let (hook, _files) = self.file_hook()?;
+        let (hook, files) = self.file_hook()?;
         let ctx = Ctx { hook };
         let (cases, load) = match scenario {
             Scenario::Realistic => (cases::realistic(&ctx, v1), None),
@@ -460,8 +464,16 @@ impl Probe {
         let bodies: usize = infos.iter().map(|c| c.bodies).sum();
 
         let out = Output::new(self.journal.clone(), "send");
-        let writer = crate::journal::Writer::create(out.path(), &self.meta(scenario, &infos))
-            .map_err(|e| SendError::Io(e.to_string()))?;
+        let watch = files
+            .as_ref()
+            .map(|f| f.lock().unwrap_or_else(|e| e.into_inner()).watch().clone());
+        let mut meta = self.meta(scenario, &infos);
+        meta.workdir = watch.as_ref().map(|w| crate::journal::WorkdirMeta {
+            watched: w.watched(),
+            expect_open: self.expect_open,
+        });
+        let writer =
+            crate::journal::Writer::create(out.path(), &meta).map_err(|e| SendError::Io(e.to_string()))?;
         let names = Arc::new(book::names(&self.v2, &self.v1));
         let book = Arc::new(Mutex::new(Book {
             writer,
@@ -492,7 +504,13 @@ impl Probe {
         drop(sink);
         // Measured before the settle window: load's throughput is the sending's.
         let elapsed_ms = origin.elapsed().as_secs_f64() * 1000.0;
-        settle::settle(self.settle).await;
+        // The files stay while the receiver works on them; what it opened is R12's.
+        settle::settle(self.settle, watch.as_ref()).await;
+        if let Some(w) = &watch {
+            book.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .files(&w.opens(), origin);
+        }
         let targets: Vec<(String, String)> = names
             .iter()
             .cloned()

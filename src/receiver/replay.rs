@@ -135,6 +135,10 @@ pub struct Replay {
     examples: usize,
     concurrency: usize,
     keep: Option<PathBuf>,
+    /// `--workdir`: the files the captured events name, written before they are sent.
+    workdir: Option<PathBuf>,
+    keep_files: bool,
+    expect_open: bool,
 }
 
 impl Replay {
@@ -153,6 +157,9 @@ impl Replay {
             examples: crate::report::DEFAULT_EXAMPLES,
             concurrency: DEFAULT_CONCURRENCY,
             keep: None,
+            workdir: None,
+            keep_files: false,
+            expect_open: false,
         }
     }
 
@@ -224,6 +231,28 @@ impl Replay {
         self
     }
 
+    /// Writes the file each captured `FileOpening`/`FileClosed` names at
+    /// `DIR/RelativePath` (a valid FLV) before the first event naming it is sent, and
+    /// watches who opens it, as `send --workdir` does (R12, files never opened). The
+    /// files stay until no process has had any open for the settle window, then go
+    /// unless [`Replay::keep_files`].
+    pub fn workdir(mut self, dir: impl Into<PathBuf>) -> Replay {
+        self.workdir = Some(dir.into());
+        self
+    }
+
+    /// Leaves the files of [`Replay::workdir`] in place at the end.
+    pub fn keep_files(mut self, keep: bool) -> Replay {
+        self.keep_files = keep;
+        self
+    }
+
+    /// With [`Replay::workdir`]: every file the receiver never opened is an `info` line.
+    pub fn expect_open(mut self, expect: bool) -> Replay {
+        self.expect_open = expect;
+        self
+    }
+
     /// Reads the journal, sends its events, writes each attempt to the replay's journal
     /// and judges that journal.
     pub async fn run(&self) -> Result<ReplayRun, ReplayError> {
@@ -249,9 +278,19 @@ impl Replay {
                 )));
             }
         }
+        let mut files = match &self.workdir {
+            Some(dir) => {
+                Some(super::workdir::Workdir::open(dir, self.keep_files).map_err(ReplayError::Send)?)
+            }
+            None => None,
+        };
         let out = Output::new(self.keep.clone(), "replay");
-        let writer = Writer::create(out.path(), &self.meta(&tally))
-            .map_err(|e| ReplayError::Journal(e.to_string()))?;
+        let mut meta = self.meta(&tally);
+        meta.workdir = files.as_ref().map(|w| crate::journal::WorkdirMeta {
+            watched: w.watch().watched(),
+            expect_open: self.expect_open,
+        });
+        let writer = Writer::create(out.path(), &meta).map_err(|e| ReplayError::Journal(e.to_string()))?;
         let names: Vec<String> = self.names();
         let book = Arc::new(Mutex::new(Book {
             writer,
@@ -290,6 +329,9 @@ impl Replay {
                 late += 1;
             }
             events += 1;
+            if let Some(w) = files.as_mut() {
+                write_file(w, &p.bytes);
+            }
             let (config, book, names) = (config.clone(), Arc::clone(&book), names.clone());
             tasks.spawn(async move {
                 let bytes = bytes::Bytes::from(p.bytes);
@@ -316,6 +358,14 @@ impl Replay {
             .map_err(|e| ReplayError::Journal(format!("journal reader stopped: {e}")))?
             .map_err(ReplayError::Journal)?;
         let at = origin.elapsed().as_secs_f64() * 1000.0;
+        if let Some(w) = &files {
+            // The files stay while the receiver works on them; what it opened is R12's.
+            let watch = w.watch().clone();
+            watch.quiet_for(super::DEFAULT_SETTLE).await;
+            book.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .files(&watch.opens(), origin);
+        }
         let (seq, all) = Book::close(book, at).map_err(ReplayError::Journal)?;
 
         let opts = crate::judge::Options {
@@ -361,6 +411,25 @@ impl Replay {
     fn names(&self) -> Vec<String> {
         super::book::names(&self.v2, &self.v1)
     }
+}
+
+/// The file a captured `FileOpening` or `FileClosed` names, written once. A path that
+/// would leave the directory, or cannot be written, is left unwritten: the capture's
+/// bytes are sent as captured either way.
+fn write_file(w: &mut super::workdir::Workdir, bytes: &[u8]) {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return;
+    };
+    if !matches!(v["EventType"].as_str(), Some("FileOpening" | "FileClosed")) {
+        return;
+    }
+    let d = &v["EventData"];
+    let Some(rel) = d["RelativePath"].as_str() else {
+        return;
+    };
+    let size = d["FileSize"].as_i64().unwrap_or(0);
+    let duration = d["Duration"].as_f64().unwrap_or(0.0);
+    let _ = w.write_captured(rel, size, duration);
 }
 
 /// Runs journal work off the runtime's threads.

@@ -11,10 +11,16 @@ use std::time::{Duration, Instant};
 /// the last events to start (and, when it fails, to take the process down).
 pub const DEFAULT_SETTLE: Duration = Duration::from_secs(3);
 
-/// Waits the settle window after the run's last answer. The one place the window is
-/// waited: a longer wait (files still open in `--workdir`) hooks in here.
-pub(crate) async fn settle(window: Duration) {
-    tokio::time::sleep(window).await;
+/// Waits the settle window after the run's last answer: the one place it is waited.
+/// With `--workdir` files, it lasts until no process has had any of them open for the
+/// window (a receiver still working on a file keeps it).
+pub(crate) async fn settle(window: Duration, files: Option<&super::watch::Watch>) {
+    match files {
+        Some(w) => {
+            w.quiet_for(window).await;
+        }
+        None => tokio::time::sleep(window).await,
+    }
 }
 
 /// Connects once to each host and port of `urls` (journal name, URL), `settle` after

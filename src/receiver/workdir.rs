@@ -3,8 +3,10 @@
 //! before any webhook about it is sent, so a receiver that opens, uploads or transcodes
 //! the file finds it and does its real work before it answers.
 //!
-//! Files are removed at the end unless kept; a receiver that moved or deleted one is
-//! fine. `RelativePath` never escapes the directory: an absolute path, a drive letter or
+//! Files are removed at the end unless kept, and only once no process has had any of
+//! them open for the settle window ([`super::watch`]): a receiver that answers 200 and
+//! reads the file in the background still finds it. A receiver that moved or deleted
+//! one is fine. `RelativePath` never escapes the directory: an absolute path, a drive letter or
 //! a `..` segment is refused.
 
 use super::cases::{FileHook, PlannedFile};
@@ -22,6 +24,8 @@ pub struct Workdir {
     files: Vec<PathBuf>,
     /// Directories created for them (removed when empty at the end), parents first.
     dirs: Vec<PathBuf>,
+    /// Who opens the files: they stay until it has seen none open for the settle window.
+    watch: super::watch::Watch,
 }
 
 impl Workdir {
@@ -36,11 +40,14 @@ impl Workdir {
         let probe = root.join(format!(".brhook-write-test-{}", std::process::id()));
         std::fs::write(&probe, b"").map_err(bad)?;
         let _ = std::fs::remove_file(&probe);
+        let watch = super::watch::Watch::start();
+        watch.add_dir(root);
         Ok(Workdir {
             root: root.to_path_buf(),
             keep,
             files: Vec::new(),
             dirs: Vec::new(),
+            watch,
         })
     }
 
@@ -116,15 +123,42 @@ impl Workdir {
             }
             std::fs::create_dir_all(parent).map_err(io)?;
             self.dirs.extend(missing.into_iter().rev());
+            // Before the file exists: its every event is seen.
+            self.watch.add_dir(parent);
         }
-        write(&path).map_err(io)?;
+        self.watch.write(&path, relative, || write(&path)).map_err(io)?;
         self.files.push(path.clone());
         Ok(path)
+    }
+
+    /// A captured event's file (`replay --workdir`): `relative` written as an FLV of
+    /// `size` bytes (capped at 1 GiB, raised to the smallest FLV) and `duration` seconds,
+    /// once per path: the events' bytes are the capture's, so they are not changed.
+    /// `Ok(false)`: written before.
+    pub fn write_captured(&mut self, relative: &str, size: i64, duration: f64) -> Result<bool, SendError> {
+        let path = self.path_of(relative)?;
+        if self.files.contains(&path) {
+            return Ok(false);
+        }
+        let size = u64::try_from(size).unwrap_or(0).min(UNTESTED_SIZE_CAP);
+        let duration = if duration.is_finite() {
+            duration.clamp(0.0, 86_400.0)
+        } else {
+            0.0
+        };
+        self.write(relative, &Plan::new(size, duration))?;
+        Ok(true)
     }
 
     /// Files written so far.
     pub fn files(&self) -> &[PathBuf] {
         &self.files
+    }
+
+    /// The watch on the files: who opened them, and when they have been quiet long
+    /// enough to be removed ([`super::watch::Watch::quiet_for`]).
+    pub fn watch(&self) -> &super::watch::Watch {
+        &self.watch
     }
 }
 
@@ -244,6 +278,13 @@ impl Probe {
     /// ([`super::danmaku`]).
     pub fn danmaku(mut self, on: bool) -> Probe {
         self.danmaku = on;
+        self
+    }
+
+    /// With [`Probe::workdir`]: every file the receiver never opened is an `info` line
+    /// (without it, only a file the receiver named in an answer body is).
+    pub fn expect_open(mut self, expect: bool) -> Probe {
+        self.expect_open = expect;
         self
     }
 

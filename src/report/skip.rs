@@ -101,6 +101,15 @@ pub enum Skip {
     /// `send probe`: the event sent beside the held one is as slow when sent alone, so
     /// the wait is not the held one's doing (R2 reports the slowness).
     SlowAlone,
+    /// R12: no `--workdir`, so no file was written and none watched.
+    NoWorkdir,
+    /// R12: file opens are watched with inotify, on Linux only.
+    NotWatched,
+    /// R12: no event naming a file was delivered again after a 2xx answer.
+    NoRepeat,
+    /// R12: the receiver opened none of the files whose events were delivered once, so
+    /// there is nothing to compare a repeated delivery's opens with.
+    NoneOpened,
     /// The URLs (`name=fault`) that would have exercised the check received no request.
     Unreached(String),
     /// `proxy`: no request of this kind was forwarded to a receiver and answered.
@@ -176,6 +185,16 @@ impl fmt::Display for Skip {
             }
             Skip::SlowAlone => {
                 "the event sent beside the held one is as slow when sent alone: that is R2's finding, not head-of-line blocking"
+            }
+            Skip::NoWorkdir => {
+                "needs --workdir DIR: brhook then writes the files the events name and watches who opens them"
+            }
+            Skip::NotWatched => "file opens are watched with inotify, on Linux only",
+            Skip::NoRepeat => {
+                "no event naming a file was delivered again after the receiver answered it 2xx (`send probe` sends one: its R5 case)"
+            }
+            Skip::NoneOpened => {
+                "the receiver opened none of the files whose events were delivered once: nothing to compare a repeated delivery's opens with"
             }
             Skip::NotExercised => "not exercised by this command",
             Skip::NotImplemented => "not implemented yet",
