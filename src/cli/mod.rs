@@ -17,9 +17,11 @@ mod live;
 mod offline;
 mod output;
 mod proxy;
+mod ready;
 mod replay;
 mod send;
 mod validate;
+mod wrap;
 
 use clap::{Parser, Subcommand};
 

@@ -73,9 +73,25 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
     // A failing URL that was configured but never reached is named: that is the fix.
     let no_failure = super::fanout::unreached_urls(cx, reached, &|f| f.can_fail())
         .map_or(Skip::NoFailedAttempt, Skip::Unreached);
-    cov.family(&[Check::D2], any_failed, no_failure);
     cov.family(&[Check::D4], any_success, Skip::NoSuccess);
-    cov.family(&[Check::D6], any_retry, Skip::NoRetry);
+    // A failing URL that was reached but never retried is named: D6 had a place to
+    // measure and the sender gave up there (D2).
+    let failing = cx
+        .urls
+        .iter()
+        .enumerate()
+        .filter(|(i, u)| reached[*i] && u.fault.can_fail())
+        .map(|(_, u)| format!("{}={}", u.name, u.fault))
+        .collect::<Vec<_>>();
+    let no_retry = if !any_failed {
+        no_failure.clone()
+    } else if failing.is_empty() {
+        Skip::NoRetry
+    } else {
+        Skip::NotRetried(failing.join(", "))
+    };
+    cov.family(&[Check::D2], any_failed, no_failure);
+    cov.family(&[Check::D6], any_retry, no_retry);
     patience(cx, out, cov);
 }
 
