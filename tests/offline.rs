@@ -104,7 +104,7 @@ async fn normalize_is_the_same_for_two_runs() {
         assert!(!text.contains(volatile), "normalized form contains {volatile}");
     }
     let requests = na["requests"].as_array().unwrap();
-    assert_eq!(requests.len(), 53);
+    assert_eq!(requests.len(), 63);
     assert!(requests.iter().all(|r| r["attempt"].as_u64().unwrap() <= 3));
 
     // The binary prints the same, to stdout or to a file.
@@ -264,8 +264,12 @@ async fn diff_finds_shape_drift_and_only_that() {
         .find(|r| String::from_utf8_lossy(&r.body).contains("\"FileClosed\""))
         .map(|r| brhook::testkit::body::identity(&r.body))
         .unwrap();
+    // Each event's first attempt at each URL stays (the demo's flaky URL fails them
+    // all): only the retries go.
+    let mut first_attempts = std::collections::HashSet::new();
     fewer.requests.retain(|r| {
-        brhook::testkit::body::identity(&r.body) != first_closed && r.response.status != Some(500)
+        let id = brhook::testkit::body::identity(&r.body);
+        id != first_closed && (r.response.status != Some(500) || first_attempts.insert((r.url.clone(), id)))
     });
     assert!(diff(&baseline, &normalize(&fewer)).is_empty());
     let _ = std::fs::remove_dir_all(&d);

@@ -58,6 +58,12 @@ pub enum Skip {
     /// The failing URLs (`name=fault`) were reached but no attempt there was retried
     /// (the sender gave up: D2 says so), so no back-off could be measured.
     NotRetried(String),
+    /// No event failed three times at one URL: the sender never had to stop (D1).
+    NoThirdFailure,
+    /// No SessionStarted or SessionEnded with a SessionId was captured (C1).
+    NoSessionBoundary,
+    /// No session had two events to compare (C5).
+    NoSessionPair,
     /// No v2 event of an unknown EventType arrived (S3 has nothing to judge).
     NoUnknownType,
     /// Every event reached the delay URLs (`name=fault`) last, after the other URLs of
@@ -139,6 +145,11 @@ impl fmt::Display for Skip {
             Skip::NoV2 => "no v2 event among the bodies",
             Skip::NoKnownV2 => "no v2 event of a known type among the bodies",
             Skip::NoV1 => "no v1 record among the bodies",
+            Skip::NoThirdFailure => {
+                "no event failed 3 times at one URL, so the sender never had to stop: add a URL that fails every attempt (fail:3 or status:500)"
+            }
+            Skip::NoSessionBoundary => "no SessionStarted or SessionEnded with a SessionId was captured",
+            Skip::NoSessionPair => "no session had two events to compare",
             Skip::NoUnknownType => "no v2 event of an unknown EventType arrived (nothing to check)",
             Skip::HeadersNotInFiles => "headers are judged on live requests (listen, check), not on files",
             Skip::NoFailedAttempt => {
