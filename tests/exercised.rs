@@ -153,3 +153,66 @@ fn d6_names_the_failing_url_that_got_no_retry() {
     assert_eq!(status, Status::Skipped);
     assert!(why.contains("b=fail:2") && !why.contains("add a URL"), "{why}");
 }
+
+fn doc(name: &str) -> Vec<u8> {
+    std::fs::read(format!("tests/fixtures/doc/{name}.json")).unwrap()
+}
+
+#[test]
+fn d1_runs_only_where_three_attempts_failed_and_d3_only_on_a_retry() {
+    // One attempt, answered: nothing to count or compare.
+    let one = vec![post(1, Some("a"), 0.0, body(), Some(204), 1.0)];
+    let r = judge(&journal(&[("a", "ok")], one, 2000.0), &Options::default());
+    assert_eq!(r.status(Check::D1), Some(Status::Skipped));
+    assert_eq!(r.status(Check::D3), Some(Status::Skipped));
+    // fail:2: retried and delivered on the third; the sender never had to stop.
+    let three = |last: u16| {
+        vec![
+            post(1, Some("a"), 0.0, body(), Some(500), 1.0),
+            post(2, Some("a"), 1001.0, body(), Some(500), 1002.0),
+            post(3, Some("a"), 3002.0, body(), Some(last), 3003.0),
+        ]
+    };
+    let r = judge(
+        &journal(&[("a", "fail:2")], three(204), 9000.0),
+        &Options::default(),
+    );
+    let (status, why) = reason(&r, Check::D1);
+    assert_eq!(status, Status::Skipped);
+    assert!(why.contains("status:500"), "{why}");
+    assert_eq!(r.status(Check::D3), Some(Status::Passed));
+    // Three failures, then it stopped: D1 shown and passed.
+    let r = judge(
+        &journal(&[("a", "status:500")], three(500), 9000.0),
+        &Options::default(),
+    );
+    assert_eq!(r.status(Check::D1), Some(Status::Passed));
+}
+
+#[test]
+fn c1_c3_c5_need_a_boundary_a_closed_file_and_two_events_of_a_session() {
+    let opening = vec![post(1, Some("a"), 0.0, doc("FileOpening"), Some(204), 1.0)];
+    let r = judge(&journal(&[("a", "ok")], opening, 2000.0), &Options::default());
+    for c in [Check::C1, Check::C3, Check::C5] {
+        assert_eq!(r.status(c), Some(Status::Skipped), "{c}");
+    }
+    assert_eq!(r.status(Check::C2), Some(Status::Passed), "a session was seen");
+    let whole = ["SessionStarted", "FileOpening", "FileClosed", "SessionEnded"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            post(
+                i as u64 + 1,
+                Some("a"),
+                i as f64 * 10.0,
+                doc(n),
+                Some(204),
+                i as f64 * 10.0 + 1.0,
+            )
+        })
+        .collect();
+    let r = judge(&journal(&[("a", "ok")], whole, 2000.0), &Options::default());
+    for c in [Check::C1, Check::C3, Check::C5] {
+        assert_eq!(r.status(c), Some(Status::Passed), "{c}");
+    }
+}
