@@ -197,6 +197,29 @@ async fn diff_finds_shape_drift_and_only_that() {
         assert_eq!(code, 0, "identical inputs exit 0: {out}{err}");
         assert!(out.contains("no drift"), "{out}");
     }
+    // JUnit for CI: a failed testcase per difference, one passed testcase without drift.
+    let junit = d.join("diff.xml");
+    let (code, _, _) = brhook(&[
+        "diff",
+        s(&base_json),
+        s(&d.join("changed.jsonl")),
+        "--junit",
+        s(&junit),
+    ]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("name=\"type-changed v2 FileClosed /EventData/RoomId\""),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<failure").count(), drift.len(), "{xml}");
+    let (code, _, _) = brhook(&["diff", s(&base_json), s(&base_json), "--junit", s(&junit)]);
+    assert_eq!(code, 0);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("name=\"no drift\"") && !xml.contains("<failure"),
+        "{xml}"
+    );
     let (code, _, err) = brhook(&["diff", s(&d.join("nothing.json")), s(&base_json)]);
     assert_eq!(code, 2);
     assert!(err.starts_with("brhook: cannot read "), "{err}");
