@@ -63,7 +63,7 @@ enum Command {
     /// BRHOOK_V2_URLS, BRHOOK_V1_URLS) and `{url:NAME}` in ARGS, and judges when it
     /// exits; --ready-file FILE writes the URLs as JSON for a suite that starts brhook.
     ///
-    /// Example: brhook listen --url slow=delay:500 --url plain --url flaky=fail:2 --url slow2=delay:500 -- ./test-my-sender.sh
+    /// Example: brhook listen --url slow=delay:500 --url plain --url flaky=fail:2 --url slow2=delay:500 --quiet-window 5 -- ./test-my-sender.sh
     Listen(listen::Args),
     /// Stand between a live recorder and its real receivers, forward everything, judge both.
     ///
