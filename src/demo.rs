@@ -44,7 +44,8 @@ fn spec(name: &str, fault: &str) -> UrlSpec {
 
 impl Demo {
     /// The default set-up for the faithful sender or a mutant: a slow URL first (F3
-    /// sees a sequential sender), a plain one, a flaky one (D2–D4, D6, F4), and a v1 URL
+    /// sees a sequential sender), a plain one, a flaky one failing every attempt (D1–D3, D6, F4), a second
+    /// slow URL last (F3 is shown whichever end a sender starts from), and a v1 URL
     /// (C6). Mutants that need another set-up get it.
     pub fn new(mutant: Option<Mutant>) -> Demo {
         let v2 = match mutant {
@@ -55,7 +56,8 @@ impl Demo {
             _ => vec![
                 spec("slow", "delay:300"),
                 spec("plain", "ok"),
-                spec("flaky", "fail:2"),
+                spec("flaky", "fail:3"),
+                spec("slow2", "delay:300"),
             ],
         };
         Demo {

@@ -25,7 +25,7 @@ pub fn validate(inputs: &[Input], strict: bool) -> Report {
 pub fn validate_with(inputs: &[Input], strict: bool, examples: usize) -> Report {
     let mut findings = Findings::new(examples);
     let mut cov = Coverage::default();
-    let (mut v2, mut v1, mut known) = (0u64, 0u64, 0u64);
+    let (mut v2, mut v1, mut known, mut unknown) = (0u64, 0u64, 0u64, 0u64);
     for input in inputs {
         if let Some(limit) = input.truncated_at {
             findings.push(
@@ -40,11 +40,10 @@ pub fn validate_with(inputs: &[Input], strict: bool, examples: usize) -> Report 
         match b.kind {
             Kind::V2 => {
                 v2 += 1;
-                if b.event_type
-                    .as_deref()
-                    .is_some_and(|t| crate::protocol::EventKind::parse(t).is_some())
-                {
-                    known += 1;
+                match b.event_type.as_deref().map(crate::protocol::EventKind::parse) {
+                    Some(Some(_)) => known += 1,
+                    Some(None) => unknown += 1,
+                    None => {}
                 }
             }
             Kind::V1 => v1 += 1,
@@ -52,7 +51,7 @@ pub fn validate_with(inputs: &[Input], strict: bool, examples: usize) -> Report 
         }
         findings.extend(b.findings.into_iter().map(|f| f.source(input.source.clone())));
     }
-    cov.bodies(inputs.len() as u64, v2, known, v1);
+    cov.bodies(inputs.len() as u64, v2, known, unknown, v1);
     let headers = [Check::T1, Check::T2, Check::T3, Check::T5];
     cov.family(&headers, false, Skip::HeadersNotInFiles);
     let n = inputs.len();

@@ -164,11 +164,13 @@ fn text_report_of_a_shared_deviation() {
       C3 info ×5000: FileClosed of a file opened before the capture began: 23058-3号直播间/录制-23058-20210514-175250-哔哩哔哩音悦台.flv opened 2021-05-14T17:52:50.5246401+08:00
 
     Skipped (could not run here; never counted as passed):
+      S3: no v2 event of an unknown EventType arrived (nothing to check)
       S5: no v1 record among the bodies
-      D2: no attempt failed: add a URL with a failing fault (fail:N, reset:N or status:CODE)
-      D6: no retry was observed: add a URL with fail:N to measure back-off
+      D1: no event failed 3 times at one URL, so the sender never had to stop: add a URL that fails every attempt (fail:3 or status:500)
+      D2, D3, D6: no attempt failed: add a URL with a failing fault (fail:N, reset:N or status:CODE)
       D7: no answer was held longer than the sender's patience: add a URL with delay:MS over 100 s (scaled with the back-off) to measure it
       F1, F2, F3, F4: only one URL per setting received traffic: configure two or more URLs
+      C1: no SessionStarted or SessionEnded with a SessionId was captured
       C6: needs both v1 records and v2 FileClosed events in one capture
       C8: no StreamStarted or StreamEnded was captured
     "#);
@@ -212,6 +214,7 @@ fn text_report_of_an_imitators_body() {
 
     Skipped (could not run here; never counted as passed):
       T1, T2, T3, T5: headers are judged on live requests (listen, check), not on files
+      S3: no v2 event of an unknown EventType arrived (nothing to check)
       S5: no v1 record among the bodies
     "#);
 }

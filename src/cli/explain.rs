@@ -134,6 +134,10 @@ pub fn explain(c: Check, json: bool) -> Result<i32, String> {
     say!("  source:  {}", info.source);
     say!("  judged:  {scope}");
     say!("  passes:  when a capture shows no finding of it, and it ran (a check that could not run is `skipped` with its reason, never passed)");
+    if c == Check::F3 {
+        // F3's run is itself a condition on timing: say which.
+        say!("  runs:    only when some event reached another URL after a delay URL received it and before its answer was released; a sender that reaches the delay URL last every time leaves it `skipped` (put a delay URL first, or add a second one)");
+    }
     if info.scope == Scope::Receiver {
         say!("  fails:   a receiver that does not meet it; `brhook send probe --to URL` sends the cases that show it, `brhook proxy --to NAME=URL` watches real traffic");
     } else if let Some((what, _)) = example_body(c).filter(|_| mutants.is_empty()) {

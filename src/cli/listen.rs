@@ -1,9 +1,11 @@
 //! `brhook listen`: the endpoint on a real port, for a sender in another process.
 
 use super::output::{emit, ReportArgs};
+use super::ready::{ReadyFile, Urls};
+use super::wrap::Wrapped;
 use brhook::testkit::endpoint::Endpoint;
 use brhook::testkit::fault::Fault;
-use brhook::testkit::journal::UrlSpec;
+use brhook::testkit::journal::{Setting, UrlSpec};
 use brhook::testkit::judge::Options;
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
@@ -75,8 +77,23 @@ pub struct Capture {
     /// Connections served at once; more wait in the accept queue until one closes.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
+    /// Once the URLs accept connections, write FILE (atomically) with the URLs as JSON:
+    /// `urls` by name, `v2` and `v1` lists in order, `addr`, brhook's `pid` and
+    /// `control` (null here). Removed on exit. For a sender's test suite that starts
+    /// brhook itself: wait for FILE to exist, then read the URLs from it.
+    #[arg(long, value_name = "FILE")]
+    pub ready_file: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// A command to run once the URLs accept connections (after `--`): the sender or
+    /// its test suite. It gets the URLs as BRHOOK_URL_<NAME> (upper-cased, other
+    /// characters `_`) and BRHOOK_V2_URLS / BRHOOK_V1_URLS (one URL per line, in the
+    /// order given); `{url:NAME}` in its arguments is replaced by that URL. When it
+    /// exits, brhook waits the quiet window for retries in flight, judges, and exits 0
+    /// only if the command succeeded and the verdict passes. Its output passes through
+    /// (its stdout goes to stderr with --format json). --until-quiet does not apply.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 /// A positive number of seconds, or an error naming the option.
@@ -126,7 +143,7 @@ async fn listen(all: Args) -> Result<i32, String> {
         eprintln!("brhook: note: the URL named v1 is taken as a v1 URL (WebHookUrls); --v1-url NAME says so for any name");
     }
     urls.extend(all.v1_urls.iter().cloned().map(|mut u| {
-        u.setting = Some(brhook::testkit::journal::Setting::V1);
+        u.setting = Some(Setting::V1);
         u
     }));
     let mut names = std::collections::BTreeSet::new();
@@ -168,7 +185,13 @@ async fn listen(all: Args) -> Result<i32, String> {
         .map(|u| (u.name.clone(), format!("{}: {}", u.name, u.fault)))
         .collect();
     let title = format!("brhook listening on http://{}", ep.addr());
-    run_capture(ep, args, &title, labels, live, max_wait).await
+    let served = Urls::new(ep.addr(), ep.urls(), |n| {
+        specs
+            .iter()
+            .find(|u| u.name == n)
+            .map_or(Setting::V2, UrlSpec::setting)
+    });
+    run_capture(ep, args, &title, labels, live, max_wait, served).await
 }
 
 /// How the sender is judged, from the shared options.
@@ -213,8 +236,9 @@ impl Served for Endpoint {
     }
 }
 
-/// Prints the URLs to paste (each with its `labels` entry), waits for the capture to
-/// end (Ctrl-C, `--until-quiet`, `--max-wait`), judges it and writes the report.
+/// Writes the ready file, prints the URLs to paste (each with its `labels` entry),
+/// starts the wrapped command, waits for the capture to end (the command's exit,
+/// Ctrl-C or SIGTERM, `--until-quiet`, `--max-wait`), judges it and writes the report.
 pub(super) async fn run_capture<S: Served>(
     ep: S,
     args: &Capture,
@@ -222,8 +246,14 @@ pub(super) async fn run_capture<S: Served>(
     labels: std::collections::HashMap<String, String>,
     live: std::sync::Arc<std::sync::Mutex<super::live::Live>>,
     max_wait: Duration,
+    served: Urls,
 ) -> Result<i32, String> {
     let text = args.report.format == super::output::Format::Text;
+    // The server is bound: a connection made from now on is queued, never refused.
+    let ready = match &args.ready_file {
+        Some(path) => Some(ReadyFile::write(path, &served, None)?),
+        None => None,
+    };
     let banner = |line: String| {
         if text {
             say!("{line}");
@@ -257,9 +287,20 @@ pub(super) async fn run_capture<S: Served>(
             banner(format!("  {shown}    ({fault})"));
         }
     }
+    let mut cmd = match args.command.is_empty() {
+        true => None,
+        false => Some(Wrapped::spawn(&args.command, &served, !text)?),
+    };
     banner(format!(
         "Waiting for requests; {}.",
-        if args.until_quiet {
+        if let Some(c) = &cmd {
+            format!(
+                "running `{}`; the capture closes {} s after it exits (at most {} s in all)",
+                c.shown(),
+                args.quiet,
+                args.max_wait
+            )
+        } else if args.until_quiet {
             format!(
                 "the capture closes after {} s without one (at most {} s in all)",
                 args.quiet, args.max_wait
@@ -282,8 +323,11 @@ pub(super) async fn run_capture<S: Served>(
     // One listener for every Ctrl-C of the run, made before the first can come: a
     // signal that arrives between two stages is kept, never lost.
     let mut interrupts = Interrupts::new();
-    let stop = wait_for_stop(&ep, &mut interrupts, quiet, args.until_quiet, max_wait).await;
-    match stop {
+    let until_quiet = args.until_quiet && cmd.is_none();
+    let stop = wait_for_stop(&ep, &mut interrupts, quiet, until_quiet, max_wait, cmd.as_mut()).await;
+    // What went wrong with the wrapped command, for the report: the run fails on it.
+    let mut cmd_failure = None;
+    match &stop {
         Stop::Signal => eprintln!(
             "\nbrhook: stopping: waiting up to {} s for retries in flight (Ctrl-C again to judge now, a third time to abort)",
             args.quiet
@@ -293,22 +337,57 @@ pub(super) async fn run_capture<S: Served>(
             args.max_wait
         ),
         Stop::Quiet => {}
+        Stop::Exited(end) => {
+            cmd_failure = end.failure();
+            eprintln!(
+                "brhook: the command {}; waiting {} s for retries in flight, then judging",
+                cmd_failure.as_deref().unwrap_or("succeeded"),
+                args.quiet
+            );
+        }
     }
+    if let (Some(c), None) = (&cmd, &stop.exited()) {
+        // Interrupted or out of time: the command stops with brhook.
+        c.stop();
+        cmd_failure = Some(match stop {
+            Stop::MaxWait => format!("was still running at --max-wait {} s (stopped)", args.max_wait),
+            _ => "was stopped (brhook was interrupted)".into(),
+        });
+    }
+    let cmd_failure = cmd_failure.map(|f| {
+        let shown = cmd.as_ref().map_or("", |c| c.shown());
+        format!("the command `{shown}` {f}")
+    });
     // Ctrl-C from here on: the first judges at once, the next aborts (the journal keeps
     // what was captured).
     let now = ep.interrupter();
+    let ready_path = ready.as_ref().map(|r| r.path().to_path_buf());
     tokio::spawn(async move {
         interrupts.next().await;
         now.store(true, std::sync::atomic::Ordering::SeqCst);
         eprintln!("\nbrhook: judging now (Ctrl-C again to abort)");
         interrupts.next().await;
         eprintln!("\nbrhook: aborted; the journal keeps what was captured");
+        // exit skips destructors: the ready file goes by hand.
+        if let Some(p) = ready_path {
+            let _ = std::fs::remove_file(p);
+        }
         std::process::exit(130);
     });
-    let report = ep.finish(quiet).await;
+    let mut report = ep.finish(quiet).await;
+    drop(ready);
     live.lock().expect("live lock").finish();
     if text {
         say!();
+    }
+    if let Some(f) = cmd_failure {
+        // The command's failure fails the run, named first; the judge's own note
+        // (e.g. that no request arrived) follows it.
+        let note = match report.note.take() {
+            Some(n) => format!("{f}; {n}"),
+            None => f,
+        };
+        report.fail_on_nothing(&note);
     }
     emit(&report, &args.report)
 }
@@ -391,17 +470,35 @@ enum Stop {
     /// The quiet window passed after requests (`--until-quiet`).
     Quiet,
     MaxWait,
+    /// The wrapped command exited.
+    Exited(super::wrap::Ended),
 }
 
-/// Waits for Ctrl-C (or SIGTERM), for the quiet window with `until_quiet`, or for
-/// `max_wait`.
+impl Stop {
+    fn exited(&self) -> Option<&super::wrap::Ended> {
+        match self {
+            Stop::Exited(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Waits for Ctrl-C (or SIGTERM), for the quiet window with `until_quiet`, for the
+/// wrapped command's exit, or for `max_wait`.
 async fn wait_for_stop<S: Served>(
     ep: &S,
     interrupts: &mut Interrupts,
     quiet: Duration,
     until_quiet: bool,
     max_wait: Duration,
+    cmd: Option<&mut Wrapped>,
 ) -> Stop {
+    let exited = async {
+        match cmd {
+            Some(c) => c.exited().await,
+            None => std::future::pending().await,
+        }
+    };
     let signal = interrupts.next();
     let quiet_stop = async {
         loop {
@@ -415,6 +512,7 @@ async fn wait_for_stop<S: Served>(
     tokio::select! {
         _ = signal => Stop::Signal,
         _ = quiet_stop => Stop::Quiet,
+        end = exited => Stop::Exited(end),
         _ = tokio::time::sleep(max_wait) => Stop::MaxWait,
     }
 }

@@ -18,10 +18,12 @@ mod metrics;
 mod offline;
 mod output;
 mod proxy;
+mod ready;
 mod replay;
 mod send;
 mod serve;
 mod validate;
+mod wrap;
 
 use clap::{Parser, Subcommand};
 
@@ -41,8 +43,8 @@ struct Cli {
 enum Command {
     /// Run the built-in reference sender against a built-in endpoint and judge it.
     ///
-    /// A slow URL (delay), a plain one, a flaky one (fail:2) and a v1 URL receive a
-    /// realistic recording session: stream start, a session with three files, v1
+    /// A slow URL (delay) first, a plain one, a flaky one (fail:3), a second slow URL
+    /// last and a v1 URL receive a realistic recording session: stream start, a session with three files, v1
     /// records, session end, stream end. `--mutant NAME` runs a broken sender instead.
     ///
     /// Example: brhook demo --mutant sequential
@@ -57,9 +59,13 @@ enum Command {
     /// Serve named URLs, record every request a sender posts, and judge the capture.
     ///
     /// Prints the URLs to paste into the sender's settings, answers each by its fault
-    /// plan, and on Ctrl-C (or --until-quiet) judges T, S, D, F and C checks.
+    /// plan, and on Ctrl-C or SIGTERM (or --until-quiet) judges T, S, D, F and C checks.
+    /// `-- CMD [ARGS…]` runs a sender (or its test suite) once the URLs accept
+    /// connections, with the URLs in its environment (BRHOOK_URL_<NAME>,
+    /// BRHOOK_V2_URLS, BRHOOK_V1_URLS) and `{url:NAME}` in ARGS, and judges when it
+    /// exits; --ready-file FILE writes the URLs as JSON for a suite that starts brhook.
     ///
-    /// Example: brhook listen --url a --url b=fail:2 --url c=delay:500 --journal cap.jsonl
+    /// Example: brhook listen --url slow=delay:500 --url plain --url flaky=fail:2 --url slow2=delay:500 --quiet-window 5 -- ./test-my-sender.sh
     Listen(listen::Args),
     /// Stand between a live recorder and its real receivers, forward everything, judge both.
     ///

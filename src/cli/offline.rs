@@ -84,12 +84,20 @@ pub struct DiffArgs {
     /// `{"drift": [...], "differences": N}` (json).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Also write a JUnit XML report to FILE: one failed testcase per difference (named
+    /// by its kind and path), or one passed testcase "no drift".
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 pub fn diff(args: DiffArgs) -> Result<i32, String> {
     let baseline = load(&args.baseline)?;
     let current = load(&args.current)?;
     let drift = normalize::diff(&baseline, &current);
+    if let Some(path) = &args.junit {
+        std::fs::write(path, drift_junit(&drift))
+            .map_err(|e| format!("cannot write the JUnit report to {}: {e}", path.display()))?;
+    }
     if args.format == Format::Json {
         let v = serde_json::json!({"drift": drift, "differences": drift.len()});
         say!("{}", serde_json::to_string_pretty(&v).expect("JSON serialises"));
@@ -109,6 +117,28 @@ pub fn diff(args: DiffArgs) -> Result<i32, String> {
         );
         Ok(1)
     }
+}
+
+/// `diff`'s JUnit: a suite "brhook diff", a failed testcase per difference, or one
+/// passed testcase when there is none (an empty suite would read as nothing run).
+fn drift_junit(drift: &[normalize::Drift]) -> String {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new("brhook diff");
+    for d in drift {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(d.to_string()).set_type(d.kind);
+        let mut case = TestCase::new(format!("{} {}", d.kind, d.path), status);
+        case.set_classname("brhook.diff");
+        suite.add_test_case(case);
+    }
+    if drift.is_empty() {
+        let mut case = TestCase::new("no drift", TestCaseStatus::success());
+        case.set_classname("brhook.diff");
+        suite.add_test_case(case);
+    }
+    let mut out = quick_junit::Report::new("brhook");
+    out.add_test_suite(suite);
+    out.to_string().expect("a JUnit report always serialises")
 }
 
 /// A normalized capture, from a normalized JSON file or from a journal.

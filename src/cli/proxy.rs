@@ -155,5 +155,13 @@ async fn proxy(all: Args) -> Result<i32, String> {
             s.addr()
         ));
     }
-    run_capture(proxy, args, &title, labels, live, max_wait).await
+    let v1: Vec<&str> = all.v1_to.iter().map(|(n, _)| n.as_str()).collect();
+    let served = super::ready::Urls::new(proxy.addr(), proxy.urls(), |n| {
+        if v1.contains(&n) {
+            Setting::V1
+        } else {
+            Setting::V2
+        }
+    });
+    run_capture(proxy, args, &title, labels, live, max_wait, served).await
 }

@@ -3,7 +3,8 @@
 use brhook::testkit::control::{Config, Control};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use brhook::testkit::journal::Setting;
+use std::path::PathBuf;
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -50,10 +51,15 @@ async fn serve(args: Args) -> Result<i32, String> {
     })
     .await
     .map_err(|e| e.to_string())?;
-    if let Some(path) = &args.ready_file {
-        write_ready(path, &control)
-            .map_err(|e| format!("cannot write the ready file {}: {e}", path.display()))?;
-    }
+    // `serve` has no URLs of its own (each capture gets its own): the file names the
+    // control URL and the data port.
+    let _ready = match &args.ready_file {
+        Some(path) => {
+            let none = super::ready::Urls::new(control.data_addr(), Vec::new(), |_| Setting::V2);
+            Some(super::ready::ReadyFile::write(path, &none, Some(&control.url()))?)
+        }
+        None => None,
+    };
     say!(
         "brhook control API on {}/v1/ (routes: GET {}/v1/openapi.json)",
         control.url(),
@@ -65,27 +71,7 @@ async fn serve(args: Args) -> Result<i32, String> {
     );
     stop.await;
     control.shutdown().await;
-    if let Some(path) = &args.ready_file {
-        let _ = std::fs::remove_file(path);
-    }
     Ok(0)
-}
-
-/// The ready file: written to a temporary name, then renamed, so a reader never sees
-/// half of it. (`serve` has no URLs of its own: each capture gets its own.)
-fn write_ready(path: &Path, control: &Control) -> std::io::Result<()> {
-    let ready = serde_json::json!({
-        "control": control.url(),
-        "addr": control.data_addr().to_string(),
-        "pid": std::process::id(),
-        "urls": {},
-        "v2": [],
-        "v1": [],
-    });
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&ready).expect("JSON") + "\n")?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM; both are listened to from the call on, so

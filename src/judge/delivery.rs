@@ -13,12 +13,16 @@ type Gaps = BTreeMap<usize, (usize, f64, f64)>;
 
 pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Coverage) {
     let (mut any_failed, mut any_success, mut any_retry) = (false, false, false);
+    // D1 is shown only where the sender had to stop: three failed attempts at a URL
+    // (or a fourth attempt, its failure).
+    let mut at_limit = false;
     let mut gaps = Gaps::new();
     for event in cx.recs.chunk_by(|a, b| a.id == b.id) {
         for attempts in event.chunk_by(|a, b| (a.class, a.url) == (b.class, b.url)) {
             any_failed |= attempts.iter().any(|a| !a.succeeded());
             any_success |= attempts.iter().any(Rec::succeeded);
             any_retry |= attempts.len() > 1;
+            at_limit |= attempts.len() > 3 || attempts.iter().take(3).filter(|a| !a.succeeded()).count() == 3;
             delivery(cx, event, attempts, &mut gaps, out);
         }
         // D5: one identity, two different events.
@@ -69,13 +73,32 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
         cov.family(&ALL, false, Skip::NoEvent);
         return;
     }
-    cov.family(&[Check::D1, Check::D3, Check::D5], true, Skip::NoEvent);
+    cov.family(&[Check::D5], true, Skip::NoEvent);
+    cov.family(&[Check::D1], at_limit, Skip::NoThirdFailure);
     // A failing URL that was configured but never reached is named: that is the fix.
     let no_failure = super::fanout::unreached_urls(cx, reached, &|f| f.can_fail())
         .map_or(Skip::NoFailedAttempt, Skip::Unreached);
-    cov.family(&[Check::D2], any_failed, no_failure);
     cov.family(&[Check::D4], any_success, Skip::NoSuccess);
-    cov.family(&[Check::D6], any_retry, Skip::NoRetry);
+    // A failing URL that was reached but never retried is named: D6 had a place to
+    // measure and the sender gave up there (D2).
+    let failing = cx
+        .urls
+        .iter()
+        .enumerate()
+        .filter(|(i, u)| reached[*i] && u.fault.can_fail())
+        .map(|(_, u)| format!("{}={}", u.name, u.fault))
+        .collect::<Vec<_>>();
+    let no_retry = if !any_failed {
+        no_failure.clone()
+    } else if failing.is_empty() {
+        Skip::NoRetry
+    } else {
+        Skip::NotRetried(failing.join(", "))
+    };
+    cov.family(&[Check::D2], any_failed, no_failure);
+    cov.family(&[Check::D6], any_retry, no_retry.clone());
+    // D3 compares a retry with its first attempt: none, nothing compared.
+    cov.family(&[Check::D3], any_retry, no_retry);
     patience(cx, out, cov);
 }
 

@@ -57,12 +57,17 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
     }
     let mut multi = false;
     let (mut delay_pair, mut fault_pair) = (false, false);
+    // F3 runs only where it was shown: some event reached another URL while a delay
+    // URL held its answer (or reached it only after, the failure).
+    let mut witnessed = false;
+    let mut delay_urls: BTreeSet<u16> = BTreeSet::new();
     for (kind, group) in [(Kind::V2, &v2), (Kind::V1, &v1)] {
         if group.len() < 2 {
             continue;
         }
         multi = true;
         let fault = |u: u16| cx.urls[usize::from(u)].fault.clone();
+        delay_urls.extend(group.iter().filter(|u| fault(**u).delay_ms > 0));
         delay_pair |= group.iter().any(|u| fault(*u).delay_ms > 0);
         fault_pair |= group.iter().any(|u| fault(*u).can_fail());
         for event in cx.recs.chunk_by(|a, b| a.id == b.id) {
@@ -88,7 +93,7 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
                 );
             }
             bytes_everywhere(cx, &at, out);
-            concurrency(cx, &at, out);
+            witnessed |= concurrency(cx, &at, out);
         }
     }
     if cx.recs.is_empty() {
@@ -105,11 +110,18 @@ pub(super) fn judge(cx: &Cx, reached: &[bool], out: &mut Findings, cov: &mut Cov
         (Skip::OneUrlPerSetting, Skip::OneUrlPerSetting)
     };
     cov.family(&[Check::F1, Check::F2], multi, Skip::OneUrlPerSetting);
-    cov.family(
-        &[Check::F3],
-        multi && delay_pair,
-        unreached(&|f| f.delay_ms > 0, no_delay),
-    );
+    let f3_skip = if multi && delay_pair {
+        // The delay URL was always the last to get the event: a sequential sender
+        // would pass unseen, so this is no pass.
+        let names = delay_urls.iter().map(|u| {
+            let spec = &cx.urls[usize::from(*u)];
+            format!("{}={}", spec.name, spec.fault)
+        });
+        Skip::DelayUrlLast(names.collect::<Vec<_>>().join(", "))
+    } else {
+        unreached(&|f| f.delay_ms > 0, no_delay)
+    };
+    cov.family(&[Check::F3], multi && delay_pair && witnessed, f3_skip);
     cov.family(
         &[Check::F4],
         multi && fault_pair,
@@ -155,9 +167,12 @@ fn bytes_everywhere(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) 
 }
 
 /// F3: while a `delay` URL holds its answer to an event's first attempt, the event
-/// must already have reached the other URLs. (A sequential sender that happens to
-/// post to the delay URL last escapes; two delay URLs close that gap.)
-fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
+/// must already have reached the other URLs. True when the event showed it either way:
+/// another URL got it after the delay URL did and before its answer was released (the
+/// witness of concurrency), or only after that answer (the failure). A sequential
+/// sender that posts to the delay URL last shows neither; two delay URLs close that gap.
+fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) -> bool {
+    let mut shown = false;
     let first = |rs: &[&Rec]| -> Option<Rec> {
         rs.iter()
             .min_by(|a, b| a.at.total_cmp(&b.at).then(a.seq.cmp(&b.seq)))
@@ -171,6 +186,7 @@ fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
         let Some(held) = first(rs) else { continue };
         for (o, os) in at.iter().filter(|(o, _)| *o != d) {
             let Some(other) = first(os) else { continue };
+            shown |= other.at >= held.at;
             if other.at > held.seen() {
                 out.push(
                     Finding::new(
@@ -192,6 +208,7 @@ fn concurrency(cx: &Cx, at: &BTreeMap<u16, Vec<&Rec>>, out: &mut Findings) {
             }
         }
     }
+    shown
 }
 
 /// The configured URLs with a fault `want` picks that received no request, as

@@ -142,6 +142,7 @@ struct Stats {
     stray: u64,
     v2: u64,
     known: u64,
+    unknown: u64,
     v1: u64,
     paths: u64,
     /// Requests with a body that was read (each has a record).
@@ -339,6 +340,7 @@ impl Judge {
             Kind::V2 => {
                 self.stats.v2 += 1;
                 self.stats.known += u64::from(j.ty.known());
+                self.stats.unknown += u64::from(j.ty == record::Ty::Unknown);
             }
             Kind::V1 => self.stats.v1 += 1,
             Kind::Other => {}
@@ -434,7 +436,7 @@ impl Judge {
         let bodies = s.bodies;
         let replay = self.meta.replay.clone();
         if replay.is_none() && self.meta.send.is_none() {
-            cov.bodies(bodies, s.v2, s.known, s.v1);
+            cov.bodies(bodies, s.v2, s.known, s.unknown, s.v1);
             let (t_checks, skip) = ([Check::T1, Check::T2, Check::T3, Check::T5], Skip::NoRequest);
             cov.family(&t_checks, requests > 0, skip);
         }

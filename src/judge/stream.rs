@@ -144,11 +144,16 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
         .copied()
         .filter(|r| r.session != Key::default())
         .collect();
-    cov.family(
-        &[Check::C1, Check::C2, Check::C5],
-        !by.is_empty(),
-        Skip::NoSession,
-    );
+    cov.family(&[Check::C2], !by.is_empty(), Skip::NoSession);
+    // C1 counts session boundaries and C5 compares a session's events: without them,
+    // nothing was judged.
+    let bounds = by
+        .iter()
+        .any(|r| r.ty.is(EventKind::SessionStarted) || r.ty.is(EventKind::SessionEnded));
+    let empty = by.is_empty();
+    let none = |other: Skip| if empty { Skip::NoSession } else { other };
+    cov.family(&[Check::C1], bounds, none(Skip::NoSessionBoundary));
+    let mut pair = false;
     by.sort_by(|a, b| {
         (a.session, a.at, a.seq)
             .partial_cmp(&(b.session, b.at, b.seq))
@@ -205,6 +210,7 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
                 .source(session.clone()),
             );
         }
+        pair |= evs.iter().any(|e| e.id != head.id);
         let mut rooms: Vec<&Rec> = Vec::new();
         for e in evs {
             if !rooms.iter().any(|r| r.room == e.room) {
@@ -226,6 +232,7 @@ fn sessions(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings
             );
         }
     }
+    cov.family(&[Check::C5], pair, none(Skip::NoSessionPair));
 }
 
 /// C3: FileOpening and FileClosed pair up by SessionId, RelativePath and FileOpenTime.
@@ -240,11 +247,13 @@ fn files(cx: &Cx, v2: &[&Rec], first_session: Option<Key>, out: &mut Findings, c
         .copied()
         .filter(|r| r.ty.is(EventKind::FileClosed))
         .collect();
-    cov.family(
-        &[Check::C3],
-        !(opened.is_empty() && closed.is_empty()),
-        Skip::NoFileEvent,
-    );
+    // C3 pairs each FileClosed with its FileOpening: openings alone pair nothing.
+    let c3_skip = if opened.is_empty() {
+        Skip::NoFileEvent
+    } else {
+        Skip::NoFileClosed
+    };
+    cov.family(&[Check::C3], !closed.is_empty(), c3_skip);
     let started: HashSet<Key> = v2
         .iter()
         .filter(|r| r.ty.is(EventKind::SessionStarted) && r.session != Key::default())

@@ -271,16 +271,19 @@ impl Coverage {
         self.ran.contains_key(&id)
     }
     /// Which body checks a set of bodies exercised (`bodies` in all, `v2` events of
-    /// which `known_v2` of a known type, `v1` records), with the reason for each that
-    /// it did not.
-    pub(crate) fn bodies(&mut self, bodies: u64, v2: u64, known_v2: u64, v1: u64) {
+    /// which `known_v2` of a known type and `unknown_v2` of an unknown one, `v1`
+    /// records), with the reason for each that it did not.
+    pub(crate) fn bodies(&mut self, bodies: u64, v2: u64, known_v2: u64, unknown_v2: u64, v1: u64) {
         use Check::*;
         if bodies == 0 {
             self.family(&[T4, S1, S2, S3, S4, S5, S6, S7], false, Skip::NoBody);
             return;
         }
         self.family(&[T4, S4, S6], true, Skip::NoBody);
-        self.family(&[S1, S3], v2 > 0, Skip::NoV2);
+        self.family(&[S1], v2 > 0, Skip::NoV2);
+        // S3 judges unknown types only: none arrived is no pass.
+        let none = if v2 > 0 { Skip::NoUnknownType } else { Skip::NoV2 };
+        self.family(&[S3], unknown_v2 > 0, none);
         self.family(&[S2, S7], known_v2 > 0, Skip::NoKnownV2);
         self.family(&[S5], v1 > 0, Skip::NoV1);
     }

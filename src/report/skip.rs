@@ -55,6 +55,20 @@ pub enum Skip {
     NoSuccess,
     /// No retry was observed, so no back-off could be measured.
     NoRetry,
+    /// The failing URLs (`name=fault`) were reached but no attempt there was retried
+    /// (the sender gave up: D2 says so), so no back-off could be measured.
+    NotRetried(String),
+    /// No event failed three times at one URL: the sender never had to stop (D1).
+    NoThirdFailure,
+    /// No SessionStarted or SessionEnded with a SessionId was captured (C1).
+    NoSessionBoundary,
+    /// No session had two events to compare (C5).
+    NoSessionPair,
+    /// No v2 event of an unknown EventType arrived (S3 has nothing to judge).
+    NoUnknownType,
+    /// Every event reached the delay URLs (`name=fault`) last, after the other URLs of
+    /// their setting: a sequential sender would look the same, so F3 was not shown.
+    DelayUrlLast(String),
     /// No answer was held longer than the sender's patience (100 s, scaled).
     NoLongHold,
     /// Only one URL per setting received traffic.
@@ -131,6 +145,18 @@ impl fmt::Display for Skip {
                     "not exercised: {urls} received no request (is it in the sender's settings?)"
                 )
             }
+            Skip::NotRetried(urls) => {
+                return write!(
+                    f,
+                    "no retry was observed: {urls} failed attempts but got no retry (the sender gave up, see D2), so no back-off could be measured"
+                )
+            }
+            Skip::DelayUrlLast(urls) => {
+                return write!(
+                    f,
+                    "not exercised: every event reached {urls} last, so concurrency could not be told from URLs one after another; put a delay URL first in the sender's list of URLs, or add a second delay URL (e.g. --url slow2=delay:500)"
+                )
+            }
             Skip::NoneForwarded(what) => {
                 return write!(f, "the forwarded traffic had no {}", what.as_str())
             }
@@ -143,6 +169,12 @@ impl fmt::Display for Skip {
             Skip::NoV2 => "no v2 event among the bodies",
             Skip::NoKnownV2 => "no v2 event of a known type among the bodies",
             Skip::NoV1 => "no v1 record among the bodies",
+            Skip::NoThirdFailure => {
+                "no event failed 3 times at one URL, so the sender never had to stop: add a URL that fails every attempt (fail:3 or status:500)"
+            }
+            Skip::NoSessionBoundary => "no SessionStarted or SessionEnded with a SessionId was captured",
+            Skip::NoSessionPair => "no session had two events to compare",
+            Skip::NoUnknownType => "no v2 event of an unknown EventType arrived (nothing to check)",
             Skip::HeadersNotInFiles => "headers are judged on live requests (listen, check), not on files",
             Skip::NoFailedAttempt => {
                 "no attempt failed: add a URL with a failing fault (fail:N, reset:N or status:CODE)"

@@ -47,6 +47,7 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
     }
     let mut multi = false;
     let (mut delay_pair, mut fault_pair) = (false, false);
+    let mut witnessed = false;
     for (kind, group) in [(Kind::V2, &v2), (Kind::V1, &v1)] {
         if group.len() < 2 {
             continue;
@@ -115,7 +116,7 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
                     )),
                 );
             }
-            concurrency(id, at, j, out);
+            witnessed |= concurrency(id, at, j, out);
         }
     }
     if seen.is_empty() {
@@ -135,7 +136,9 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
     }
     cov.ran(Check::F1);
     cov.ran(Check::F2);
-    if delay_pair {
+    // Adopted after the equivalence was shown (issue 17): F3 runs only when an event
+    // showed it (another URL reached after the delay URL got it).
+    if delay_pair && witnessed {
         cov.ran(Check::F3);
     } else {
         cov.skip(
@@ -156,7 +159,8 @@ pub(super) fn judge(seen: &[Seen], j: &Journal, out: &mut Vec<Finding>, cov: &mu
 /// F3: while a `delay` URL holds its answer to an event's first attempt, the event
 /// must already have reached the other URLs. (A sequential sender that happens to
 /// post to the delay URL last escapes; two delay URLs close that gap.)
-fn concurrency(id: &str, at: &BTreeMap<&str, Vec<&Seen>>, j: &Journal, out: &mut Vec<Finding>) {
+fn concurrency(id: &str, at: &BTreeMap<&str, Vec<&Seen>>, j: &Journal, out: &mut Vec<Finding>) -> bool {
+    let mut shown = false;
     fn first<'a>(ss: &[&'a Seen<'a>]) -> Option<&'a brhook::testkit::journal::Request> {
         ss.iter()
             .min_by(|a, b| a.req.at_ms.total_cmp(&b.req.at_ms))
@@ -169,6 +173,7 @@ fn concurrency(id: &str, at: &BTreeMap<&str, Vec<&Seen>>, j: &Journal, out: &mut
         let Some(held) = first(ss) else { continue };
         for (o, os) in at.iter().filter(|(o, _)| *o != d) {
             let Some(other) = first(os) else { continue };
+            shown |= other.at_ms >= held.at_ms;
             if other.at_ms > held.response.at_ms {
                 out.push(
                     Finding::new(
@@ -188,4 +193,5 @@ fn concurrency(id: &str, at: &BTreeMap<&str, Vec<&Seen>>, j: &Journal, out: &mut
             }
         }
     }
+    shown
 }

@@ -88,8 +88,22 @@ fn sessions(v2: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
         }
         return;
     }
-    for id in [Check::C1, Check::C2, Check::C5] {
-        cov.ran(id);
+    cov.ran(Check::C2);
+    // Adopted after the equivalence was shown (issue 17): C1 needs a session boundary,
+    // C5 a session with two events.
+    let evs = || by.values().flatten();
+    if evs().any(|e| e.ty() == "SessionStarted" || e.ty() == "SessionEnded") {
+        cov.ran(Check::C1);
+    } else {
+        cov.skip(Check::C1, "no SessionStarted or SessionEnded");
+    }
+    if by
+        .values()
+        .any(|evs| evs.iter().any(|e| e.seen.id() != evs[0].seen.id()))
+    {
+        cov.ran(Check::C5);
+    } else {
+        cov.skip(Check::C5, "no session had two events");
     }
     // The capture's first event (by arrival): a session it belongs to began before.
     let first_session = v2.first().and_then(|e| e.session());
@@ -175,8 +189,9 @@ fn files(v2: &[Ev], out: &mut Vec<Finding>, cov: &mut Coverage) {
     };
     let opened: Vec<_> = v2.iter().filter(|e| e.ty() == "FileOpening").collect();
     let closed: Vec<_> = v2.iter().filter(|e| e.ty() == "FileClosed").collect();
-    if opened.is_empty() && closed.is_empty() {
-        cov.skip(Check::C3, "no FileOpening or FileClosed was captured");
+    // Adopted after the equivalence was shown (issue 17): C3 pairs FileClosed events.
+    if closed.is_empty() {
+        cov.skip(Check::C3, "no FileClosed was captured");
     } else {
         cov.ran(Check::C3);
     }
