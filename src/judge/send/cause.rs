@@ -122,6 +122,8 @@ enum Cause {
     },
     NoSession {
         recv: u16,
+        /// In the 2.x shape (the only one in which bodies lack SessionId).
+        two: bool,
     },
     Baseline(BaseKey),
 }
@@ -224,14 +226,16 @@ pub(super) fn deliveries(
             }
         }
     }
-    // R7's contrast, per receiver: refused without SessionId, accepted with one, never
-    // accepted without.
-    let mut sessionless: BTreeMap<u16, (bool, bool, bool)> = BTreeMap::new();
+    // R7's contrast, per receiver and shape: refused without SessionId, accepted with
+    // one in the same shape, never accepted without. (Only 2.x bodies lack SessionId: a
+    // receiver that refuses the 2.x shape refuses them for their shape, not for it.)
+    let shape = |r: &SentRec| r.flags & RECORDING != 0;
+    let mut sessionless: BTreeMap<(u16, bool), (bool, bool, bool)> = BTreeMap::new();
     for (first, fate) in all() {
         if first.flags & KNOWN_V2 == 0 {
             continue;
         }
-        let e = sessionless.entry(recv(first)).or_default();
+        let e = sessionless.entry((recv(first), shape(first))).or_default();
         let without = first.flags & NO_SESSION != 0;
         match (fate, without) {
             (Fate::Refused, true) => e.0 = true,
@@ -240,9 +244,9 @@ pub(super) fn deliveries(
             _ => {}
         }
     }
-    let no_session = |u: u16| {
+    let no_session = |u: u16, two: bool| {
         sessionless
-            .get(&u)
+            .get(&(u, two))
             .is_some_and(|&(refused, took, with)| refused && !took && with)
     };
 
@@ -258,8 +262,11 @@ pub(super) fn deliveries(
                 });
             }
         }
-        if first.flags & NO_SESSION != 0 && no_session(u) {
-            return Some(Cause::NoSession { recv: u });
+        if first.flags & NO_SESSION != 0 && no_session(u, shape(first)) {
+            return Some(Cause::NoSession {
+                recv: u,
+                two: shape(first),
+            });
         }
         let k = cx.base_key(first)?;
         (cx.send.chains && first.flags & BASELINE == 0 && base_failed.contains_key(&k))
@@ -390,12 +397,12 @@ pub(super) fn deliveries(
                     seen_in(cx, &groups, &took)
                 ))
             }
-            Cause::NoSession { recv: u } => {
+            Cause::NoSession { recv: u, two } => {
                 cov.ran(Check::R7);
                 let took: Vec<usize> = (0..groups.len())
                     .filter(|&j| {
                         let g = &groups[j][0];
-                        fates[j] == Fate::Ok && recv(g) == u && g.flags & KNOWN_V2 != 0
+                        fates[j] == Fate::Ok && recv(g) == u && g.flags & KNOWN_V2 != 0 && shape(g) == two
                     })
                     .collect();
                 let mut types: Vec<&str> = Vec::new();
