@@ -22,6 +22,7 @@ pub fn listen_journal(path: &Path) -> Writer {
         proxy: None,
         replay: None,
         send: None,
+        segment: None,
     };
     Writer::create(path, &meta).expect("journal created")
 }

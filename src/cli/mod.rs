@@ -19,6 +19,7 @@ mod output;
 mod proxy;
 mod replay;
 mod send;
+mod service;
 mod validate;
 
 use clap::{Parser, Subcommand};
