@@ -344,10 +344,15 @@ pub struct Journal {
 enum Line {
     Meta(Box<Meta>),
     Request(Box<Request>),
-    Close { at_ms: f64, quiet_ms: f64 },
+    Close {
+        at_ms: f64,
+        quiet_ms: f64,
+    },
     /// The file is full (rotation) or was moved (SIGHUP): the capture goes on in a new
     /// file at the same path, whose first meta line has this run and part.
-    Continued { part: u32 },
+    Continued {
+        part: u32,
+    },
 }
 
 /// A request line written by reference: [`Line`]'s form without copying the request.
@@ -614,12 +619,13 @@ impl Reader {
     }
 
     /// A meta line was read: a new run begins at part 0 (or in a journal without
-    /// segments).
+    /// segments), and the first file read begins one whatever its part (a set whose
+    /// oldest files were rotated out).
     fn met(&mut self, m: &Meta) {
         if let Some(s) = &m.segment {
             self.run = Some(s.run.clone());
         }
-        if m.segment.as_ref().is_none_or(|s| s.part == 0) {
+        if self.runs.is_empty() || m.segment.as_ref().is_none_or(|s| s.part == 0) {
             self.closed_ms = None;
             self.quiet_ms = None;
             self.runs.push(Run {
@@ -756,8 +762,15 @@ impl Reader {
         &self.files[0].1
     }
 
-    /// Every file read so far, in the order read.
+    /// Every file read so far, in the order read; for a follower, the journal and the
+    /// rotated files it has now (the files it read have been renamed since).
     pub fn paths(&self) -> Vec<PathBuf> {
+        if self.following() {
+            let set = segment::candidates(&self.base);
+            if !set.is_empty() {
+                return set;
+            }
+        }
         self.files.iter().map(|f| f.1.clone()).collect()
     }
 

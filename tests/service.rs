@@ -214,7 +214,11 @@ fn the_proxy_has_no_time_limit_by_default_and_the_ci_flags_still_end_it() {
     assert!(!err.contains("--max-wait"), "no time limit ended it: {err}");
     assert!(out.contains("2 requests") || out.contains("2 events"), "{out}");
     // --max-wait is for CI: it still ends the capture.
-    let run = proxy(&rx, &["--quiet-output", "--max-wait", "1", "--quiet-window", "0.2"], |_| {});
+    let run = proxy(
+        &rx,
+        &["--quiet-output", "--max-wait", "1", "--quiet-window", "0.2"],
+        |_| {},
+    );
     let mut child = run.child;
     let status = child.wait().unwrap();
     assert!(status.code().is_some(), "ended on its own");
@@ -223,7 +227,10 @@ fn the_proxy_has_no_time_limit_by_default_and_the_ci_flags_still_end_it() {
     // --help says it runs until stopped.
     let (_, help, _) = common::brhook(&["proxy", "--help"]);
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(help.contains("none for `proxy`, which runs until Ctrl-C or SIGTERM"), "{help}");
+    assert!(
+        help.contains("none for `proxy`, which runs until Ctrl-C or SIGTERM"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -273,7 +280,10 @@ fn a_restart_appends_a_run_numbers_stay_unique_and_a_killed_run_is_told() {
         .collect();
     assert_eq!(metas.len(), 3);
     assert_eq!(metas[1]["segment"]["after"]["ended"], "killed");
-    assert!(metas[1]["segment"]["after"]["torn"].is_string(), "the torn bytes are kept");
+    assert!(
+        metas[1]["segment"]["after"]["torn"].is_string(),
+        "the torn bytes are kept"
+    );
     assert_eq!(metas[2]["segment"]["after"]["ended"], "closed");
     // The clock goes on: every arrival of run 2 is after every one of run 1.
     let times: Vec<f64> = text
@@ -286,7 +296,10 @@ fn a_restart_appends_a_run_numbers_stay_unique_and_a_killed_run_is_told() {
     // check judges all runs as one capture and says which one was killed.
     let (_, report, err) = check(&[s(&j)]);
     assert!(subject(&report).contains("6 requests"), "{report}");
-    assert!(err.contains("3 runs") && err.contains("ended without its close line"), "{err}");
+    assert!(
+        err.contains("3 runs") && err.contains("ended without its close line"),
+        "{err}"
+    );
     assert!(subject(&report).contains("run 1"), "{report}");
 }
 
@@ -298,7 +311,15 @@ fn a_rotated_journal_is_judged_as_one_set_by_files_glob_or_directory() {
     // About two requests per file.
     let run = proxy(
         &rx,
-        &["--quiet-output", "--journal", s(&j), "--journal-max-size", "3kB", "--journal-keep", "50"],
+        &[
+            "--quiet-output",
+            "--journal",
+            s(&j),
+            "--journal-max-size",
+            "3kB",
+            "--journal-keep",
+            "50",
+        ],
         |_| {},
     );
     for _ in 0..12 {
@@ -306,7 +327,10 @@ fn a_rotated_journal_is_judged_as_one_set_by_files_glob_or_directory() {
     }
     let (code, out, err) = stop(run);
     assert!(code == 0 || code == 1, "{err}");
-    assert!(out.contains("12 requests"), "the live judge followed every file: {out}");
+    assert!(
+        out.contains("12 requests"),
+        "the live judge followed every file: {out}"
+    );
     let mut files = brhook::testkit::journal::rotated_set(&j);
     assert!(files.len() >= 4, "rotated: {files:?}");
     for f in &files {
@@ -334,7 +358,15 @@ fn a_rotated_journal_is_judged_as_one_set_by_files_glob_or_directory() {
     let j2 = dir.join("kept.jsonl");
     let run = proxy(
         &rx,
-        &["--quiet-output", "--journal", s(&j2), "--journal-max-size", "3kB", "--journal-keep", "2"],
+        &[
+            "--quiet-output",
+            "--journal",
+            s(&j2),
+            "--journal-max-size",
+            "3kB",
+            "--journal-keep",
+            "2",
+        ],
         |_| {},
     );
     for _ in 0..12 {
@@ -361,7 +393,10 @@ fn sighup_after_logrotate_moved_the_journal_goes_on_in_a_new_file_and_loses_noth
     signal(&run.child, "HUP");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let l = run.stderr.recv_timeout(deadline - Instant::now()).expect("SIGHUP is told");
+        let l = run
+            .stderr
+            .recv_timeout(deadline - Instant::now())
+            .expect("SIGHUP is told");
         if l.contains("SIGHUP") {
             assert!(l.contains("reopened"), "{l}");
             break;
@@ -375,9 +410,16 @@ fn sighup_after_logrotate_moved_the_journal_goes_on_in_a_new_file_and_loses_noth
     assert!(run.child.try_wait().unwrap().is_none());
     let (code, out, err) = stop(run);
     assert!(code == 0 || code == 1, "{err}");
-    assert!(out.contains("6 requests"), "the live judge followed into the new file: {out}");
+    assert!(
+        out.contains("6 requests"),
+        "the live judge followed into the new file: {out}"
+    );
     assert_eq!(seqs(std::slice::from_ref(&moved)), vec![1, 2, 3, 4]);
-    assert_eq!(seqs(std::slice::from_ref(&j)), vec![5, 6], "new lines in the new file");
+    assert_eq!(
+        seqs(std::slice::from_ref(&j)),
+        vec![5, 6],
+        "new lines in the new file"
+    );
     let (_, both, _) = check(&[s(&moved), s(&j)]);
     assert!(subject(&both).contains("6 requests"), "{both}");
 }
@@ -404,7 +446,13 @@ fn sigkill_leaves_nothing_in_the_tmp_dir() {
     let (_, out, _) = stop(run);
     assert!(out.contains("3 requests"), "{out}");
     assert_eq!(listed(), 0);
-    let (code, _, err) = common::brhook(&["proxy", "--to", "a=http://127.0.0.1:1/", "--tmp-dir", "/nonexistent/dir"]);
+    let (code, _, err) = common::brhook(&[
+        "proxy",
+        "--to",
+        "a=http://127.0.0.1:1/",
+        "--tmp-dir",
+        "/nonexistent/dir",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("--tmp-dir"), "{err}");
 }
@@ -417,7 +465,15 @@ fn report_every_rewrites_the_reports_atomically_and_sigusr1_does_it_once() {
     let junit = dir.join("report.xml");
     let run = proxy(
         &rx,
-        &["--quiet-output", "--report-every", "200ms", "--report-json", s(&json), "--junit", s(&junit)],
+        &[
+            "--quiet-output",
+            "--report-every",
+            "200ms",
+            "--report-json",
+            s(&json),
+            "--junit",
+            s(&junit),
+        ],
         |_| {},
     );
     // A reader polling the file never sees half of one: every read is whole JSON.
@@ -447,7 +503,9 @@ fn report_every_rewrites_the_reports_atomically_and_sigusr1_does_it_once() {
     for _ in 0..3 {
         assert_eq!(post(&run.base, "hook"), 204);
     }
-    until("the report to count 3 requests", || subject_now().contains("3 requests"));
+    until("the report to count 3 requests", || {
+        subject_now().contains("3 requests")
+    });
     assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites"));
     stop_reading.store(true, Ordering::SeqCst);
     reader.join().expect("every read was whole JSON");
@@ -490,7 +548,8 @@ fn live_lines_carry_the_local_time_and_a_new_finding_gets_a_line_of_its_own() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut seen = Vec::new();
     let done = |seen: &[String]| {
-        seen.iter().any(|l| l.contains("NEW ") && l.contains("request #2"))
+        seen.iter()
+            .any(|l| l.contains("NEW ") && l.contains("request #2"))
             && seen.iter().any(|l| l.contains("attempt 1/3"))
     };
     while !done(&seen) {
@@ -506,7 +565,10 @@ fn live_lines_carry_the_local_time_and_a_new_finding_gets_a_line_of_its_own() {
         "{line}"
     );
     assert!(line.contains('s') && line.contains(" +"), "{line}");
-    let new = seen.iter().find(|l| l.contains("NEW ") && l.contains("request #2")).unwrap();
+    let new = seen
+        .iter()
+        .find(|l| l.contains("NEW ") && l.contains("request #2"))
+        .unwrap();
     assert!(new.contains("fail") && new.contains("at hook"), "{new}");
 }
 
@@ -517,30 +579,30 @@ fn a_full_disk_never_stops_the_forwarding_and_the_report_counts_what_was_not_rec
     let j = dir.join("prod.jsonl");
     // A file size limit of 8 KiB on the child (RLIMIT_FSIZE, as `ulimit -f 8`): the
     // journal fills after a few requests, as on a full disk.
-    let run = proxy(
-        &rx,
-        &["--quiet-output", "--journal", s(&j)],
-        |cmd| {
-            use std::os::unix::process::CommandExt;
-            // SAFETY: setrlimit is async-signal-safe; it only reads the struct.
-            unsafe {
-                cmd.pre_exec(|| {
-                    let lim = libc::rlimit {
-                        rlim_cur: 8192,
-                        rlim_max: 8192,
-                    };
-                    if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-        },
-    );
+    let run = proxy(&rx, &["--quiet-output", "--journal", s(&j)], |cmd| {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe; it only reads the struct.
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = libc::rlimit {
+                    rlim_cur: 8192,
+                    rlim_max: 8192,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
     for _ in 0..30 {
         assert_eq!(post(&run.base, "hook"), 204, "forwarded though not recorded");
     }
-    assert_eq!(rx.got.load(Ordering::SeqCst), 30, "every webhook reached the receiver");
+    assert_eq!(
+        rx.got.load(Ordering::SeqCst),
+        30,
+        "every webhook reached the receiver"
+    );
     let (code, out, _) = stop(run);
     assert_eq!(code, 1, "an incomplete capture never passes");
     let recorded = seqs(std::slice::from_ref(&j)).len() as u64;
@@ -553,4 +615,55 @@ fn a_full_disk_never_stops_the_forwarding_and_the_report_counts_what_was_not_rec
     // The journal holds whole lines only: check reads it.
     let (_, r, err) = check(&[s(&j)]);
     assert!(r["verdict"].is_string(), "{err}");
+}
+
+#[test]
+fn the_systemd_unit_in_examples_starts_a_proxy_with_those_flags() {
+    let unit = std::fs::read_to_string("examples/brhook-proxy.service").unwrap();
+    let joined = unit.replace("\\\n", " ");
+    let exec = joined
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("an ExecStart line");
+    assert!(unit.contains("Restart=on-failure") && unit.contains("StateDirectory="));
+    assert!(exec.contains("--report-every") && exec.contains("--journal-max-size"));
+    assert!(
+        !exec.contains("--until-quiet") && !exec.contains("--max-wait"),
+        "{exec}"
+    );
+    // Its flags, run for a second in a directory of the test's own.
+    let dir = common::dir("unit");
+    let rx = receiver();
+    let args: Vec<String> = exec
+        .split_whitespace()
+        .skip(2)
+        .map(|a| a.replace("/var/lib/brhook-proxy", s(&dir)))
+        .map(|a| match a.strip_prefix("uploader=") {
+            Some(_) => format!("uploader=http://{}/webhook", rx.addr),
+            None => a,
+        })
+        .map(|a| {
+            if a == "127.0.0.1:8090" {
+                "127.0.0.1:0".into()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let out = Command::new(BIN)
+        .arg("proxy")
+        .args(&args)
+        .args(["--max-wait", "1", "--quiet-window", "0.2"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "nothing captured fails, and no usage error: {err}"
+    );
+    assert!(
+        dir.join("prod.jsonl").exists() && dir.join("report.json").exists(),
+        "{err}"
+    );
 }

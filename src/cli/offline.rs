@@ -40,7 +40,12 @@ pub fn check(args: CheckArgs) -> Result<i32, String> {
         eprintln!(
             "brhook: note: judged {} files as one capture: {}",
             files.len(),
-            reader.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            reader
+                .paths()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if let Some(note) = reader.runs_note() {
@@ -61,7 +66,10 @@ pub fn check(args: CheckArgs) -> Result<i32, String> {
 fn journal_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in given {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if p.is_dir() {
             let mut found = listed(p, |path| Reader::open(path).is_ok())?;
             if found.is_empty() {

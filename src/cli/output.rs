@@ -71,7 +71,8 @@ pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
 /// reader (a dashboard polling a report rewritten while the proxy runs) sees the old
 /// file or the new one, never half of one.
 pub fn write_files(report: &Report, args: &ReportArgs) -> Result<(), String> {
-    let files: [(&Option<PathBuf>, &str, fn(&Report) -> String); 3] = [
+    type Render = fn(&Report) -> String;
+    let files: [(&Option<PathBuf>, &str, Render); 3] = [
         (&args.report_json, "JSON", |r| r.to_json() + "\n"),
         (&args.junit, "JUnit", junit::render),
         (&args.html, "HTML", html::render),

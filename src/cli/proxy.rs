@@ -121,15 +121,18 @@ async fn proxy(all: Args) -> Result<i32, String> {
     };
     let r = &args.report;
     if all.report_every.is_some() && r.report_json.is_none() && r.junit.is_none() && r.html.is_none() {
-        return Err("--report-every rewrites the report files: give --report-json, --junit or --html too".into());
+        return Err(
+            "--report-every rewrites the report files: give --report-json, --junit or --html too".into(),
+        );
     }
     // Appended, not truncated: a restart goes on with the same capture.
-    b = b.append(true).rotation(all.journal_max_size.map(|max_bytes| {
-        brhook::testkit::journal::Rotation {
-            max_bytes,
-            keep: all.journal_keep,
-        }
-    }));
+    b = b.append(true).rotation(
+        all.journal_max_size
+            .map(|max_bytes| brhook::testkit::journal::Rotation {
+                max_bytes,
+                keep: all.journal_keep,
+            }),
+    );
     if let Some(dir) = &all.tmp_dir {
         if !dir.is_dir() {
             return Err(format!("--tmp-dir {}: no such directory", dir.display()));
@@ -182,7 +185,9 @@ async fn proxy(all: Args) -> Result<i32, String> {
         let how = match &seg.after {
             None => None,
             Some(Previous::Closed) => Some("the run before ended with its close line"),
-            Some(Previous::Killed { .. }) => Some("the run before ended WITHOUT its close line (killed); its requests are kept"),
+            Some(Previous::Killed { .. }) => {
+                Some("the run before ended WITHOUT its close line (killed); its requests are kept")
+            }
         };
         if let Some(how) = how {
             eprintln!(

@@ -219,7 +219,11 @@ impl Builder {
         }
         .map_err(Error::Journal)?;
         journal.meta = writer.meta().clone();
-        let segment = journal.meta.segment.clone().unwrap_or_else(crate::journal::Segment::first);
+        let segment = journal
+            .meta
+            .segment
+            .clone()
+            .unwrap_or_else(crate::journal::Segment::first);
         // The temporary journal leaves the directory at once (Linux): the writer, the
         // judge and a read back all use open descriptors, named by /proc/self/fd.
         let temp = match temp {
@@ -722,7 +726,6 @@ impl Handle {
         annotate(&self.state, &mut report);
         Ok(report)
     }
-
 }
 
 /// A temporary journal file, unlinked as soon as it is open (so a kill leaves nothing)

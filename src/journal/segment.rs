@@ -85,7 +85,7 @@ pub(super) struct Prior {
     pub seq: u64,
     /// The latest time written (arrival or close), in milliseconds.
     pub ms: f64,
-    /// The last run's first meta line.
+    /// The last meta line read (the last run's).
     pub meta: Option<Meta>,
     /// The last run wrote its close line.
     pub closed: bool,
@@ -132,11 +132,11 @@ pub(super) fn scan(path: &Path) -> Result<Option<Prior>, JournalError> {
             }
         } else {
             match serde_json::from_slice::<Line>(&line) {
+                // A continuation's meta line is its run's, start time and clock base
+                // included: the last one read stands for the last run.
                 Ok(Line::Meta(m)) => {
-                    if m.segment.as_ref().is_none_or(|s| s.part == 0) {
-                        prior.meta = Some(*m);
-                        prior.closed = false;
-                    }
+                    prior.meta = Some(*m);
+                    prior.closed = false;
                 }
                 Ok(Line::Close { at_ms, .. }) => {
                     prior.closed = true;
@@ -183,7 +183,9 @@ pub(super) fn after(prior: Option<&Prior>) -> Segment {
     seg.seq_base = p.seq;
     let wall = p.meta.as_ref().and_then(|m| {
         let started = chrono::DateTime::parse_from_rfc3339(&m.started).ok()?;
-        let gap = chrono::Local::now().signed_duration_since(started).num_milliseconds() as f64;
+        let gap = chrono::Local::now()
+            .signed_duration_since(started)
+            .num_milliseconds() as f64;
         let base = m.segment.as_ref().map_or(0.0, |s| s.ms_base);
         Some(base + gap.max(0.0))
     });
@@ -217,7 +219,10 @@ pub(super) fn shift(path: &Path, keep: u32) -> std::io::Result<()> {
 /// The journal at `path` and its rotated files (`FILE.1`, `FILE.2`, … as far as they
 /// go), newest first: a follower looks there for the part it reads next.
 pub fn candidates(path: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = Some(path.to_path_buf()).filter(|p| p.exists()).into_iter().collect();
+    let mut out: Vec<PathBuf> = Some(path.to_path_buf())
+        .filter(|p| p.exists())
+        .into_iter()
+        .collect();
     let mut n = 1;
     while numbered(path, n).exists() {
         out.push(numbered(path, n));
@@ -232,5 +237,162 @@ pub(super) fn order_key(meta: &Meta, given: usize) -> (u64, u32, usize) {
     match &meta.segment {
         Some(s) => (s.ms_base.max(0.0) as u64, s.part, given),
         None => (0, 0, given),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Journal, Reader, Request, Response, Writer};
+    use super::*;
+
+    fn request(seq: u64, at_ms: f64) -> Request {
+        Request {
+            seq,
+            conn: 1,
+            at_ms,
+            method: "POST".into(),
+            target: "/a".into(),
+            url: Some("a".into()),
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+            body_error: None,
+            response: Response {
+                status: Some(204),
+                at_ms: at_ms + 0.5,
+                abandoned_ms: None,
+            },
+            upstream: None,
+            sent: None,
+        }
+    }
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("brhook-segment-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Every request number read from the reader, in file order.
+    fn read_all(mut r: Reader) -> (Vec<u64>, Reader) {
+        let mut seqs = Vec::new();
+        while let Some((_, line)) = r.next_raw().unwrap() {
+            seqs.push(super::super::parse_request(&line).unwrap().seq);
+        }
+        (seqs, r)
+    }
+
+    #[test]
+    fn an_appended_run_goes_on_after_the_last_and_says_how_it_ended() {
+        let d = dir("append");
+        let path = d.join("j.jsonl");
+        let meta = Journal::new(Vec::new(), String::new()).meta;
+        let mut w = Writer::create(&path, &meta).unwrap();
+        // Lines are written as answers are released: the highest number is not last.
+        for (seq, at) in [(1, 10.0), (3, 30.0), (2, 20.0)] {
+            w.request(&request(seq, at)).unwrap();
+        }
+        drop(w);
+        let mut m2 = meta.clone();
+        let mut w = Writer::append(&path, &mut m2, None).unwrap();
+        let seg = m2.segment.clone().unwrap();
+        assert_eq!(seg.seq_base, 3);
+        assert!(seg.ms_base > 30.0, "{seg:?}");
+        assert_eq!(seg.after, Some(Previous::Killed { torn: Vec::new() }));
+        w.request(&request(4, seg.ms_base + 1.0)).unwrap();
+        w.close(seg.ms_base + 2.0, 5.0).unwrap();
+        drop(w);
+        let mut m3 = meta.clone();
+        drop(Writer::append(&path, &mut m3, None).unwrap());
+        assert_eq!(m3.segment.as_ref().unwrap().after, Some(Previous::Closed));
+        let (seqs, r) = read_all(Reader::open(&path).unwrap());
+        assert_eq!(seqs, vec![1, 3, 2, 4]);
+        assert_eq!(r.runs.len(), 3);
+        assert_eq!(r.closed_ms, None, "the last run has not closed");
+        assert!(
+            r.runs_note().unwrap().contains("run 1 (started"),
+            "{:?}",
+            r.runs_note()
+        );
+        // Not a journal: never appended to.
+        let other = d.join("notes.txt");
+        std::fs::write(&other, "hello\n").unwrap();
+        assert!(Writer::append(&other, &mut meta.clone(), None).is_err());
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "hello\n");
+    }
+
+    #[test]
+    fn rotation_keeps_n_files_of_whole_lines_and_a_set_reads_in_its_own_order() {
+        let d = dir("rotate");
+        let path = d.join("j.jsonl");
+        let meta = Journal::new(Vec::new(), String::new()).meta;
+        let rot = Rotation {
+            max_bytes: 600,
+            keep: 3,
+        };
+        let mut w = Writer::create(&path, &meta).unwrap().rotate_at(Some(rot));
+        for seq in 1..=40 {
+            w.lines(&Writer::request_line(&request(seq, seq as f64))).unwrap();
+        }
+        w.close(50.0, 5.0).unwrap();
+        drop(w);
+        let mut set = candidates(&path);
+        assert_eq!(set.len(), 4, "FILE and 3 kept: {set:?}");
+        assert!(!numbered(&path, 4).exists());
+        for f in &set {
+            let text = std::fs::read_to_string(f).unwrap();
+            assert!(
+                text.ends_with('\n') && text.starts_with(r#"{"type":"meta""#),
+                "{f:?}"
+            );
+        }
+        set.reverse();
+        set.swap(0, 2);
+        let (seqs, r) = read_all(Reader::open_set(&set).unwrap());
+        let n = seqs.len();
+        assert!((8..40).contains(&n), "the oldest files went: {n}");
+        assert_eq!(seqs, ((41 - n as u64)..=40).collect::<Vec<_>>(), "in order");
+        assert_eq!(r.closed_ms, Some(50.0));
+        assert_eq!(r.runs.len(), 1, "rotation is no restart");
+    }
+
+    #[test]
+    fn a_torn_line_is_forgiven_at_the_end_of_a_file_of_a_set_but_not_inside_one() {
+        let d = dir("torn");
+        let meta = Journal::new(Vec::new(), String::new()).meta;
+        let (a, b) = (d.join("a.jsonl"), d.join("b.jsonl"));
+        let mut w = Writer::create(&a, &meta).unwrap();
+        w.request(&request(1, 1.0)).unwrap();
+        drop(w);
+        let mut m = meta.clone();
+        let mut w = Writer::create(&b, &meta).unwrap();
+        w.request(&request(2, 2.0)).unwrap();
+        drop(w);
+        m.segment = None;
+        // `a` torn at its end (moved by logrotate while a kill tore it): forgiven.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&a).unwrap();
+        std::io::Write::write_all(&mut f, br#"{"type":"request","se"#).unwrap();
+        let mut r = Reader::open_set(&[a.clone(), b.clone()]).unwrap();
+        let mut bad = Vec::new();
+        while let Some((n, line)) = r.next_raw().unwrap() {
+            if super::super::parse_request(&line).is_err() {
+                bad.push(n);
+            }
+        }
+        assert_eq!(bad.len(), 1);
+        assert!(r.forgives(bad[0]));
+        // The same bytes inside a file: named, with its own line number.
+        std::io::Write::write_all(&mut f, b"\n").unwrap();
+        let mut w = Writer::open(&a, m, None).unwrap();
+        w.request(&request(3, 3.0)).unwrap();
+        let mut r = Reader::open_set(&[a.clone(), b.clone()]).unwrap();
+        let mut first = None;
+        while let Some((n, line)) = r.next_raw().unwrap() {
+            if let Err(e) = super::super::parse_request(&line) {
+                first.get_or_insert((n, e));
+            }
+        }
+        let e = r.forgive_only_the_last(first).unwrap_err().to_string();
+        assert!(e.contains("a.jsonl line 3"), "{e}");
     }
 }
