@@ -9,8 +9,11 @@ use crate::fault::Fault;
 pub use crate::protocol::Setting;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+mod segment;
+
+pub use segment::{candidates as rotated_set, numbered, Previous, Rotation, Segment};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -73,6 +76,10 @@ pub struct Meta {
     /// each file's opens are a [`FileLine`] before the close line. Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workdir: Option<WorkdirMeta>,
+    /// Which run wrote this file and where it stands in the capture (a journal that a
+    /// restart appended to, a rotated set). Absent in journals written before segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
 }
 
 /// What a journal says of its `--workdir` (R12, files never opened).
@@ -407,7 +414,15 @@ enum Line {
     Meta(Box<Meta>),
     Request(Box<Request>),
     File(FileLine),
-    Close { at_ms: f64, quiet_ms: f64 },
+    Close {
+        at_ms: f64,
+        quiet_ms: f64,
+    },
+    /// The file is full (rotation) or was moved (SIGHUP): the capture goes on in a new
+    /// file at the same path, whose first meta line has this run and part.
+    Continued {
+        part: u32,
+    },
     Shadow(Box<Shadow>),
     Reconnect(Reconnect),
 }
@@ -458,6 +473,7 @@ impl Journal {
                 replay: None,
                 send: None,
                 workdir: None,
+                segment: None,
             },
             requests: Vec::new(),
             closed_ms: None,
@@ -578,29 +594,57 @@ fn io_err<'a>(doing: &'static str, path: &'a str) -> impl FnOnce(std::io::Error)
     }
 }
 
+/// One run of a capture, as the reader met its first meta line: a journal that
+/// restarts appended to holds several.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// Its wall-clock start (RFC 3339).
+    pub started: String,
+    /// How the run before it ended (`None` for the first run).
+    pub after: Option<Previous>,
+    /// Its close line was read.
+    pub closed: bool,
+}
+
 /// Reads a journal line by line: the meta line first, then one request at a time, so a
 /// journal of any size is judged in constant memory. A bad line is an error unless it
-/// is the last (torn by a kill mid-write). With [`Reader::follow`] it reads a journal
-/// that is still being written, as `tail -f` does, until the capture closes.
+/// is the last of its file (torn by a kill mid-write). With [`Reader::follow`] it reads
+/// a journal that is still being written, as `tail -f` does, until the capture closes,
+/// going on in the next file when the writer rotates or reopens it. A set of files
+/// ([`Reader::open_set`]: a journal and its rotated files) is read as one capture.
 pub struct Reader {
     src: std::io::BufReader<std::fs::File>,
     buf: String,
     path: String,
+    /// The journal's own path (a follower finds the next part by it).
+    base: PathBuf,
+    /// Counted over every file read, so that a line number is one place in the set.
     line_no: usize,
     last_line: usize,
+    /// The last line number of each file read to its end (a torn line there is
+    /// forgiven), and the first line number and path of each file, for messages.
+    ends: Vec<usize>,
+    files: Vec<(usize, PathBuf)>,
+    /// Files of the set still to read, in order.
+    rest: std::collections::VecDeque<PathBuf>,
     follow: Option<Arc<AtomicBool>>,
     /// Whether [`Reader::next_raw`] returns shadow lines (else it skips them).
     shadows: bool,
-    /// The journal's meta line, read on open.
+    /// The run whose lines are being read, for a follower's next part.
+    run: Option<String>,
+    /// The journal's meta line, read on open (the first file's first).
     pub meta: Meta,
-    /// Set once the close line has been read (at the end).
+    /// Set once the close line has been read (at the end); a later run's meta line
+    /// clears it again.
     pub closed_ms: Option<f64>,
     /// The quiet window from the close line, in milliseconds; set with `closed_ms`.
     pub quiet_ms: Option<f64>,
     /// `send`'s reconnect lines, one per receiver (R11).
     pub reconnects: Vec<Reconnect>,
     /// The `--workdir` files' lines read so far ([`FileLine`]): one per file.
-    pub files: Vec<FileLine>,
+    pub workdir_files: Vec<FileLine>,
+    /// The runs read so far (one per start of brhook that wrote to the journal).
+    pub runs: Vec<Run>,
 }
 
 impl Reader {
@@ -612,10 +656,15 @@ impl Reader {
             src: std::io::BufReader::with_capacity(1 << 16, f),
             buf: String::new(),
             path: shown.clone(),
+            base: path.to_path_buf(),
             line_no: 0,
             last_line: 0,
+            ends: Vec::new(),
+            files: vec![(1, path.to_path_buf())],
+            rest: Default::default(),
             follow: None,
             shadows: false,
+            run: None,
             meta: Meta {
                 tool: String::new(),
                 version: String::new(),
@@ -626,11 +675,13 @@ impl Reader {
                 replay: None,
                 send: None,
                 workdir: None,
+                segment: None,
             },
             closed_ms: None,
             quiet_ms: None,
             reconnects: Vec::new(),
-            files: Vec::new(),
+            workdir_files: Vec::new(),
+            runs: Vec::new(),
         };
         r.meta = loop {
             let Some(line) = r.next_line()? else {
@@ -644,7 +695,27 @@ impl Reader {
                 _ => return Err(JournalError::NotAJournal(not_a_journal(path))),
             }
         };
+        r.met(&r.meta.clone());
         r.last_line = r.line_no;
+        Ok(r)
+    }
+
+    /// Opens a set of journal files as one capture (a journal and its rotated files,
+    /// in any order given): each must be a journal; they are read in the order their
+    /// meta lines give (run, then part), files without one in the order given.
+    pub fn open_set(paths: &[PathBuf]) -> Result<Reader, JournalError> {
+        let mut keyed = Vec::with_capacity(paths.len());
+        for (i, p) in paths.iter().enumerate() {
+            let r = Reader::open(p)?;
+            keyed.push((segment::order_key(&r.meta, i), p.clone()));
+        }
+        keyed.sort();
+        let mut order: std::collections::VecDeque<PathBuf> = keyed.into_iter().map(|(_, p)| p).collect();
+        let Some(first) = order.pop_front() else {
+            return Err(JournalError::NotAJournal("no journal file was given".into()));
+        };
+        let mut r = Reader::open(&first)?;
+        r.rest = order;
         Ok(r)
     }
 
@@ -659,6 +730,23 @@ impl Reader {
     pub fn with_shadows(mut self) -> Reader {
         self.shadows = true;
         self
+    }
+    /// A meta line was read: a new run begins at part 0 (or in a journal without
+    /// segments), and the first file read begins one whatever its part (a set whose
+    /// oldest files were rotated out).
+    fn met(&mut self, m: &Meta) {
+        if let Some(s) = &m.segment {
+            self.run = Some(s.run.clone());
+        }
+        if self.runs.is_empty() || m.segment.as_ref().is_none_or(|s| s.part == 0) {
+            self.closed_ms = None;
+            self.quiet_ms = None;
+            self.runs.push(Run {
+                started: m.started.clone(),
+                after: m.segment.as_ref().and_then(|s| s.after.clone()),
+                closed: false,
+            });
+        }
     }
 
     /// The next line, without its newline; `None` at the end.
@@ -683,7 +771,13 @@ impl Reader {
                     read_after_close = true;
                     continue;
                 }
-                _ if self.buf.is_empty() => return Ok(None),
+                _ if self.buf.is_empty() => match self.rest.pop_front() {
+                    Some(next) => {
+                        self.switch_to(&next)?;
+                        continue;
+                    }
+                    None => return Ok(None),
+                },
                 _ => break,
             }
         }
@@ -693,6 +787,46 @@ impl Reader {
             line.pop();
         }
         Ok(Some(line))
+    }
+
+    /// Goes on reading in `next`: this file is read to its end.
+    fn switch_to(&mut self, next: &Path) -> Result<(), JournalError> {
+        let shown = next.display().to_string();
+        let f = std::fs::File::open(next).map_err(io_err("read", &shown))?;
+        self.src = std::io::BufReader::with_capacity(1 << 16, f);
+        self.buf.clear();
+        self.ends.push(self.line_no);
+        self.files.push((self.line_no + 1, next.to_path_buf()));
+        self.path = shown;
+        Ok(())
+    }
+
+    /// A follower read `continued`: the writer went on in a new file at the journal's
+    /// path, which by now may have been rotated further: the file whose meta line is
+    /// this run's `part` is found among the path and its rotated names.
+    fn follow_to(&mut self, part: u32) -> Result<(), JournalError> {
+        let run = self.run.clone();
+        let mut last_try = false;
+        loop {
+            for p in segment::candidates(&self.base) {
+                let Ok(r) = Reader::open(&p) else { continue };
+                let seg = r.meta.segment.as_ref();
+                if seg.is_some_and(|s| Some(&s.run) == run.as_ref() && s.part == part) {
+                    self.switch_to(&p)?;
+                    return Ok(());
+                }
+            }
+            if last_try {
+                return Err(JournalError::Line(format!(
+                    "part {part} of journal {} was gone before it was judged (rotated out by --journal-keep)",
+                    self.base.display()
+                )));
+            }
+            // The new file may not have its meta line yet; once the capture closed, one
+            // more look and no more.
+            last_try = self.follow.as_ref().is_none_or(|c| c.load(Ordering::SeqCst));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }
 
@@ -720,10 +854,18 @@ impl Reader {
                 Ok(Line::Close { at_ms, quiet_ms }) => {
                     self.closed_ms = Some(at_ms);
                     self.quiet_ms = Some(quiet_ms);
+                    if let Some(r) = self.runs.last_mut() {
+                        r.closed = true;
+                    }
+                }
+                Ok(Line::Meta(m)) => self.met(&m),
+                Ok(Line::Continued { part }) => {
+                    if self.following() {
+                        self.follow_to(part)?;
+                    }
                 }
                 Ok(Line::Reconnect(c)) => self.reconnects.push(c),
-                Ok(Line::File(f)) => self.files.push(f),
-                Ok(Line::Meta(_)) => {}
+                Ok(Line::File(f)) => self.workdir_files.push(f),
                 // A request line of another spelling, or a bad line: the parser decides.
                 _ => return Ok(Some((self.line_no, line))),
             }
@@ -736,9 +878,21 @@ impl Reader {
         self.follow.is_some()
     }
 
-    /// The journal's path.
+    /// The journal's path (the first file of a set).
     pub fn path(&self) -> &Path {
-        Path::new(&self.path)
+        &self.files[0].1
+    }
+
+    /// Every file read so far, in the order read; for a follower, the journal and the
+    /// rotated files it has now (the files it read have been renamed since).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        if self.following() {
+            let set = segment::candidates(&self.base);
+            if !set.is_empty() {
+                return set;
+            }
+        }
+        self.files.iter().map(|f| f.1.clone()).collect()
     }
 
     /// True while lines read ahead are waiting: the next line comes without waiting on
@@ -748,19 +902,65 @@ impl Reader {
     }
 
     /// The one rule for bad lines, given the first (line number and why): an error
-    /// unless it is the last line read (torn by a kill mid-write, forgiven).
+    /// unless it is the last line of its file (torn by a kill mid-write, forgiven).
     pub fn forgive_only_the_last(
         &self,
         first_bad: Option<(usize, JournalError)>,
     ) -> Result<(), JournalError> {
         match first_bad {
-            Some((line, e)) if line != self.last_line => Err(JournalError::BadLine {
-                path: self.path.clone(),
-                line,
-                why: e.to_string(),
-            }),
+            Some((line, e)) if line != self.last_line && !self.ends.contains(&line) => {
+                // The place in its own file.
+                let (first, path) = self
+                    .files
+                    .iter()
+                    .rev()
+                    .find(|(first, _)| *first <= line)
+                    .cloned()
+                    .unwrap_or((1, self.base.clone()));
+                Err(JournalError::BadLine {
+                    path: path.display().to_string(),
+                    line: line + 1 - first,
+                    why: e.to_string(),
+                })
+            }
             _ => Ok(()),
         }
+    }
+
+    /// A bad line the rule of [`Reader::forgive_only_the_last`] forgives (the last of
+    /// its file): callers keep the first bad line that is not.
+    pub fn forgives(&self, line: usize) -> bool {
+        line == self.last_line || self.ends.contains(&line)
+    }
+
+    /// What the runs tell a reader of the report: restarts, and runs cut short. `None`
+    /// for a journal of one run.
+    pub fn runs_note(&self) -> Option<String> {
+        if self.runs.len() < 2 {
+            return None;
+        }
+        let killed: Vec<String> = self
+            .runs
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, r)| matches!(r.after, Some(Previous::Killed { .. })))
+            .map(|(i, _)| format!("run {} (started {})", i, self.runs[i - 1].started))
+            .collect();
+        let mut note = format!(
+            "{} runs (brhook was restarted {} time{}), judged as one capture",
+            self.runs.len(),
+            self.runs.len() - 1,
+            crate::common::plural_s((self.runs.len() - 1) as u64)
+        );
+        if !killed.is_empty() {
+            note.push_str(&format!(
+                "; {} ended without its close line (killed): {}",
+                if killed.len() == 1 { "one run" } else { "runs" },
+                killed.join(", ")
+            ));
+        }
+        Some(note)
     }
 }
 
@@ -810,24 +1010,92 @@ pub fn parse_request(line: &str) -> Result<Request, JournalError> {
     }
 }
 
-/// Appends journal lines to a file, flushing each.
+/// Appends journal lines to a file, each group with one `write` (unbuffered: a line is
+/// in the file, for the judge and for a kill, once the call returns). A write that
+/// fails part-way is cut back off, so the file stays whole lines and a later write
+/// (once there is room again) goes on after the last whole line.
 pub struct Writer {
-    file: std::io::BufWriter<std::fs::File>,
-    path: String,
+    file: std::fs::File,
+    path: PathBuf,
+    shown: String,
+    /// Bytes in the file (where the next line begins).
+    len: u64,
+    /// The run's meta line: a continuation file begins with it, its part counted on.
+    meta: Meta,
+    rotation: Option<Rotation>,
 }
 
 impl Writer {
-    /// Creates (truncating) the file and writes the meta line.
+    /// Creates (truncating) the file and writes the meta line (a new capture: a new run,
+    /// its first part, unless the meta says otherwise).
     pub fn create(path: &Path, meta: &Meta) -> Result<Writer, JournalError> {
         let shown = path.display().to_string();
-        let file = std::fs::File::create(path).map_err(io_err("write", &shown))?;
-        let mut w = Writer {
-            file: std::io::BufWriter::new(file),
-            path: path.display().to_string(),
+        std::fs::File::create(path).map_err(io_err("write", &shown))?;
+        let mut meta = meta.clone();
+        meta.segment.get_or_insert_with(Segment::first);
+        Writer::open(path, meta, None)
+    }
+
+    /// Appends a new run to the journal at `path` (a restart): `meta`'s segment is set
+    /// to go on from what the file holds (request numbers, clock, and whether the last
+    /// run was killed; an incomplete last line it left is moved into the new meta line).
+    /// A missing or empty file begins a new capture; one that was rotated away (`FILE`
+    /// gone, `FILE.1` there) is gone on from too.
+    pub fn append(path: &Path, meta: &mut Meta, rotation: Option<Rotation>) -> Result<Writer, JournalError> {
+        let shown = path.display().to_string();
+        let here = segment::scan(path)?;
+        let prior = here.as_ref();
+        let rotated = if prior.is_none() {
+            segment::scan(&segment::numbered(path, 1)).ok().flatten()
+        } else {
+            None
         };
-        w.line(&Line::Meta(Box::new(meta.clone())))?;
+        meta.segment = Some(segment::after(prior.or(rotated.as_ref())));
+        if let Some((at, _)) = here.as_ref().and_then(|p| p.torn.as_ref()) {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(io_err("write", &shown))?;
+            f.set_len(*at).map_err(io_err("write", &shown))?;
+        }
+        Writer::open(path, meta.clone(), rotation)
+    }
+
+    /// Opens `path` to append, and writes `meta` first.
+    fn open(path: &Path, meta: Meta, rotation: Option<Rotation>) -> Result<Writer, JournalError> {
+        let mut w = Writer::open_bare(path, meta, rotation)?;
+        let meta = Line::Meta(Box::new(w.meta.clone()));
+        w.line(&meta)?;
         Ok(w)
     }
+
+    /// Opens `path` to append, writing nothing yet.
+    fn open_bare(path: &Path, meta: Meta, rotation: Option<Rotation>) -> Result<Writer, JournalError> {
+        let shown = path.display().to_string();
+        // O_APPEND: a file truncated under brhook (logrotate's copytruncate) is written
+        // from its new end, with no hole.
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io_err("write", &shown))?;
+        let len = file.metadata().map_err(io_err("write", &shown))?.len();
+        Ok(Writer {
+            file,
+            path: path.to_path_buf(),
+            shown,
+            len,
+            meta,
+            rotation,
+        })
+    }
+
+    /// Rotates once a file reaches `max_bytes` (see [`Rotation`]).
+    pub fn rotate_at(mut self, rotation: Option<Rotation>) -> Writer {
+        self.rotation = rotation;
+        self
+    }
+
     /// Appends a request line.
     pub fn request(&mut self, r: &Request) -> Result<(), JournalError> {
         self.line(&LineRef::Request(r))
@@ -846,12 +1114,14 @@ impl Writer {
         v.push(b'\n');
         v
     }
-    /// Appends whole lines (a group commit: several requests' lines) and flushes once.
+    /// Appends whole lines (a group commit: several requests' lines) with one write,
+    /// then rotates the file if it is full.
     pub fn lines(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
-        self.file
-            .write_all(bytes)
-            .and_then(|_| self.file.flush())
-            .map_err(io_err("write", &self.path))
+        self.write(bytes)?;
+        match self.rotation {
+            Some(r) if self.len >= r.max_bytes => self.continue_in_new_file(true),
+            _ => Ok(()),
+        }
     }
     /// Appends a reconnect line (`send`'s last look at a receiver, R11).
     pub fn reconnect(&mut self, c: &Reconnect) -> Result<(), JournalError> {
@@ -865,17 +1135,70 @@ impl Writer {
     pub fn close(&mut self, at_ms: f64, quiet_ms: f64) -> Result<(), JournalError> {
         self.line(&Line::Close { at_ms, quiet_ms })
     }
+    /// Reopens the file at the journal's path (SIGHUP, after logrotate moved it): the
+    /// old file ends with a line saying so and the capture goes on in the new one.
+    pub fn reopen(&mut self) -> Result<(), JournalError> {
+        self.continue_in_new_file(false)
+    }
+    /// Bytes in the current file.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    /// True when the current file holds nothing yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The run's meta line as this file began with it.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Ends this file with a `continued` line and goes on in a new one at the same
+    /// path: after moving this one to `FILE.1` (`rotate`), or at whatever the path now
+    /// names (a reopen).
+    fn continue_in_new_file(&mut self, rotate: bool) -> Result<(), JournalError> {
+        if rotate {
+            let keep = self.rotation.map_or(1, |r| r.keep);
+            segment::shift(&self.path, keep).map_err(io_err("rotate", &self.shown))?;
+        }
+        let mut meta = self.meta.clone();
+        let seg = meta.segment.get_or_insert_with(Segment::first);
+        seg.part += 1;
+        seg.after = None;
+        let part = seg.part;
+        // The new file first: if it cannot be opened, this one goes on (a reader never
+        // looks for a file that is not there).
+        let mut next = Writer::open_bare(&self.path, meta, self.rotation)?;
+        self.line(&Line::Continued { part })?;
+        let meta = Line::Meta(Box::new(next.meta.clone()));
+        next.line(&meta)?;
+        *self = next;
+        Ok(())
+    }
+
     fn line(&mut self, l: &impl Serialize) -> Result<(), JournalError> {
-        let mut s = serde_json::to_string(l).expect("journal lines serialise");
-        s.push('\n');
-        self.file
-            .write_all(s.as_bytes())
-            .and_then(|_| self.file.flush())
-            .map_err(io_err("write", &self.path))
+        let mut s = serde_json::to_vec(l).expect("journal lines serialise");
+        s.push(b'\n');
+        self.write(&s)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
+        match self.file.write_all(bytes) {
+            Ok(()) => {
+                self.len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // A full disk may take part of the write: cut it off, so that the file
+                // holds whole lines only.
+                let _ = self.file.set_len(self.len);
+                Err(io_err("write", &self.shown)(e))
+            }
+        }
     }
 }
 
-mod b64 {
+pub(crate) mod b64 {
     use super::*;
     pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))

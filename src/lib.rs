@@ -46,7 +46,7 @@ mod validate;
 pub mod testkit;
 
 pub use catalog::{Check, Level};
-pub use endpoint::Endpoint;
+pub use endpoint::{Counters, Endpoint, Handle};
 pub use error::Error;
 pub use fault::Fault;
 pub use finding::Finding;

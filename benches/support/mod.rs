@@ -23,6 +23,7 @@ pub fn listen_journal(path: &Path) -> Writer {
         replay: None,
         send: None,
         workdir: None,
+        segment: None,
     };
     Writer::create(path, &meta).expect("journal created")
 }

@@ -48,13 +48,16 @@ pub struct Capture {
     )]
     pub quiet: f64,
     /// Exit on its own once quiet after at least one request (otherwise Ctrl-C ends).
+    /// For CI.
     #[arg(long)]
     pub until_quiet: bool,
     /// The longest a capture stays open, in seconds, whatever arrives (so that a CI job
-    /// never hangs on a sender that sends nothing).
-    #[arg(long, default_value_t = 600.0, value_name = "SECS")]
-    pub max_wait: f64,
-    /// Append every request to FILE (JSON Lines), flushed per request.
+    /// never hangs on a sender that sends nothing). Default: 600 for `listen`; none for
+    /// `proxy`, which runs until Ctrl-C or SIGTERM.
+    #[arg(long, value_name = "SECS")]
+    pub max_wait: Option<f64>,
+    /// Write every request to FILE (JSON Lines) as it is answered. `listen` begins FILE
+    /// anew; `proxy` appends to it (a restart goes on with the same capture).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
     /// No line per request (for CI logs); the report still follows.
@@ -155,7 +158,7 @@ async fn listen(all: Args) -> Result<i32, String> {
     }
     let options = judge_options(args);
     let header_timeout = secs("--header-timeout", args.header_timeout, "10")?;
-    let max_wait = secs("--max-wait", args.max_wait, "600")?;
+    let max_wait = Some(secs("--max-wait", args.max_wait.unwrap_or(600.0), "600")?);
     let mut b = Endpoint::builder()
         .bind(args.bind)
         .options(options)
@@ -245,7 +248,7 @@ pub(super) async fn run_capture<S: Served>(
     title: &str,
     labels: std::collections::HashMap<String, String>,
     live: std::sync::Arc<std::sync::Mutex<super::live::Live>>,
-    max_wait: Duration,
+    max_wait: Option<Duration>,
     served: Urls,
 ) -> Result<i32, String> {
     let text = args.report.format == super::output::Format::Text;
@@ -291,25 +294,22 @@ pub(super) async fn run_capture<S: Served>(
         true => None,
         false => Some(Wrapped::spawn(&args.command, &served, !text)?),
     };
+    let at_most = match max_wait {
+        Some(t) => format!(" (at most {} s in all)", t.as_secs_f64()),
+        None => String::new(),
+    };
     banner(format!(
-        "Waiting for requests; {}.",
+        "Waiting for requests; {}{at_most}.",
         if let Some(c) = &cmd {
             format!(
-                "running `{}`; the capture closes {} s after it exits (at most {} s in all)",
+                "running `{}`; the capture closes {} s after it exits",
                 c.shown(),
-                args.quiet,
-                args.max_wait
+                args.quiet
             )
         } else if args.until_quiet {
-            format!(
-                "the capture closes after {} s without one (at most {} s in all)",
-                args.quiet, args.max_wait
-            )
+            format!("the capture closes after {} s without one", args.quiet)
         } else {
-            format!(
-                "press Ctrl-C to stop and judge (at most {} s in all)",
-                args.max_wait
-            )
+            "press Ctrl-C (or send SIGTERM) to stop and judge".to_string()
         }
     ));
     let quiet = Duration::from_secs_f64(args.quiet.max(0.0));
@@ -334,7 +334,7 @@ pub(super) async fn run_capture<S: Served>(
         ),
         Stop::MaxWait => eprintln!(
             "brhook: the capture was open for --max-wait {} s; closing it",
-            args.max_wait
+            max_wait.unwrap_or_default().as_secs_f64()
         ),
         Stop::Quiet => {}
         Stop::Exited(end) => {
@@ -350,7 +350,10 @@ pub(super) async fn run_capture<S: Served>(
         // Interrupted or out of time: the command stops with brhook.
         c.stop();
         cmd_failure = Some(match stop {
-            Stop::MaxWait => format!("was still running at --max-wait {} s (stopped)", args.max_wait),
+            Stop::MaxWait => format!(
+                "was still running at --max-wait {} s (stopped)",
+                max_wait.map_or(0.0, |t| t.as_secs_f64())
+            ),
             _ => "was stopped (brhook was interrupted)".into(),
         });
     }
@@ -490,7 +493,7 @@ async fn wait_for_stop<S: Served>(
     interrupts: &mut Interrupts,
     quiet: Duration,
     until_quiet: bool,
-    max_wait: Duration,
+    max_wait: Option<Duration>,
     cmd: Option<&mut Wrapped>,
 ) -> Stop {
     let exited = async {
@@ -513,6 +516,11 @@ async fn wait_for_stop<S: Served>(
         _ = signal => Stop::Signal,
         _ = quiet_stop => Stop::Quiet,
         end = exited => Stop::Exited(end),
-        _ = tokio::time::sleep(max_wait) => Stop::MaxWait,
+        _ = async {
+            match max_wait {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        } => Stop::MaxWait,
     }
 }

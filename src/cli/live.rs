@@ -32,6 +32,9 @@ pub struct Live {
     warns: usize,
     start: Instant,
     coalesce: Coalescer,
+    /// The wall clock at journal time `base` ms: a line's local time is this plus the
+    /// request's journal time less `base`.
+    wall: (chrono::DateTime<chrono::FixedOffset>, f64),
 }
 
 impl Live {
@@ -47,7 +50,29 @@ impl Live {
             warns: 0,
             start: Instant::now(),
             coalesce: Coalescer::default(),
+            wall: (chrono::Local::now().fixed_offset(), 0.0),
         }
+    }
+
+    /// Sets the wall clock from the capture's start (RFC 3339) and its journal time
+    /// then, in milliseconds (a restart's journal goes on from the runs before).
+    pub fn clock(&mut self, (started, base_ms): (String, f64)) {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&started) {
+            self.wall = (t, base_ms);
+        }
+    }
+
+    /// `2026-12-04 13:05:09.123+08:00  +12.345s`: the local time a request arrived, with
+    /// its offset from UTC, and the journal's own time (seconds since the capture began,
+    /// as the report counts them), so that a line of a week-long run is found in either.
+    fn when(&self, at_ms: f64) -> String {
+        let since = chrono::Duration::microseconds(((at_ms - self.wall.1) * 1000.0) as i64);
+        let local = (self.wall.0 + since).with_timezone(&chrono::Local);
+        format!(
+            "{} {:>9}",
+            local.format("%Y-%m-%d %H:%M:%S%.3f%:z"),
+            format!("+{:.3}s", at_ms / 1000.0)
+        )
     }
 
     /// Calls [`Live::tick`] four times a second while `live` is alive, so that the
@@ -108,7 +133,25 @@ impl Live {
         let now = self.start.elapsed();
         let (answer, loud) = self.tally(r, p);
         let mut coalesce = std::mem::take(&mut self.coalesce);
-        let lines = coalesce.take(now, answer, &loud, || self.format(r, p));
+        let mut lines = Vec::new();
+        let new = coalesce.unseen(&loud);
+        let shown = coalesce.take(now, answer, &loud, || self.format(r, p));
+        // A kind of finding seen for the first time gets a line of its own, above the
+        // request's, that says what it is and where: the one line an operator watching
+        // a busy proxy must not miss (later ones of its kind are counted).
+        for f in p.findings.iter().filter(|f| f.level >= Level::Warn) {
+            if new.iter().any(|t| *t == format!("{} {}", f.check, f.level)) {
+                let url = p.url.as_deref().unwrap_or("-");
+                let head = self.paint("1;33", &format!("NEW {} {}", f.check, f.level));
+                lines.push(format!(
+                    "  {} {head} at {url} (request #{}): {}",
+                    self.when(r.at_ms),
+                    r.seq,
+                    f.message
+                ));
+            }
+        }
+        lines.extend(shown);
         self.coalesce = coalesce;
         self.print(&lines);
     }
@@ -173,8 +216,8 @@ impl Live {
         };
         let Some(url) = &p.url else {
             return format!(
-                "  {:>8.3}s {:<8} {} {} -> {answer} (stray: unknown path, not judged)",
-                r.at_ms / 1000.0,
+                "  {} {:<8} {} {} -> {answer} (stray: unknown path, not judged)",
+                self.when(r.at_ms),
                 "-",
                 r.method,
                 r.target
@@ -230,8 +273,8 @@ impl Live {
             None => answer,
         };
         format!(
-            "  {:>8.3}s {:<8} {:<15} room {:<9} attempt {attempt}/3 -> {answer}{loud}",
-            r.at_ms / 1000.0,
+            "  {} {:<8} {:<15} room {:<9} attempt {attempt}/3 -> {answer}{loud}",
+            self.when(r.at_ms),
             url,
             kind,
             room
@@ -263,6 +306,17 @@ struct Counted {
 }
 
 impl Coalescer {
+    /// Of these finding tags, the ones not seen yet in the run (before `take` sees them).
+    pub fn unseen(&self, findings: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in findings {
+            if !self.seen.contains(f) && !out.contains(f) {
+                out.push(f.clone());
+            }
+        }
+        out
+    }
+
     /// The lines to print for one request arriving `now`, its answer and its loud
     /// findings' tags; `line` makes its own line, only when it is shown.
     pub fn take(

@@ -22,6 +22,7 @@ mod ready;
 mod replay;
 mod send;
 mod serve;
+mod service;
 mod validate;
 mod wrap;
 

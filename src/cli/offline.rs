@@ -12,10 +12,12 @@ use std::time::Duration;
 
 #[derive(ClapArgs)]
 pub struct CheckArgs {
-    /// The journal to judge (written by `brhook listen --journal` or `brhook demo
-    /// --journal`).
-    #[arg(value_name = "JOURNAL")]
-    journal: PathBuf,
+    /// The journal to judge (written by `brhook listen --journal`, `brhook proxy
+    /// --journal` or `brhook demo --journal`). Several files, a glob (`'prod.jsonl*'`)
+    /// or a directory are judged as one capture: a journal and its rotated files, in
+    /// the order their meta lines give.
+    #[arg(value_name = "JOURNAL", required = true, num_args = 1..)]
+    journal: Vec<PathBuf>,
     /// D6: a retry gap under this many milliseconds is a warning (use the value the
     /// capture was judged with live to get the same report).
     #[arg(long, default_value_t = 100, value_name = "MS")]
@@ -25,7 +27,8 @@ pub struct CheckArgs {
 }
 
 pub fn check(args: CheckArgs) -> Result<i32, String> {
-    let reader = Reader::open(&args.journal)?;
+    let files = journal_files(&args.journal)?;
+    let reader = Reader::open_set(&files)?;
     let options = Options {
         strict: args.report.strict,
         min_retry_gap: Duration::from_millis(args.min_retry_gap),
@@ -33,13 +36,86 @@ pub fn check(args: CheckArgs) -> Result<i32, String> {
         ..Options::default()
     };
     let (report, reader) = brhook::testkit::judge::judge_journal(reader, &options, None, false)?;
+    if files.len() > 1 {
+        eprintln!(
+            "brhook: note: judged {} files as one capture: {}",
+            files.len(),
+            reader
+                .paths()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(note) = reader.runs_note() {
+        eprintln!("brhook: note: {note}");
+    }
     if reader.closed_ms.is_none() {
         eprintln!(
-            "brhook: note: {} has no close line (the capture was cut short); judging what it holds",
-            args.journal.display()
+            "brhook: note: {} has no close line (the capture was cut short, or is still running); judging what it holds",
+            reader.paths().last().unwrap_or(&args.journal[0]).display()
         );
     }
     emit(&report, &args.report)
+}
+
+/// The files named: each file as given, each directory's journals (files whose first
+/// line is a journal's meta line), and a pattern with `*` or `?` in its last part (for a
+/// glob the shell did not expand) matched in its directory.
+fn journal_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in given {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            let mut found = listed(p, |path| Reader::open(path).is_ok())?;
+            if found.is_empty() {
+                return Err(format!("{}: no brhook journal in this directory", p.display()));
+            }
+            out.append(&mut found);
+        } else if !p.exists() && (name.contains('*') || name.contains('?')) {
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let mut found = listed(&dir, |path| {
+                path.file_name()
+                    .is_some_and(|n| wildcard(name.as_bytes(), n.to_string_lossy().as_bytes()))
+            })?;
+            if found.is_empty() {
+                return Err(format!("{}: no file matches", p.display()));
+            }
+            out.append(&mut found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The regular files in `dir` that `keep` takes, by name.
+fn listed(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && keep(p))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// `*` (any run) and `?` (one byte) against a file name.
+fn wildcard(pat: &[u8], name: &[u8]) -> bool {
+    match (pat.first(), name.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => wildcard(&pat[1..], name) || (!name.is_empty() && wildcard(pat, &name[1..])),
+        (Some(b'?'), Some(_)) => wildcard(&pat[1..], &name[1..]),
+        (Some(a), Some(b)) if a == b => wildcard(&pat[1..], &name[1..]),
+        _ => false,
+    }
 }
 
 #[derive(ClapArgs)]

@@ -59,23 +59,43 @@ pub fn color() -> bool {
 
 /// Writes the report where the options say; returns the exit code (0 pass, 1 fail).
 pub fn emit(report: &Report, args: &ReportArgs) -> Result<i32, String> {
-    if let Some(path) = &args.report_json {
-        std::fs::write(path, report.to_json() + "\n")
-            .map_err(|e| format!("cannot write the JSON report to {}: {e}", path.display()))?;
-    }
-    if let Some(path) = &args.junit {
-        std::fs::write(path, junit::render(report))
-            .map_err(|e| format!("cannot write the JUnit report to {}: {e}", path.display()))?;
-    }
-    if let Some(path) = &args.html {
-        std::fs::write(path, html::render(report))
-            .map_err(|e| format!("cannot write the HTML report to {}: {e}", path.display()))?;
-    }
+    write_files(report, args)?;
     match args.format {
         Format::Text => say!("{}", text::render(report, &args.style()).trim_end()),
         Format::Json => say!("{}", report.to_json()),
     }
     Ok(if report.passed() { 0 } else { 1 })
+}
+
+/// Writes the report files the options name (JSON, JUnit, HTML), each atomically: a
+/// reader (a dashboard polling a report rewritten while the proxy runs) sees the old
+/// file or the new one, never half of one.
+pub fn write_files(report: &Report, args: &ReportArgs) -> Result<(), String> {
+    type Render = fn(&Report) -> String;
+    let files: [(&Option<PathBuf>, &str, Render); 3] = [
+        (&args.report_json, "JSON", |r| r.to_json() + "\n"),
+        (&args.junit, "JUnit", junit::render),
+        (&args.html, "HTML", html::render),
+    ];
+    for (path, what, render) in files {
+        if let Some(path) = path {
+            atomic_write(path, render(report).as_bytes())
+                .map_err(|e| format!("cannot write the {what} report to {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+fn atomic_write(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(name);
+    std::fs::write(&temp, bytes)
+        .and_then(|_| std::fs::rename(&temp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&temp);
+        })
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -37,6 +37,24 @@ pub struct Args {
     /// request that waited this long behind another held answer is one too.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     slow_after: f64,
+    /// Rotate the journal once it holds SIZE (e.g. 100MB, 1GiB): it becomes FILE.1
+    /// (older ones FILE.2, …) and a new FILE begins. `brhook check FILE*` (the files, a
+    /// glob or their directory) judges the set as one capture.
+    #[arg(long, value_name = "SIZE", value_parser = super::service::parse_size, requires = "journal")]
+    journal_max_size: Option<u64>,
+    /// Rotated journal files kept besides FILE (with --journal-max-size); the oldest
+    /// beyond it is deleted.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    journal_keep: u32,
+    /// Where the judge's scratch file and, without --journal, the temporary journal go
+    /// (default $TMPDIR). Both are unlinked as soon as they are open: nothing is left
+    /// there however brhook ends, SIGKILL included.
+    #[arg(long, value_name = "DIR")]
+    tmp_dir: Option<PathBuf>,
+    /// Rewrite --report-json, --junit and --html every DURATION (e.g. 10m, 1h, 30s)
+    /// with the verdict so far, each file atomically. SIGUSR1 does it once.
+    #[arg(long, value_name = "DURATION", value_parser = super::service::parse_duration)]
+    report_every: Option<Duration>,
     #[command(flatten)]
     service: super::metrics::ServiceArgs,
     #[command(flatten)]
@@ -98,7 +116,31 @@ async fn proxy(all: Args) -> Result<i32, String> {
         .upstream_timeout(secs("--upstream-timeout", all.upstream_timeout, "100")?)
         .slow_after(secs("--slow-after", all.slow_after, "5")?)
         .keep_in_memory(false);
-    let max_wait = secs("--max-wait", args.max_wait, "600")?;
+    // A service: no time limit unless one is asked for (CI).
+    let max_wait = match args.max_wait {
+        Some(t) => Some(secs("--max-wait", t, "600")?),
+        None => None,
+    };
+    let r = &args.report;
+    if all.report_every.is_some() && r.report_json.is_none() && r.junit.is_none() && r.html.is_none() {
+        return Err(
+            "--report-every rewrites the report files: give --report-json, --junit or --html too".into(),
+        );
+    }
+    // Appended, not truncated: a restart goes on with the same capture.
+    b = b.append(true).rotation(
+        all.journal_max_size
+            .map(|max_bytes| brhook::testkit::journal::Rotation {
+                max_bytes,
+                keep: all.journal_keep,
+            }),
+    );
+    if let Some(dir) = &all.tmp_dir {
+        if !dir.is_dir() {
+            return Err(format!("--tmp-dir {}: no such directory", dir.display()));
+        }
+        b = b.scratch_dir(dir);
+    }
     if args.token {
         b = b.prefix(&token());
     }
@@ -143,8 +185,28 @@ async fn proxy(all: Args) -> Result<i32, String> {
     super::live::Live::ticker(&live);
     let printer = live.clone();
     b = b.on_request(move |r, p| printer.lock().expect("live lock").request(r, p));
+    super::service::survive_file_size_limit();
     let proxy = b.start().await.map_err(|e| e.to_string())?;
     let server = super::metrics::serve(metrics).await?;
+    live.lock().expect("live lock").clock(proxy.handle().started());
+    if let (Some(j), Some(seg)) = (&args.journal, proxy.handle().segment()) {
+        use brhook::testkit::journal::Previous;
+        let how = match &seg.after {
+            None => None,
+            Some(Previous::Closed) => Some("the run before ended with its close line"),
+            Some(Previous::Killed { .. }) => {
+                Some("the run before ended WITHOUT its close line (killed); its requests are kept")
+            }
+        };
+        if let Some(how) = how {
+            eprintln!(
+                "brhook: note: appending to {} (requests from #{} on): {how}",
+                j.display(),
+                seg.seq_base + 1
+            );
+        }
+    }
+    super::service::spawn(proxy.handle(), args.report.clone(), all.report_every);
     let mut title = format!(
         "brhook proxy listening on http://{}: every request is forwarded to its receiver and both sides are judged",
         proxy.addr()

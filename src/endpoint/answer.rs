@@ -22,14 +22,17 @@ pub(crate) struct Call {
     pub head: hyper::http::request::Parts,
     /// The body, exactly as it arrived.
     pub body: Bytes,
-    /// The capture's clock: journal times are milliseconds since this instant.
+    /// The capture's clock: journal times are milliseconds since this instant, plus
+    /// `base_ms`.
     pub since: Instant,
+    /// The journal's clock at `since` (after earlier runs of an appended journal).
+    pub base_ms: f64,
 }
 
 impl Call {
-    /// Milliseconds since the capture started (the journal's clock).
+    /// The journal's clock now, in milliseconds.
     pub fn ms(&self) -> f64 {
-        self.since.elapsed().as_secs_f64() * 1000.0
+        self.base_ms + self.since.elapsed().as_secs_f64() * 1000.0
     }
 }
 

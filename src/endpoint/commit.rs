@@ -9,12 +9,16 @@
 //! instead; on this 2-core machine the cross-thread wake-ups cost more than the saved
 //! system calls: listen lost 5–25 % of its rate.)
 
+use super::Counters;
 use crate::journal::{JournalError, Writer};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 pub(super) struct Commit {
     queue: Mutex<Queue>,
     writer: Mutex<Option<Writer>>,
+    /// Bytes written and lines lost, for the report and a health check.
+    counters: Arc<Counters>,
     /// Lines written and flushed so far (tickets up to this are released); read and
     /// set with the writer held.
     written: Mutex<u64>,
@@ -30,10 +34,11 @@ struct Queue {
 }
 
 impl Commit {
-    pub fn new(writer: Option<Writer>) -> Commit {
+    pub fn new(writer: Option<Writer>, counters: Arc<Counters>) -> Commit {
         Commit {
             queue: Mutex::new(Queue::default()),
             writer: Mutex::new(writer),
+            counters,
             written: Mutex::new(0),
         }
     }
@@ -62,11 +67,33 @@ impl Commit {
             (std::mem::take(&mut q.bytes), q.tickets, q.first_seq.take())
         };
         if let Some(w) = w.as_mut() {
-            if let Err(e) = w.lines(&bytes) {
-                problem(format!("{e} (request #{})", first.unwrap_or(seq)));
-            }
+            self.wrote(w.lines(&bytes), bytes.len(), upto - *written, |e| {
+                problem(format!("{e} (request #{})", first.unwrap_or(seq)))
+            });
         }
         *written = upto;
+    }
+
+    /// Counts a group's write: its bytes, or its lines as not recorded (the request was
+    /// answered all the same: the webhook matters more than the record).
+    fn wrote(&self, r: Result<(), JournalError>, bytes: usize, lines: u64, problem: impl FnOnce(String)) {
+        let c = &self.counters;
+        match r {
+            Ok(()) => {
+                c.journal_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+                c.journal_failing.store(false, Ordering::Relaxed);
+            }
+            Err(e) => {
+                c.unrecorded.fetch_add(lines, Ordering::Relaxed);
+                c.journal_failing.store(true, Ordering::Relaxed);
+                problem(e.to_string());
+            }
+        }
+    }
+
+    /// Runs `f` on the writer, with it held (between two group commits).
+    pub fn with_writer<T>(&self, f: impl FnOnce(&mut Writer) -> T) -> Option<T> {
+        self.writer.lock().expect("lock").as_mut().map(f)
     }
 
     /// Writes `last` with the writer held (the close line), after anything queued.
@@ -83,9 +110,7 @@ impl Commit {
         };
         if let Some(w) = w.as_mut() {
             if !bytes.is_empty() {
-                if let Err(e) = w.lines(&bytes) {
-                    problem(e.to_string());
-                }
+                self.wrote(w.lines(&bytes), bytes.len(), upto - *written, &problem);
             }
             if let Err(e) = last(w) {
                 problem(e.to_string());
@@ -107,7 +132,10 @@ mod tests {
     fn every_line_is_on_disk_before_its_request_is_released() {
         let path = std::env::temp_dir().join(format!("brhook-commit-{}.jsonl", std::process::id()));
         let meta = Journal::new(Vec::new(), String::new()).meta;
-        let commit = Arc::new(Commit::new(Some(Writer::create(&path, &meta).unwrap())));
+        let commit = Arc::new(Commit::new(
+            Some(Writer::create(&path, &meta).unwrap()),
+            Arc::default(),
+        ));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .build()

@@ -15,7 +15,7 @@ pub(crate) use answer::{After, Answer, Answerer, Call, FaultPlan, Out, Reply};
 use crate::error::Error;
 use crate::fault::Fault;
 use crate::journal::Reader;
-use crate::journal::{Journal, ProxyMeta, Request, UrlSpec, Writer};
+use crate::journal::{Journal, ProxyMeta, Request, Rotation, UrlSpec, Writer};
 use crate::judge::{self, Options, Pushed, Sink};
 use crate::report::Report;
 use std::net::SocketAddr;
@@ -52,6 +52,11 @@ pub struct Builder {
     /// Set by [`Builder::on_hub`]: no listener of its own.
     hub: Option<(Arc<hub::Shelf>, SocketAddr)>,
     recorded: Option<Recorded>,
+    /// Append to the journal (a restart goes on with it) instead of truncating it.
+    append: bool,
+    rotation: Option<Rotation>,
+    /// Where the temporary journal and the judge's scratch file go.
+    scratch_dir: Option<PathBuf>,
 }
 
 /// Called with each request once its journal line is written, on the serving task.
@@ -115,6 +120,25 @@ impl Builder {
     /// Appends the journal to FILE as JSON Lines, flushed per request.
     pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal = Some(path.into());
+        self
+    }
+    /// Appends to the journal file, as a new run of the capture it holds (request
+    /// numbers and clock go on; `brhook check` judges every run as one capture), instead
+    /// of truncating it.
+    pub fn append(mut self, append: bool) -> Self {
+        self.append = append;
+        self
+    }
+    /// Rotates the journal file once it is full (see [`Rotation`]).
+    pub fn rotation(mut self, rotation: Option<Rotation>) -> Self {
+        self.rotation = rotation;
+        self
+    }
+    /// Where the temporary journal (when no journal file is given) and the judge's
+    /// scratch file go; both are unlinked as soon as they are open, so nothing is left
+    /// there however brhook ends. Default: the system's temporary directory.
+    pub fn scratch_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.scratch_dir = Some(dir.into());
         self
     }
     /// `false` keeps nothing in memory (memory stays flat under load): the capture is
@@ -201,20 +225,52 @@ impl Builder {
         };
         let mut journal = Journal::new(self.urls.clone(), self.prefix.clone());
         journal.meta.proxy = self.proxy.clone();
+        let mut options = self.options.clone();
+        if options.scratch_dir.is_none() {
+            options.scratch_dir = self.scratch_dir.clone();
+        }
+        let scratch = options.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
         // The journal is always a file: the one asked for, or a temporary one.
         let temp = self.journal.is_none().then(|| {
-            TempJournal(std::env::temp_dir().join(format!(
+            scratch.join(format!(
                 "brhook-endpoint-{}-{}.jsonl",
                 std::process::id(),
                 uuid::Uuid::new_v4().simple()
-            )))
+            ))
         });
-        let journal_path = self
+        let mut journal_path = self
             .journal
             .clone()
-            .or_else(|| temp.as_ref().map(|t| t.0.clone()))
+            .or_else(|| temp.clone())
             .expect("a journal path");
-        let writer = Some(Writer::create(&journal_path, &journal.meta).map_err(Error::Journal)?);
+        let writer = match (&self.journal, self.append) {
+            (Some(path), true) => Writer::append(path, &mut journal.meta, self.rotation),
+            (Some(path), false) => Writer::create(path, &journal.meta).map(|w| w.rotate_at(self.rotation)),
+            (None, _) => Writer::create(&journal_path, &journal.meta),
+        }
+        .map_err(Error::Journal)?;
+        journal.meta = writer.meta().clone();
+        let segment = journal
+            .meta
+            .segment
+            .clone()
+            .unwrap_or_else(crate::journal::Segment::first);
+        // The temporary journal leaves the directory at once (Linux): the writer, the
+        // judge and a read back all use open descriptors, named by /proc/self/fd.
+        let temp = match temp {
+            Some(path) => Some(TempJournal::unlinked(&path).map_err(|e| {
+                Error::Journal(crate::journal::JournalError::Io {
+                    doing: "read",
+                    path: path.display().to_string(),
+                    source: e,
+                })
+            })?),
+            None => None,
+        };
+        if let Some(t) = &temp {
+            journal_path = t.path.clone();
+        }
+        let writer = Some(writer);
         let close_connections = self.urls.iter().any(|u| u.fault.reset.is_some_and(|n| n > 0));
         // The judge follows the journal on disk from its own thread, at low priority: a
         // capture under load keeps the CPU, and the journal holds what is not judged
@@ -223,20 +279,35 @@ impl Builder {
         let reader = Reader::open(&journal_path)
             .map_err(Error::Journal)?
             .follow(closed.clone());
-        let (options, sink) = (self.options.clone(), self.sink);
+        // An appended journal's earlier runs are judged again, but their lines were
+        // shown live by those runs: only this run's are.
+        let seq_base = segment.seq_base;
+        let sink: Option<Sink> = self.sink.map(|mut s| -> Sink {
+            Box::new(move |r: &Request, p: &Pushed| {
+                if r.seq > seq_base {
+                    s(r, p)
+                }
+            })
+        });
+        let judge_options = options.clone();
         let judging = std::thread::Builder::new()
             .name("brhook-judge".into())
-            .spawn(move || judge::judge_journal(reader, &options, sink, true).map(|(report, _)| report))?;
+            .spawn(move || {
+                judge::judge_journal(reader, &judge_options, sink, true).map(|(report, _)| report)
+            })?;
         let answerer: Arc<dyn Answerer> = match self.answerer {
             Some(make) => make(&self.urls),
             None => Arc::new(FaultPlan::new(&self.urls)),
         };
+        let counters = Arc::new(Counters::default());
         let state = Arc::new(State {
             start: Instant::now(),
+            base_ms: segment.ms_base,
             journal: Mutex::new(journal),
-            commit: commit::Commit::new(writer),
+            commit: commit::Commit::new(writer, counters.clone()),
+            counters,
             keep: self.keep_in_memory,
-            seq: AtomicU64::new(0),
+            seq: AtomicU64::new(segment.seq_base),
             conns: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             last: Mutex::new(Instant::now()),
@@ -272,16 +343,21 @@ impl Builder {
             stop_now: Arc::new(AtomicBool::new(false)),
             judging: Mutex::new(Some(judging)),
             closed: Mutex::new(None),
-            options: self.options,
+            options,
+            own_file: self.journal.is_some(),
         })
     }
 }
 
 struct State {
     start: Instant,
+    /// The journal's clock at `start`: after every time earlier runs of an appended
+    /// journal wrote.
+    base_ms: f64,
     journal: Mutex<Journal>,
     /// The journal writer, committing lines in groups.
     commit: commit::Commit,
+    counters: Arc<Counters>,
     keep: bool,
     seq: AtomicU64,
     conns: AtomicU64,
@@ -309,7 +385,7 @@ struct State {
 
 impl State {
     fn ms(&self) -> f64 {
-        self.start.elapsed().as_secs_f64() * 1000.0
+        self.base_ms + self.start.elapsed().as_secs_f64() * 1000.0
     }
     fn touch(&self) {
         *self.last.lock().expect("lock") = Instant::now();
@@ -371,6 +447,9 @@ pub struct Endpoint {
     /// When the capture closed and its quiet window, once it has.
     closed: Mutex<Option<(f64, f64)>>,
     options: Options,
+    /// The journal is a file the user named (not the temporary one): it can be
+    /// reopened and rotated.
+    own_file: bool,
 }
 
 impl Endpoint {
@@ -392,6 +471,9 @@ impl Endpoint {
             proxy: None,
             hub: None,
             recorded: None,
+            append: false,
+            rotation: None,
+            scratch_dir: None,
         }
     }
 
@@ -435,6 +517,23 @@ impl Endpoint {
     /// `close` in progress: the capture closes and is judged at once.
     pub fn interrupter(&self) -> Arc<AtomicBool> {
         self.stop_now.clone()
+    }
+
+    /// What the endpoint counts as it runs (journal bytes, requests not recorded), for
+    /// a metrics endpoint or a health check.
+    pub fn counters(&self) -> Arc<Counters> {
+        self.state.counters.clone()
+    }
+
+    /// A handle on the running capture for a service loop (SIGHUP, SIGUSR1, periodic
+    /// reports), usable while `finish` waits.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            state: self.state.clone(),
+            journal_path: self.journal_path.clone(),
+            options: self.options.clone(),
+            own_file: self.own_file,
+        }
     }
 
     /// Requests answered so far.
@@ -561,40 +660,172 @@ impl Endpoint {
             // The judge's thread died: judge the capture as it was recorded instead.
             None => judge::judge(&self.captured(), &self.options),
         };
-        // A sender that speaks https to the plain-HTTP endpoint gets nothing judged: say
-        // so where the user looks first.
-        let tls = self.state.tls.load(Ordering::SeqCst);
-        if tls > 0 {
-            let hint = format!(
-                "{tls} connection{} spoke TLS (https): brhook serves plain http, so give the sender the http:// URLs",
-                crate::common::plural_s(tls)
-            );
-            report.subject.push_str(&format!(", {hint}"));
-            if let Some(n) = &mut report.note {
-                n.push_str(&format!("; {hint}"));
-            }
-        }
-        // Never a quiet pass over a capture that was not recorded whole.
-        let (first, more) = self.state.problems.lock().expect("lock").clone();
-        if let Some(what) = first {
-            let more = if more > 0 {
-                format!(" (and {more} more)")
-            } else {
-                String::new()
-            };
-            report.fail_on_nothing(&format!("the capture is incomplete: {what}{more}"));
-        }
+        annotate(&self.state, &mut report);
         report
     }
 }
 
-/// A temporary journal file, removed when the endpoint goes.
-struct TempJournal(PathBuf);
+/// What the report must say beyond the judge's findings: TLS spoken to a plain
+/// port, and requests that were answered but could not be recorded.
+fn annotate(state: &State, report: &mut Report) {
+    // A sender that speaks https to the plain-HTTP endpoint gets nothing judged: say
+    // so where the user looks first.
+    let tls = state.tls.load(Ordering::SeqCst);
+    if tls > 0 {
+        let hint = format!(
+            "{tls} connection{} spoke TLS (https): brhook serves plain http, so give the sender the http:// URLs",
+            crate::common::plural_s(tls)
+        );
+        report.subject.push_str(&format!(", {hint}"));
+        if let Some(n) = &mut report.note {
+            n.push_str(&format!("; {hint}"));
+        }
+    }
+    // Never a quiet pass over a capture that was not recorded whole.
+    let (first, more) = state.problems.lock().expect("lock").clone();
+    if let Some(what) = first {
+        let more = if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        };
+        let lost = state.counters.unrecorded.load(Ordering::Relaxed);
+        let lost = if lost > 0 {
+            format!(
+                "{lost} request{} answered but not recorded (the journal could not be written); ",
+                crate::common::plural_s(lost)
+            )
+        } else {
+            String::new()
+        };
+        report.fail_on_nothing(&format!("the capture is incomplete: {lost}{what}{more}"));
+    }
+}
+
+/// What a service loop needs of a running capture ([`Endpoint::handle`]): it outlives
+/// nothing (the capture's journal and counters are shared), and costs nothing idle.
+#[derive(Clone)]
+pub struct Handle {
+    state: Arc<State>,
+    journal_path: PathBuf,
+    options: Options,
+    own_file: bool,
+}
+
+impl Handle {
+    /// Where this run stands in its journal: request numbers and clock it goes on
+    /// from, and how the run before it ended.
+    pub fn segment(&self) -> Option<crate::journal::Segment> {
+        self.state.journal.lock().expect("lock").meta.segment.clone()
+    }
+
+    /// See [`Endpoint::counters`].
+    pub fn counters(&self) -> Arc<Counters> {
+        self.state.counters.clone()
+    }
+
+    /// When this run started (RFC 3339, as its meta line says) and the journal's clock
+    /// then, in milliseconds: a journal time `t` is `started + (t - base)`.
+    pub fn started(&self) -> (String, f64) {
+        let j = self.state.journal.lock().expect("lock");
+        (j.meta.started.clone(), self.state.base_ms)
+    }
+
+    /// Reopens the journal file at its path (SIGHUP after logrotate moved it): the old
+    /// file ends with a line saying where the capture goes on, the new one begins with
+    /// the run's meta line, and nothing else changes. `Ok(false)` for the temporary
+    /// journal, which has no path to reopen.
+    pub fn reopen_journal(&self) -> Result<bool, String> {
+        if !self.own_file {
+            return Ok(false);
+        }
+        match self.state.commit.with_writer(|w| w.reopen()) {
+            Some(Err(e)) => Err(e.to_string()),
+            _ => Ok(true),
+        }
+    }
+
+    /// The verdict so far, judged from the journal on disk as `brhook check` judges it
+    /// (the journal and the rotated files still kept), on a low-priority thread of its
+    /// own: for reports rewritten while the capture runs. The live judge goes on apart.
+    pub async fn report_so_far(&self) -> Result<Report, String> {
+        let files = if self.own_file {
+            crate::journal::rotated_set(&self.journal_path)
+        } else {
+            vec![self.journal_path.clone()]
+        };
+        let opts = self.options.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("brhook-report".into())
+            .spawn(move || {
+                let judged = Reader::open_set(&files)
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| judge::judge_journal(r, &opts, None, true))
+                    .map(|(report, _)| report);
+                let _ = tx.send(judged);
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+        let mut report = rx.await.map_err(|_| "the judge stopped".to_string())??;
+        annotate(&self.state, &mut report);
+        Ok(report)
+    }
+}
+
+/// A temporary journal file, unlinked as soon as it is open (so a kill leaves nothing)
+/// and read through the descriptor kept here; where a file cannot be unlinked while
+/// open, removed when the endpoint goes.
+struct TempJournal {
+    /// Keeps the unlinked file alive for the judge's lookups and a read back.
+    _open: std::fs::File,
+    /// Where it is read: `/proc/self/fd/N` on Linux, else its name.
+    path: PathBuf,
+    name: PathBuf,
+}
+
+impl TempJournal {
+    fn unlinked(name: &std::path::Path) -> std::io::Result<TempJournal> {
+        let open = std::fs::File::open(name)?;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let path = PathBuf::from(format!("/proc/self/fd/{}", open.as_raw_fd()));
+            if std::fs::metadata(&path).is_ok() {
+                std::fs::remove_file(name)?;
+                return Ok(TempJournal {
+                    _open: open,
+                    path,
+                    name: PathBuf::new(),
+                });
+            }
+        }
+        Ok(TempJournal {
+            _open: open,
+            path: name.to_path_buf(),
+            name: name.to_path_buf(),
+        })
+    }
+}
 
 impl Drop for TempJournal {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if !self.name.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.name);
+        }
     }
+}
+
+/// What an endpoint counts as it runs, for a metrics endpoint or a health check
+/// ([`Endpoint::counters`]): atomics the hot path bumps, read without a lock.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests answered whose journal line could not be written (a full disk, an
+    /// unwritable file): answered (forwarded) all the same, but not recorded.
+    pub unrecorded: AtomicU64,
+    /// Bytes this run wrote to the journal (every file of a rotation).
+    pub journal_bytes: AtomicU64,
+    /// The last journal write failed (a health check answers 503 while it does).
+    pub journal_failing: AtomicBool,
 }
 
 impl Drop for Endpoint {

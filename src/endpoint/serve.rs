@@ -304,6 +304,7 @@ async fn handle(
             head,
             body,
             since: state.start,
+            base_ms: state.base_ms,
         }),
     };
     let out = match answer {

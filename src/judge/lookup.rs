@@ -61,6 +61,13 @@ impl Lookup for JournalFile {
     }
 }
 
+/// A journal and its rotated files: each file is skimmed in turn.
+impl Lookup for Vec<JournalFile> {
+    fn requests(&mut self, seqs: &BTreeSet<u64>) -> Vec<Request> {
+        self.iter_mut().flat_map(|f| f.requests(seqs)).collect()
+    }
+}
+
 impl Detail {
     fn apply(&self, got: &HashMap<u64, Request>, f: &mut Finding) {
         let value = |s: &u64| -> Option<serde_json::Value> {

@@ -57,6 +57,9 @@ pub struct Options {
     pub max_wait: Duration,
     /// Examples kept per group of findings.
     pub examples: usize,
+    /// Where a judge that runs as long as a capture keeps its scratch file (unlinked as
+    /// soon as it is open); `None` for the system's temporary directory.
+    pub scratch_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
             min_retry_gap: crate::protocol::MIN_RETRY_GAP,
             max_wait: Duration::from_secs(600),
             examples: crate::report::DEFAULT_EXAMPLES,
+            scratch_dir: None,
         }
     }
 }
@@ -194,7 +198,16 @@ impl Judge {
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         ));
-        let file = std::fs::File::create(&path)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Gone from the directory at once: the open file is all there is, so nothing is
+        // left behind however brhook ends (SIGKILL included). Windows cannot unlink an
+        // open file: there the name goes on drop.
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&path);
         let old = std::mem::replace(
             &mut self.recs,
             Store::Spill {
@@ -596,9 +609,9 @@ impl Store {
             Store::Spill { out, path, .. } => {
                 use std::io::Read;
                 let mut recs = Vec::new();
-                let file = out.into_inner().ok().and_then(|f| {
-                    drop(f);
-                    std::fs::File::open(&path.0).ok()
+                let file = out.into_inner().ok().and_then(|mut f| {
+                    use std::io::Seek;
+                    f.rewind().ok().map(|_| f)
                 });
                 if let Some(f) = file {
                     let len = f.metadata().map_or(0, |m| m.len() as usize);

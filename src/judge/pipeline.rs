@@ -36,11 +36,10 @@ pub fn judge_journal(
     }
     // Records spill to a temporary file, read back once at the end: memory holds one
     // record per request only while the final checks run.
-    let temp = std::env::temp_dir();
+    let temp = opts.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
     let mut judge = Judge::new(&reader.meta, opts)
         .spill_to(&temp)
         .map_err(|e| format!("cannot write a temporary file in {}: {e}", temp.display()))?;
-    let path = reader.path().to_path_buf();
     // A few batches in flight: enough to keep both parsers busy, few enough that what
     // waits in memory stays small.
     let (raw_tx, raw_rx) = sync_channel::<Raw>(4);
@@ -104,7 +103,7 @@ pub fn judge_journal(
     // Batches come back in any order; they are taken in file order, so that live lines
     // come in the order answers were released.
     let (mut next, mut waiting) = (0u64, BTreeMap::new());
-    let mut first_bad: Option<(usize, JournalError)> = None;
+    let mut bad_lines: Vec<(usize, JournalError)> = Vec::new();
     for (n, ok, bad, shadows) in rx {
         waiting.insert(n, (ok, bad, shadows));
         while let Some((ok, bad, shadows)) = waiting.remove(&next) {
@@ -118,11 +117,11 @@ pub fn judge_journal(
                     s(&r, &pushed);
                 }
             }
-            for e in bad {
-                if first_bad.as_ref().is_none_or(|b| e.0 < b.0) {
-                    first_bad = Some(e);
-                }
-            }
+            // The first bad line is kept, and a few after it: one torn at the end of a
+            // file of a set is forgiven, and the next bad one must not be lost by it.
+            bad_lines.extend(bad);
+            bad_lines.sort_by_key(|b| b.0);
+            bad_lines.truncate(16);
         }
     }
     for w in workers {
@@ -131,10 +130,17 @@ pub fn judge_journal(
     let mut reader = read
         .join()
         .map_err(|_| "the journal reader failed".to_string())??;
+    let first_bad = bad_lines.into_iter().find(|b| !reader.forgives(b.0));
     reader.forgive_only_the_last(first_bad)?;
     judge.reconnected(&reader.reconnects);
-    judge.files(std::mem::take(&mut reader.files));
-    let report = judge.finish(reader.closed_ms, reader.quiet_ms, &mut JournalFile(path));
+    judge.files(std::mem::take(&mut reader.workdir_files));
+    let mut files: Vec<JournalFile> = reader.paths().into_iter().map(JournalFile).collect();
+    let mut report = judge.finish(reader.closed_ms, reader.quiet_ms, &mut files);
+    // A journal that restarts appended to is one capture of several runs: say so, and
+    // which were cut short.
+    if let Some(note) = reader.runs_note() {
+        report.subject.push_str(&format!("; {note}"));
+    }
     Ok((report, reader))
 }
 

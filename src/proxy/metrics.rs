@@ -50,6 +50,9 @@ pub struct Metrics {
     /// Why the journal cannot be written, while it cannot (`/healthz` is then 503).
     journal_failure: Mutex<Option<String>>,
     healthy: AtomicBool,
+    /// The endpoint's journal counters, read on each scrape and health check, with the
+    /// unrecorded count already added to the metric.
+    journal: Mutex<Option<(Arc<crate::endpoint::Counters>, u64)>>,
 }
 
 /// A label value for a status: `204`, or `none` when the connection was reset.
@@ -144,6 +147,7 @@ impl Metrics {
             journal_bytes,
             unrecorded,
             journal_path: Mutex::new(None),
+            journal: Mutex::new(None),
             journal_failure: Mutex::new(None),
             healthy: AtomicBool::new(true),
         }
@@ -213,13 +217,47 @@ impl Metrics {
         self.healthy.store(true, Ordering::SeqCst);
     }
 
+    /// Reads the endpoint's journal counters from now on: a write that fails turns
+    /// `/healthz` 503 until one succeeds, and each request not recorded is counted.
+    pub(crate) fn watch_journal(&self, counters: Arc<crate::endpoint::Counters>) {
+        *self.journal.lock().expect("lock") = Some((counters, 0));
+    }
+
+    /// Takes the journal counters' news into the metrics and the health.
+    fn sync_journal(&self) {
+        let mut j = self.journal.lock().expect("lock");
+        let Some((c, counted)) = j.as_mut() else {
+            return;
+        };
+        let now = c.unrecorded.load(Ordering::SeqCst);
+        if now > *counted {
+            self.unrecorded.inc_by(now - *counted);
+            *counted = now;
+        }
+        let failing = c.journal_failing.load(Ordering::SeqCst);
+        drop(j);
+        match (failing, self.healthy.load(Ordering::SeqCst)) {
+            (true, true) => {
+                *self.journal_failure.lock().expect("lock") = Some(
+                    "the journal cannot be written (full disk or file-size limit?): requests are forwarded but not recorded"
+                        .into(),
+                );
+                self.healthy.store(false, Ordering::SeqCst);
+            }
+            (false, false) if self.journal.lock().expect("lock").is_some() => self.journal_recovered(),
+            _ => {}
+        }
+    }
+
     /// Requests not recorded so far.
     pub fn unrecorded(&self) -> u64 {
+        self.sync_journal();
         self.unrecorded.get()
     }
 
     /// `Ok` while the proxy can record what it forwards; else why not.
     pub fn health(&self) -> Result<(), String> {
+        self.sync_journal();
         if self.healthy.load(Ordering::SeqCst) {
             return Ok(());
         }
@@ -229,6 +267,7 @@ impl Metrics {
 
     /// The OpenMetrics text of every metric now.
     pub fn encode(&self) -> String {
+        self.sync_journal();
         let path = self.journal_path.lock().expect("lock").clone();
         if let Some(len) = path.and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()) {
             self.journal_bytes.set(i64::try_from(len).unwrap_or(i64::MAX));

@@ -61,9 +61,10 @@ impl Answerer for Forwarding {
             .and_then(|s| s.start(&call, name, &forwarded));
         Answer::Later(Box::pin(async move {
             let release = tokio::time::Instant::now() + delay;
+            let (since, base_ms) = (call.since, call.base_ms);
             let sent_ms = call.ms();
             let result = client.forward(&target, call.head, call.body).await;
-            let answered_ms = call.since.elapsed().as_secs_f64() * 1000.0;
+            let answered_ms = base_ms + since.elapsed().as_secs_f64() * 1000.0;
             if !delay.is_zero() {
                 tokio::time::sleep_until(release).await;
             }
@@ -234,6 +235,21 @@ impl Builder {
         self.inner = self.inner.journal(path);
         self
     }
+    /// See [`endpoint::Builder::append`].
+    pub fn append(mut self, append: bool) -> Self {
+        self.inner = self.inner.append(append);
+        self
+    }
+    /// See [`endpoint::Builder::rotation`].
+    pub fn rotation(mut self, rotation: Option<crate::journal::Rotation>) -> Self {
+        self.inner = self.inner.rotation(rotation);
+        self
+    }
+    /// See [`endpoint::Builder::scratch_dir`].
+    pub fn scratch_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.inner = self.inner.scratch_dir(dir);
+        self
+    }
     /// See [`endpoint::Builder::keep_in_memory`].
     pub fn keep_in_memory(mut self, keep: bool) -> Self {
         self.inner = self.inner.keep_in_memory(keep);
@@ -336,6 +352,7 @@ impl Builder {
         };
         let mut b = self.inner.answerer(make, meta);
         let mut sink = self.sink;
+        let watched = metrics.clone();
         if let Some(m) = metrics {
             if let Some(p) = &self.journal_path {
                 m.journal_path(p);
@@ -352,7 +369,13 @@ impl Builder {
         for u in self.urls {
             b = b.url_spec(u);
         }
-        Ok(Proxy { ep: b.start().await? })
+        let ep = b.start().await?;
+        // The journal's own counters (a write that failed, requests not recorded) drive
+        // `/healthz` and the unrecorded metric.
+        if let Some(m) = watched {
+            m.watch_journal(ep.counters());
+        }
+        Ok(Proxy { ep })
     }
 }
 
@@ -401,6 +424,14 @@ impl Proxy {
     /// Requests answered so far.
     pub fn requests_seen(&self) -> u64 {
         self.ep.requests_seen()
+    }
+    /// See [`Endpoint::counters`].
+    pub fn counters(&self) -> Arc<endpoint::Counters> {
+        self.ep.counters()
+    }
+    /// See [`Endpoint::handle`].
+    pub fn handle(&self) -> endpoint::Handle {
+        self.ep.handle()
     }
     /// Time since the last request arrived or was answered, and requests in flight.
     pub fn idle(&self) -> (Duration, usize) {
