@@ -39,15 +39,58 @@ pub struct Lexical {
     pub duplicate_keys: Vec<String>,
 }
 
-enum Frame {
+/// A key's text: borrowed from the body when it holds no escape (nearly always), so the
+/// scan of a body allocates nothing per key.
+type Key<'a> = std::borrow::Cow<'a, str>;
+
+/// Up to this many keys an object's keys are compared one by one; past it (a hostile
+/// body may hold a million keys in one object) they go into a set.
+const FEW_KEYS: usize = 16;
+
+enum Frame<'a> {
     Object {
-        key: Option<String>,
-        /// Keys so far (a set: a hostile body may hold a million keys in one object).
-        seen: std::collections::HashSet<String>,
+        key: Option<Key<'a>>,
+        /// Keys so far, in order while few.
+        seen: Vec<Key<'a>>,
+        /// All keys so far, once there are more than [`FEW_KEYS`].
+        many: Option<std::collections::HashSet<Key<'a>>>,
     },
     Array {
         index: usize,
     },
+}
+
+impl<'a> Frame<'a> {
+    fn object() -> Frame<'a> {
+        Frame::Object {
+            key: None,
+            seen: Vec::new(),
+            many: None,
+        }
+    }
+}
+
+/// Notes `k` as the current key of the object on top; true when the object already had it.
+fn note_key<'a>(frame: Option<&mut Frame<'a>>, k: Key<'a>) -> bool {
+    let Some(Frame::Object { key, seen, many }) = frame else {
+        return false;
+    };
+    let dup = match many {
+        Some(set) => !set.insert(k.clone()),
+        None if seen.contains(&k) => true,
+        None if seen.len() < FEW_KEYS => {
+            seen.push(k.clone());
+            false
+        }
+        None => {
+            let mut set: std::collections::HashSet<Key<'a>> = seen.drain(..).collect();
+            set.insert(k.clone());
+            *many = Some(set);
+            false
+        }
+    };
+    *key = Some(k);
+    dup
 }
 
 /// One JSON-pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`.
@@ -78,7 +121,8 @@ fn sender_escapes(c: u32) -> bool {
 /// Reads a string starting after its opening quote; returns (decoded text when `want`
 /// it, the first escape the real sender would not write, index after the closing quote). Only keys are decoded:
 /// a value is skipped over without a copy (this runs on every string of every body).
-fn read_string(b: &[u8], mut i: usize, want: bool) -> (Option<String>, Option<String>, usize) {
+fn read_string(text: &str, mut i: usize, want: bool) -> (Option<Key<'_>>, Option<String>, usize) {
+    let b = text.as_bytes();
     let start = i;
     let mut escaped = None;
     let mut plain = true;
@@ -101,14 +145,12 @@ fn read_string(b: &[u8], mut i: usize, want: bool) -> (Option<String>, Option<St
         }
     }
     let end = i.min(b.len());
-    let text = want.then(|| {
-        if plain {
-            String::from_utf8_lossy(&b[start..end]).into_owned()
-        } else {
-            decode(&b[start..end])
-        }
+    // `text` is valid JSON, so a string's body without escapes is whole UTF-8.
+    let key = want.then(|| match (plain, text.get(start..end)) {
+        (true, Some(raw)) => Key::Borrowed(raw),
+        _ => Key::Owned(decode(&b[start..end])),
     });
-    (text, escaped, end + 1)
+    (key, escaped, end + 1)
 }
 
 /// The text of a string's body with its escapes resolved.
@@ -160,10 +202,7 @@ pub fn scan(text: &str) -> Lexical {
                 i += 1;
             }
             b'{' => {
-                stack.push(Frame::Object {
-                    key: None,
-                    seen: std::collections::HashSet::new(),
-                });
+                stack.push(Frame::object());
                 expect_key = true;
                 i += 1;
             }
@@ -189,20 +228,12 @@ pub fn scan(text: &str) -> Lexical {
                 i += 1;
             }
             b'"' => {
-                let (s, escaped, next) = read_string(b, i + 1, expect_key);
+                let (s, escaped, next) = read_string(text, i + 1, expect_key);
                 if expect_key {
                     let k = s.unwrap_or_default();
-                    let n = stack.len();
-                    let dup = matches!(stack.last(), Some(Frame::Object { seen, .. }) if seen.contains(&k));
-                    if dup {
-                        let at = format!("{}/{}", pointer(&stack[..n - 1]), escape_token(&k));
-                        lex.duplicate_keys.push(at);
-                    }
-                    if let Some(Frame::Object { key, seen }) = stack.last_mut() {
-                        if !dup {
-                            seen.insert(k.clone());
-                        }
-                        *key = Some(k);
+                    if note_key(stack.last_mut(), k) {
+                        // `pointer` of the whole stack ends in this key, as it should.
+                        lex.duplicate_keys.push(pointer(&stack));
                     }
                 }
                 if let Some(escape) = escaped {
@@ -253,5 +284,20 @@ mod tests {
         assert!(!scan(r#"{"a":"x y"}"#).whitespace);
         assert!(scan("{\"a\": 1}").whitespace);
         assert!(!scan("{\"a\":1}\n").whitespace && !scan(" {}").whitespace);
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_among_few_and_many_and_escaped() {
+        // Few keys: compared one by one; an escaped spelling is the same key.
+        let l = scan(r#"{"a":1,"b":{"a":2,"\u0061":3},"a":4}"#);
+        assert_eq!(l.duplicate_keys, ["/b/a", "/a"]);
+        // Many keys: past the few, a set takes over and still sees the early ones.
+        let mut body = String::from("{");
+        for k in 0..40 {
+            body.push_str(&format!("\"k{k}\":0,"));
+        }
+        body.push_str(r#""k3":1,"k39":2,"x/y":3,"x/y":4}"#);
+        assert_eq!(scan(&body).duplicate_keys, ["/k3", "/k39", "/x~1y"]);
+        assert!(scan(r#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#).duplicate_keys.is_empty());
     }
 }

@@ -741,9 +741,12 @@ impl Probe {
         let counter = Counter::new(self.progress.clone(), total);
         let failed: Arc<Mutex<Option<SendError>>> = Arc::new(Mutex::new(None));
         let mut set = JoinSet::new();
+        // Load keeps its connections alive, as the real sender's HttpClient does: a new
+        // connection per attempt would measure brhook's connects, not the receiver.
+        let config = self.config().keep_alive();
         for _ in 0..concurrency.min(total.max(1)) {
             let (gen, failed, sink) = (Arc::clone(&gen_shared), Arc::clone(&failed), Arc::clone(sink));
-            let (config, counter, me) = (self.config(), counter.clone(), self.clone());
+            let (config, counter, me) = (config.clone(), counter.clone(), self.clone());
             set.spawn(async move {
                 loop {
                     let next = gen.lock().expect("load generator").next_moment();

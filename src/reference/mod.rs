@@ -14,8 +14,9 @@
 //! Mutants apply at the few points marked `MUTANT:` below (wire and delivery mutants) and
 //! in [`scenario`] (what is sent). `config.mutant == None` is the real sender.
 //!
-//! A new TCP connection is made per attempt (the real sender may reuse connections; the
-//! protocol does not care). Only `http://` URLs can be sent to: an `https://` URL, like
+//! A new TCP connection is made per attempt, unless the config keeps connections alive
+//! ([`SenderConfig::keep_alive`], as .NET's `HttpClient` does; `send load` uses it): the
+//! protocol does not care which. Only `http://` URLs can be sent to: an `https://` URL, like
 //! any URL the real sender would refuse, is listed by [`Sender::ignored_urls`] and never
 //! sent to.
 
@@ -38,6 +39,8 @@ use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use hyper::client::conn::http1::SendRequest;
+use std::collections::HashMap;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
@@ -67,6 +70,42 @@ pub struct SenderConfig {
     pub timeout: Duration,
     /// `None`: the faithful sender.
     pub mutant: Option<Mutant>,
+    /// Kept-alive connections shared by every sender of this config (and its clones);
+    /// `None`: a new connection per attempt.
+    pub pool: Option<Pool>,
+}
+
+/// Idle kept-alive connections by `host:port`, shared by the clones of a config.
+#[derive(Clone, Default)]
+pub struct Pool(Arc<Mutex<HashMap<String, Vec<SendRequest<Full<Bytes>>>>>>);
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pool")
+    }
+}
+
+/// Idle connections kept per `host:port`; more are closed once answered.
+const POOL_PER_HOST: usize = 256;
+
+impl Pool {
+    fn take(&self, key: &str) -> Option<SendRequest<Full<Bytes>>> {
+        let mut idle = self.0.lock().expect("pool lock");
+        let list = idle.get_mut(key)?;
+        while let Some(s) = list.pop() {
+            if !s.is_closed() {
+                return Some(s);
+            }
+        }
+        None
+    }
+    fn put(&self, key: &str, s: SendRequest<Full<Bytes>>) {
+        let mut idle = self.0.lock().expect("pool lock");
+        let list = idle.entry(key.to_string()).or_default();
+        if list.len() < POOL_PER_HOST {
+            list.push(s);
+        }
+    }
 }
 
 impl SenderConfig {
@@ -79,7 +118,15 @@ impl SenderConfig {
             user_agent: protocol::USER_AGENT.to_string(),
             timeout: TIMEOUT,
             mutant: None,
+            pool: None,
         }
+    }
+
+    /// Connections kept alive and reused between attempts (one pool for this config and
+    /// its clones), as the real sender's `HttpClient` does.
+    pub fn keep_alive(mut self) -> SenderConfig {
+        self.pool = Some(Pool::default());
+        self
     }
 
     /// The back-off multiplied by `factor` (0.1 gives 0 ms, 100 ms, 200 ms).
@@ -543,24 +590,14 @@ impl Inner {
         ok
     }
 
-    /// One HTTP/1.1 request on a new connection; the status, the start of the
-    /// response body (once the body is read) and the response's headers.
+    /// One HTTP/1.1 request (on a kept connection when the config pools them, else on a
+    /// new one); the status, the start of the response body (once the body is read) and
+    /// the response's headers.
     async fn post(
         &self,
         target: &Target,
         body: Bytes,
     ) -> Result<(u16, Vec<u8>, Vec<(String, String)>), String> {
-        let stream = TcpStream::connect(&target.connect)
-            .await
-            .map_err(|e| format!("connect {}: {e}", target.connect))?;
-        let _ = stream.set_nodelay(true);
-        let (mut send, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
-        let _conn = AbortOnDrop(tokio::spawn(async move {
-            let _ = conn.await;
-        }));
-
         let mut method = Method::POST;
         let mut content_type = HeaderValue::from_static(CONTENT_TYPE_JSON);
         let mut user_agent = HeaderValue::from_str(&self.config.user_agent).ok();
@@ -575,22 +612,44 @@ impl Inner {
             _ => {}
         }
 
-        let mut req = Request::builder()
+        let mut head = Request::builder()
             .method(method)
             .uri(&target.path)
             .header(HOST, &target.host_header)
             .header(CONTENT_TYPE, content_type);
         if let Some(ua) = user_agent {
-            req = req.header(USER_AGENT, ua);
+            head = head.header(USER_AGENT, ua);
         }
         // Full<Bytes> has an exact size: hyper writes Content-Length, never chunked.
-        let req = req.body(Full::new(body)).map_err(|e| format!("request: {e}"))?;
-        let resp = send
-            .send_request(req)
-            .await
-            .map_err(|e| format!("request: {e}"))?;
+        let mut req = head.body(Full::new(body)).map_err(|e| format!("request: {e}"))?;
+        let pool = self.config.pool.as_ref();
+        let mut kept = pool.and_then(|p| p.take(&target.connect));
+        let (resp, send, _conn) = loop {
+            // A kept connection finishes its previous exchange first; one that closed
+            // meanwhile is replaced.
+            let ready = match kept.take() {
+                Some(mut s) => s.ready().await.is_ok().then_some(s),
+                None => None,
+            };
+            let (mut send, conn, reused) = match ready {
+                Some(s) => (s, None, true),
+                None => {
+                    let (s, c) = connect(target, pool.is_some()).await?;
+                    (s, c, false)
+                }
+            };
+            match send.try_send_request(req).await {
+                Ok(r) => break (r, send, conn),
+                Err(mut e) => match e.take_message() {
+                    // Never written (a kept connection the receiver had closed): it goes
+                    // once on a new connection, as HttpClient retries a stale one.
+                    Some(back) if reused => req = back,
+                    _ => return Err(format!("request: {}", e.into_error())),
+                },
+            }
+        };
         let status = resp.status().as_u16();
-        let headers = resp
+        let headers: Vec<(String, String)> = resp
             .headers()
             .iter()
             .map(|(n, v)| {
@@ -607,12 +666,39 @@ impl Inner {
             .await
             .map_err(|e| format!("response body: {e}"))?
             .to_bytes();
+        let close = headers
+            .iter()
+            .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
+        if let (Some(p), false) = (pool, close) {
+            p.put(&target.connect, send);
+        }
         Ok((
             status,
             answer[..answer.len().min(ANSWER_PREFIX)].to_vec(),
             headers,
         ))
     }
+}
+
+/// A new HTTP/1.1 connection. Without a pool its task is aborted when the attempt ends
+/// (the guard); a pooled one lives as long as its kept sender.
+async fn connect(
+    target: &Target,
+    pooled: bool,
+) -> Result<(SendRequest<Full<Bytes>>, Option<AbortOnDrop>), String> {
+    let stream = TcpStream::connect(&target.connect)
+        .await
+        .map_err(|e| format!("connect {}: {e}", target.connect))?;
+    let _ = stream.set_nodelay(true);
+    let (send, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    // (Not `then_some`: its argument is built either way, and dropping the guard aborts.)
+    let guard = if pooled { None } else { Some(AbortOnDrop(task)) };
+    Ok((send, guard))
 }
 
 /// Aborts the connection task when the attempt ends (or times out).
