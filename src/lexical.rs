@@ -298,6 +298,8 @@ mod tests {
         }
         body.push_str(r#""k3":1,"k39":2,"x/y":3,"x/y":4}"#);
         assert_eq!(scan(&body).duplicate_keys, ["/k3", "/k39", "/x~1y"]);
-        assert!(scan(r#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#).duplicate_keys.is_empty());
+        assert!(scan(r#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#)
+            .duplicate_keys
+            .is_empty());
     }
 }

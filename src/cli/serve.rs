@@ -1,9 +1,9 @@
 //! `brhook serve`: the control API for test suites in any language.
 
 use brhook::testkit::control::{Config, Control};
+use brhook::testkit::journal::Setting;
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
-use brhook::testkit::journal::Setting;
 use std::path::PathBuf;
 
 #[derive(ClapArgs)]

@@ -71,8 +71,8 @@ mod random;
 mod realism;
 pub mod replay;
 mod run;
-pub mod template;
 mod settle;
+pub mod template;
 pub mod watch;
 pub mod workdir;
 

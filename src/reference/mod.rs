@@ -32,15 +32,15 @@ pub use crate::gen::Room;
 use crate::protocol::{self, BACKOFF, CONTENT_TYPE_JSON, MAX_ATTEMPTS, TIMEOUT};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use hyper::client::conn::http1::SendRequest;
-use std::collections::HashMap;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
@@ -77,7 +77,10 @@ pub struct SenderConfig {
 
 /// Idle kept-alive connections by `host:port`, shared by the clones of a config.
 #[derive(Clone, Default)]
-pub struct Pool(Arc<Mutex<HashMap<String, Vec<SendRequest<Full<Bytes>>>>>>);
+pub struct Pool(Arc<Mutex<HashMap<String, Vec<Kept>>>>);
+
+/// A kept-alive connection's sending half.
+type Kept = SendRequest<Full<Bytes>>;
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
