@@ -92,6 +92,11 @@ pub struct WorkdirMeta {
     pub expect_open: bool,
 }
 
+/// The longest the settle window waits for `--workdir` files to be closed: a receiver
+/// that holds one open for good (a `tail -f`) must not hold brhook forever. A file still
+/// open then is removed anyway, and its line says so ([`FileLine::still_open`]).
+pub const MAX_SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// One file brhook wrote in `--workdir`, and when someone other than brhook opened it
 /// (milliseconds since the start, as request times are).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +105,10 @@ pub struct FileLine {
     pub path: String,
     /// Each open seen, in order.
     pub opens_ms: Vec<f64>,
+    /// Someone still had it open when brhook stopped waiting for the settle window
+    /// (after [`MAX_SETTLE_WAIT`]) and removed it. Absent when false (older readers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub still_open: bool,
 }
 
 /// What a `send` journal says of the scenario it played: its cases, and how it was

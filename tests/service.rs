@@ -48,6 +48,8 @@ fn receiver() -> Receiver {
 struct Running {
     child: Child,
     base: String,
+    /// `--metrics`' address, as the banner names it.
+    metrics: Option<String>,
     stdout: std::sync::mpsc::Receiver<String>,
     stderr: std::sync::mpsc::Receiver<String>,
 }
@@ -77,15 +79,25 @@ fn proxy(rx: &Receiver, args: &[&str], pre: impl FnOnce(&mut Command)) -> Runnin
     let stdout = lines_of(child.stdout.take().unwrap());
     let stderr = lines_of(child.stderr.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
-    let base = loop {
+    let title = loop {
         let l = stdout
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("the proxy prints its address");
-        if let Some(rest) = l.strip_prefix("brhook proxy listening on ") {
-            break rest.split(':').take(3).collect::<Vec<_>>().join(":");
+        if l.starts_with("brhook proxy listening on ") {
+            break l;
         }
     };
-    let base = base.split_whitespace().next().unwrap().to_string();
+    // "brhook proxy listening on http://A:P: …; metrics on http://M/metrics, …"
+    let after = |marker: &str| {
+        let rest = &title[title.find(marker)? + marker.len()..];
+        let addr: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+            .collect();
+        Some(addr.trim_end_matches(':').to_string())
+    };
+    let base = format!("http://{}", after("listening on http://").expect("an address"));
+    let metrics = after("metrics on http://");
     // Up to the banner's last line: the service loop's signal handlers are installed.
     let deadline = Instant::now() + Duration::from_secs(60);
     while !stdout
@@ -96,6 +108,7 @@ fn proxy(rx: &Receiver, args: &[&str], pre: impl FnOnce(&mut Command)) -> Runnin
     Running {
         child,
         base,
+        metrics,
         stdout,
         stderr,
     }
@@ -129,6 +142,26 @@ fn post(base: &str, path: &str) -> u16 {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
+}
+
+/// GETs `path` from `addr` (HTTP/1.1, closed after): the status and the body.
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("the metrics server accepts");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    (status, body)
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -579,7 +612,8 @@ fn a_full_disk_never_stops_the_forwarding_and_the_report_counts_what_was_not_rec
     let j = dir.join("prod.jsonl");
     // A file size limit of 8 KiB on the child (RLIMIT_FSIZE, as `ulimit -f 8`): the
     // journal fills after a few requests, as on a full disk.
-    let run = proxy(&rx, &["--quiet-output", "--journal", s(&j)], |cmd| {
+    let args = ["--quiet-output", "--journal", s(&j), "--metrics", "127.0.0.1:0"];
+    let run = proxy(&rx, &args, |cmd| {
         use std::os::unix::process::CommandExt;
         // SAFETY: setrlimit is async-signal-safe; it only reads the struct.
         unsafe {
@@ -603,6 +637,19 @@ fn a_full_disk_never_stops_the_forwarding_and_the_report_counts_what_was_not_rec
         30,
         "every webhook reached the receiver"
     );
+    // While it cannot record, the health check says so and a metric counts the loss.
+    let metrics = run.metrics.clone().expect("the banner names the metrics address");
+    let (status, why) = get(&metrics, "/healthz");
+    assert_eq!(status, 503, "{why}");
+    assert!(why.contains("journal"), "{why}");
+    let (_, text) = get(&metrics, "/metrics");
+    let unrecorded: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("brhook_journal_unrecorded_requests_total "))
+        .unwrap_or_else(|| panic!("no unrecorded metric in\n{text}"))
+        .trim()
+        .parse()
+        .unwrap();
     let (code, out, _) = stop(run);
     assert_eq!(code, 1, "an incomplete capture never passes");
     let recorded = seqs(std::slice::from_ref(&j)).len() as u64;
@@ -610,6 +657,11 @@ fn a_full_disk_never_stops_the_forwarding_and_the_report_counts_what_was_not_rec
     assert!(
         out.contains(&format!("{} requests answered but not recorded", 30 - recorded)),
         "{out}"
+    );
+    assert_eq!(
+        unrecorded as u64,
+        30 - recorded,
+        "the metric counts the same loss"
     );
     assert!(std::fs::metadata(&j).unwrap().len() <= 8192);
     // The journal holds whole lines only: check reads it.
@@ -627,6 +679,7 @@ fn the_systemd_unit_in_examples_starts_a_proxy_with_those_flags() {
         .expect("an ExecStart line");
     assert!(unit.contains("Restart=on-failure") && unit.contains("StateDirectory="));
     assert!(exec.contains("--report-every") && exec.contains("--journal-max-size"));
+    assert!(exec.contains("--metrics 127.0.0.1:"), "{exec}");
     assert!(
         !exec.contains("--until-quiet") && !exec.contains("--max-wait"),
         "{exec}"
@@ -643,7 +696,7 @@ fn the_systemd_unit_in_examples_starts_a_proxy_with_those_flags() {
             None => a,
         })
         .map(|a| {
-            if a == "127.0.0.1:8090" {
+            if a == "127.0.0.1:8090" || a == "127.0.0.1:9464" {
                 "127.0.0.1:0".into()
             } else {
                 a

@@ -148,6 +148,7 @@ pub(super) fn judge(
     let opens_of = |i: usize| opens.get(paths[i]).copied().unwrap_or(&[]);
     let counts: Vec<usize> = (0..paths.len()).map(|i| opens_of(i).len()).collect();
     never_opened(&c, &paths, &counts, c.meta.watched, out);
+    still_open(files, out);
     if !c.meta.watched {
         cov.skip(Check::R12, Skip::NotWatched);
         return;
@@ -295,6 +296,41 @@ fn never_opened(c: &Collect, paths: &[&str], counts: &[usize], watched: bool, ou
     }
 }
 
+/// Files someone still had open when the settle window's wait ran out: removed while
+/// in use, so what the receiver did with them afterwards is not brhook's to judge.
+fn still_open(files: &[FileLine], out: &mut Findings) {
+    let mut open: Vec<&str> = files
+        .iter()
+        .filter(|f| f.still_open)
+        .map(|f| f.path.as_str())
+        .collect();
+    if open.is_empty() {
+        return;
+    }
+    open.sort_unstable();
+    let more = open.len().saturating_sub(EXAMPLES);
+    let mut list = open[..open.len() - more].join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    out.push(
+        Finding::at(
+            Check::R12,
+            Level::Info,
+            "the receiver still had files open when brhook stopped waiting for them to be closed: they were removed while in use",
+        )
+        .expected(format!(
+            "every --workdir file closed within {} of the last answer (or pass --keep-files)",
+            crate::common::fmt_duration(crate::journal::MAX_SETTLE_WAIT)
+        ))
+        .measured(format!(
+            "{} file{} still open: {list}",
+            open.len(),
+            crate::common::plural_s(open.len() as u64)
+        )),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +383,7 @@ mod tests {
             .map(|(p, o)| FileLine {
                 path: p.to_string(),
                 opens_ms: o.to_vec(),
+                still_open: false,
             })
             .collect();
         let (mut out, mut cov) = (Findings::new(3), Coverage::default());
@@ -373,5 +410,25 @@ mod tests {
         // Nothing opened at all: nothing to compare with, never a pass.
         let (_, cov) = judged([&[], &[110.0]]);
         assert!(!cov.has_run(Check::R12));
+    }
+
+    #[test]
+    fn a_file_still_open_when_the_wait_ran_out_is_one_info_line_naming_it() {
+        let line = |p: &str, still_open| FileLine {
+            path: p.into(),
+            opens_ms: vec![5.0],
+            still_open,
+        };
+        let mut out = Findings::new(3);
+        still_open(&[line("a.flv", false), line("b.flv", true)], &mut out);
+        let groups = out.into_groups();
+        assert_eq!(groups.len(), 1);
+        assert_eq!((groups[0].check, groups[0].level), (Check::R12, Level::Info));
+        let f = &groups[0].examples[0];
+        assert_eq!(f.found.as_deref(), Some("1 file still open: b.flv"), "{f:?}");
+        // Every file closed in time: nothing said.
+        let mut quiet = Findings::new(3);
+        still_open(&[line("a.flv", false)], &mut quiet);
+        assert!(quiet.is_empty());
     }
 }

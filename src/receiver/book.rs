@@ -52,6 +52,7 @@ impl Book {
             let line = crate::journal::FileLine {
                 path: o.relative.clone(),
                 opens_ms: o.opens.iter().map(ms).collect(),
+                still_open: o.still_open,
             };
             if let Err(e) = self.writer.file(&line) {
                 self.failed.get_or_insert(e.to_string());

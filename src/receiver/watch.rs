@@ -19,9 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The longest [`Watch::quiet_for`] waits for a file to be closed: a receiver that holds
-/// one open for good (a `tail -f`) must not hold brhook forever.
-pub const MAX_SETTLE_WAIT: Duration = Duration::from_secs(120);
+pub use crate::journal::MAX_SETTLE_WAIT;
 
 /// Opens of one file, as the journal records them.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +28,8 @@ pub struct Opened {
     pub relative: String,
     /// When each open was seen.
     pub opens: Vec<Instant>,
+    /// Still open by someone now (brhook gave up waiting at [`MAX_SETTLE_WAIT`]).
+    pub still_open: bool,
 }
 
 #[derive(Default)]
@@ -214,6 +214,7 @@ impl Watch {
             .map(|f| Opened {
                 relative: f.relative.clone(),
                 opens: f.opens.clone(),
+                still_open: f.open > 0,
             })
             .collect()
     }
