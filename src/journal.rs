@@ -1113,9 +1113,14 @@ impl Writer {
     /// by the request's own task, outside the writer's lock, for [`Writer::lines`].
     pub fn request_line(r: &Request) -> Vec<u8> {
         let mut v = Vec::with_capacity(256 + r.body.len() * 4 / 3);
-        serde_json::to_writer(&mut v, &LineRef::Request(r)).expect("journal lines serialise");
-        v.push(b'\n');
+        Writer::push_request_line(&mut v, r);
         v
+    }
+    /// Appends a request's line, newline included, to `out` (a batch of lines for
+    /// [`Writer::lines`]).
+    pub fn push_request_line(out: &mut Vec<u8>, r: &Request) {
+        serde_json::to_writer(&mut *out, &LineRef::Request(r)).expect("journal lines serialise");
+        out.push(b'\n');
     }
     /// A shadow's line, newline included, for [`Writer::lines`].
     pub fn shadow_line(s: &Shadow) -> Vec<u8> {

@@ -6,7 +6,7 @@
 //! stream generator can all share one vocabulary.
 
 use crate::protocol::EventKind;
-use chrono::{DateTime, FixedOffset, TimeDelta, Timelike};
+use chrono::{DateTime, Datelike, FixedOffset, TimeDelta, Timelike};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -159,14 +159,35 @@ impl V2x {
 /// fraction in ticks with trailing zeros trimmed (none at all when zero), `+00:00` for
 /// UTC (never `Z`). Nanoseconds below a tick are dropped, as .NET cannot hold them.
 pub fn format_date_time(t: &Time) -> String {
+    use std::fmt::Write;
+    // Written field by field: chrono's `format` parses its pattern on every call, which
+    // `send load` did for every body it built.
+    let mut s = String::with_capacity(33);
+    let year = t.year();
+    if (0..=9999).contains(&year) {
+        let _ = write!(
+            s,
+            "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    } else {
+        s.push_str(&t.format("%Y-%m-%dT%H:%M:%S").to_string());
+    }
     let ticks = (t.nanosecond() % 1_000_000_000) / 100;
-    let mut s = t.format("%Y-%m-%dT%H:%M:%S").to_string();
     if ticks != 0 {
         let f = format!("{ticks:07}");
         s.push('.');
         s.push_str(f.trim_end_matches('0'));
     }
-    s.push_str(&t.format("%:z").to_string());
+    // `%:z`: the offset's sign, hours and minutes (seconds of an offset are dropped).
+    let off = t.offset().local_minus_utc();
+    let minutes = off.unsigned_abs() / 60;
+    let sign = if off < 0 { '-' } else { '+' };
+    let _ = write!(s, "{sign}{:02}:{:02}", minutes / 60, minutes % 60);
     s
 }
 
@@ -226,6 +247,34 @@ impl Step {
         match self {
             Step::V2(v) => v["EventType"].as_str(),
             Step::V1(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_times_are_written_as_chrono_formats_them() {
+        for (s, offset) in [
+            ("2021-05-14T17:52:44.4960899+08:00", 8 * 3600),
+            ("0999-01-02T03:04:05+00:00", 0),
+            ("2026-12-04T23:59:59.1-05:30", -(5 * 3600 + 1800)),
+            ("2026-12-04T00:00:00.0000001-00:30", -1800),
+        ] {
+            let t = parse_time(s).with_timezone(&FixedOffset::east_opt(offset).unwrap());
+            let chrono = {
+                let ticks = t.nanosecond() / 100;
+                let mut c = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+                if ticks != 0 {
+                    c.push('.');
+                    c.push_str(format!("{ticks:07}").trim_end_matches('0'));
+                }
+                c + &t.format("%:z").to_string()
+            };
+            assert_eq!(format_date_time(&t), chrono);
+            assert_eq!(format_date_time(&t), s);
         }
     }
 }

@@ -9,16 +9,54 @@ use crate::reference::{Attempt, Outcome};
 use std::path::PathBuf;
 
 /// A `replay` or `send` journal as it is written, and what is summed over it.
+///
+/// brhook is the sender here, so no answer waits on a line: request lines are written in
+/// batches (up to [`BATCH_BYTES`], at most [`BATCH_AGE`] apart while attempts come, and
+/// always before any other line and at close) instead of one `write` each. A `send`
+/// killed mid-run loses at most its last batch; every line of a finished run is there.
 pub(crate) struct Book {
-    pub writer: Writer,
+    writer: Writer,
     /// v2 URLs (the first names).
-    pub v2: usize,
+    v2: usize,
     pub seq: u64,
     pub all: Histogram,
-    pub failed: Option<String>,
+    failed: Option<String>,
+    /// Request lines not yet written.
+    pending: Vec<u8>,
+    last_write: std::time::Instant,
 }
 
+/// A batch of request lines is written once it holds this much.
+const BATCH_BYTES: usize = 64 * 1024;
+/// ... or once the oldest unwritten batch is this old, when the next attempt comes.
+const BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl Book {
+    /// A journal begun by `writer` (its meta line written), for `v2` v2 URLs.
+    pub fn new(writer: Writer, v2: usize) -> Book {
+        Book {
+            writer,
+            v2,
+            seq: 0,
+            all: Histogram::default(),
+            failed: None,
+            pending: Vec::with_capacity(BATCH_BYTES + 4096),
+            last_write: std::time::Instant::now(),
+        }
+    }
+
+    /// Writes the request lines held back.
+    fn write_pending(&mut self) {
+        self.last_write = std::time::Instant::now();
+        if self.pending.is_empty() {
+            return;
+        }
+        if let Err(e) = self.writer.lines(&self.pending) {
+            self.failed.get_or_insert(e.to_string());
+        }
+        self.pending.clear();
+    }
+
     /// Once every delivery has ended: the first line that could not be written, if any,
     /// else the journal closed with its close line at `at_ms` (and the file closed), with
     /// the attempts written and their answer times.
@@ -31,6 +69,7 @@ impl Book {
             .expect("every delivery has ended")
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
+        b.write_pending();
         if let Some(e) = b.failed.take() {
             return Err(e);
         }
@@ -40,6 +79,7 @@ impl Book {
 
     /// A reconnect line ([`crate::journal::Reconnect`]): the run's last look at a receiver.
     pub fn reconnect(&mut self, c: &crate::journal::Reconnect) {
+        self.write_pending();
         if let Err(e) = self.writer.reconnect(c) {
             self.failed.get_or_insert(e.to_string());
         }
@@ -47,6 +87,7 @@ impl Book {
 
     /// The `--workdir` files' lines: each file with the receiver's opens of it.
     pub fn files(&mut self, opened: &[super::watch::Opened], origin: std::time::Instant) {
+        self.write_pending();
         for o in opened {
             let ms = |t: &std::time::Instant| t.saturating_duration_since(origin).as_secs_f64() * 1000.0;
             let line = crate::journal::FileLine {
@@ -120,8 +161,9 @@ impl Book {
             }),
             sent: case,
         };
-        if let Err(e) = self.writer.request(&r) {
-            self.failed.get_or_insert(e.to_string());
+        Writer::push_request_line(&mut self.pending, &r);
+        if self.pending.len() >= BATCH_BYTES || self.last_write.elapsed() >= BATCH_AGE {
+            self.write_pending();
         }
     }
 }

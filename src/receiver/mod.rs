@@ -475,13 +475,7 @@ impl Probe {
         let writer =
             crate::journal::Writer::create(out.path(), &meta).map_err(|e| SendError::Io(e.to_string()))?;
         let names = Arc::new(book::names(&self.v2, &self.v1));
-        let book = Arc::new(Mutex::new(Book {
-            writer,
-            v2: self.v2.len(),
-            seq: 0,
-            all: crate::judge::latency::Histogram::default(),
-            failed: None,
-        }));
+        let book = Arc::new(Mutex::new(Book::new(writer, self.v2.len())));
         let origin = std::time::Instant::now();
         let sink: Sink = {
             let (book, names) = (Arc::clone(&book), Arc::clone(&names));
@@ -773,10 +767,15 @@ impl Probe {
                     let sink = Arc::clone(&sink);
                     // The sender numbers events in send order: the moment's order.
                     let sender = Sender::new(config.clone()).on_attempt(move |a| sink(&m[a.event], a));
-                    for s in moment.iter() {
-                        sender.send_bytes(s.setting, s.bytes.clone());
+                    match &moment[..] {
+                        [one] => sender.deliver_bytes(one.setting, one.bytes.clone()).await,
+                        many => {
+                            for s in many {
+                                sender.send_bytes(s.setting, s.bytes.clone());
+                            }
+                            sender.wait().await;
+                        }
                     }
-                    sender.wait().await;
                     counter.add(moment.len());
                 }
             });

@@ -35,7 +35,6 @@ pub use source::Tally;
 use super::book::{Book, Output};
 use super::{fmt_duration, Latency, SendError, DEFAULT_SLOW_AFTER};
 use crate::journal::{Meta, ProxyMeta, ReplayMeta, Writer};
-use crate::judge::latency::Histogram;
 use crate::reference::{Sender, SenderConfig};
 use crate::report::Report;
 use std::fmt;
@@ -292,13 +291,7 @@ impl Replay {
         });
         let writer = Writer::create(out.path(), &meta).map_err(|e| ReplayError::Journal(e.to_string()))?;
         let names: Vec<String> = self.names();
-        let book = Arc::new(Mutex::new(Book {
-            writer,
-            v2: self.v2.len(),
-            seq: 0,
-            all: Histogram::default(),
-            failed: None,
-        }));
+        let book = Arc::new(Mutex::new(Book::new(writer, self.v2.len())));
 
         let (tx, mut rx) = mpsc::channel::<source::Planned>(self.concurrency);
         let path = self.journal.clone();

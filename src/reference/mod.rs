@@ -354,6 +354,19 @@ impl Sender {
         self.inner.tasks.lock().expect("task list").push(handle);
     }
 
+    /// [`send_bytes`](Self::send_bytes) on the caller's task: returns once the event is
+    /// delivered or given up (its attempts observed as usual). For a caller with one event
+    /// to send at a time (`send load`'s workers), a spawn and a join less per event.
+    pub(crate) async fn deliver_bytes(&self, setting: Setting, bytes: impl Into<Bytes>) {
+        let event = Event {
+            setting,
+            index: self.inner.next_event.fetch_add(1, Ordering::SeqCst),
+            value: Value::Null,
+            bytes: bytes.into(),
+        };
+        Arc::clone(&self.inner).deliver(Arc::new(event)).await;
+    }
+
     fn dispatch(&self, setting: Setting, value: &Value) {
         let event = Event {
             setting,
@@ -436,6 +449,12 @@ impl Inner {
             }
             // MUTANT RetryEverywhere (F4): rounds over all URLs; any failure repeats all.
             Some(Mutant::RetryEverywhere) => self.retry_everywhere(ev, targets).await,
+            // One URL: nothing to run beside it, so no sub-task (a spawn and a join
+            // less per event under load).
+            _ if targets.len() == 1 => {
+                let (i, url, target) = &targets[0];
+                self.deliver_to_url(&ev, *i, url, target).await;
+            }
             // Faithful: all URLs at the same time, one sub-task each, joined.
             _ => {
                 let handles: Vec<_> = targets
