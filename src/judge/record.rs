@@ -50,21 +50,27 @@ impl Interner {
         if let Some(k) = guid(s) {
             return k;
         }
-        if let Some(h) = s.strip_prefix("body:").filter(|h| h.len() == 16) {
+        // Exactly 16 lowercase hex digits, as brhook writes them (round-trips).
+        let hex = |h: &&str| h.len() == 16 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if let Some(h) = s.strip_prefix("body:").filter(hex) {
             if let Ok(v) = u64::from_str_radix(h, 16) {
-                if format!("{v:016x}") == h {
-                    return Key {
-                        bits: [0, v],
-                        form: Form::BodyHash,
-                    };
-                }
+                return Key {
+                    bits: [0, v],
+                    form: Form::BodyHash,
+                };
             }
         }
-        let next = self.strings.len() as u32;
-        let i = *self.index.entry(Arc::from(s)).or_insert_with(|| next);
-        if i == next {
-            self.strings.push(Arc::from(s));
-        }
+        // Looked up by `&str` first: a string seen before allocates nothing.
+        let i = match self.index.get(s) {
+            Some(&i) => i,
+            None => {
+                let i = self.strings.len() as u32;
+                let shared: Arc<str> = Arc::from(s);
+                self.index.insert(Arc::clone(&shared), i);
+                self.strings.push(shared);
+                i
+            }
+        };
         Key {
             bits: [0, u64::from(i)],
             form: Form::Interned,
