@@ -802,6 +802,13 @@ impl Reader {
     fn switch_to(&mut self, next: &Path) -> Result<(), JournalError> {
         let shown = next.display().to_string();
         let f = std::fs::File::open(next).map_err(io_err("read", &shown))?;
+        self.switch_to_file(f, next)
+    }
+
+    /// Goes on reading `f` (opened at `next`) from its start: this file is read to its end.
+    fn switch_to_file(&mut self, mut f: std::fs::File, next: &Path) -> Result<(), JournalError> {
+        let shown = next.display().to_string();
+        std::io::Seek::rewind(&mut f).map_err(io_err("read", &shown))?;
         self.src = std::io::BufReader::with_capacity(1 << 16, f);
         self.buf.clear();
         self.ends.push(self.line_no);
@@ -821,7 +828,10 @@ impl Reader {
                 let Ok(r) = Reader::open(&p) else { continue };
                 let seg = r.meta.segment.as_ref();
                 if seg.is_some_and(|s| Some(&s.run) == run.as_ref() && s.part == part) {
-                    self.switch_to(&p)?;
+                    // The file whose meta line was just read, not the path again: the
+                    // writer may have rotated it away meanwhile, and the path would
+                    // then name the part after it (its lines were skipped that way).
+                    self.switch_to_file(r.src.into_inner(), &p)?;
                     return Ok(());
                 }
             }

@@ -395,4 +395,49 @@ mod tests {
         let e = r.forgive_only_the_last(first).unwrap_err().to_string();
         assert!(e.contains("a.jsonl line 3"), "{e}");
     }
+
+    /// A follower that reads `continued`, finds the next part's file and opens it while
+    /// the writer rotates again must read that part, not the one after it (it did open
+    /// the path a second time, and skipped a whole file's lines when it had moved).
+    #[test]
+    fn a_follower_racing_the_rotations_reads_every_line_once() {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::Arc;
+        let d = dir("follow-race");
+        let path = d.join("j.jsonl");
+        let mut meta = Journal::new(Vec::new(), String::new()).meta;
+        // A file per line: every line is followed by a rotation.
+        let rot = Rotation {
+            max_bytes: 1,
+            keep: 40,
+        };
+        let mut w = Writer::append(&path, &mut meta, Some(rot)).unwrap();
+        let closed = Arc::new(AtomicBool::new(false));
+        let read = Arc::new(AtomicU64::new(0));
+        let mut reader = Reader::open(&path).unwrap().follow(Arc::clone(&closed));
+        let progress = Arc::clone(&read);
+        let follower = std::thread::spawn(move || {
+            let mut seqs = Vec::new();
+            while let Some((_, line)) = reader.next_raw().unwrap() {
+                seqs.push(super::super::parse_request(&line).unwrap().seq);
+                progress.fetch_add(1, Ordering::SeqCst);
+            }
+            seqs
+        });
+        const N: u64 = 400;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        for seq in 1..=N {
+            // Never further ahead than the files kept: the race, not --journal-keep. (A
+            // follower that lost lines never catches up: the deadline ends the wait.)
+            while seq - read.load(Ordering::SeqCst) > 8 && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            w.lines(&Writer::request_line(&request(seq, seq as f64))).unwrap();
+        }
+        w.close(N as f64 + 1.0, 0.0).unwrap();
+        closed.store(true, Ordering::SeqCst);
+        let mut seqs = follower.join().unwrap();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=N).collect::<Vec<_>>());
+    }
 }
