@@ -71,6 +71,7 @@ pub struct Args {
     /// Keep the run's journal in FILE (the proxy's format: every attempt, what was sent
     /// and what the receiver answered, and which body of which case); `brhook check
     /// FILE` gives this report again. Default: a temporary file, removed at the end.
+    /// Lines are written in batches (64 KiB or 50 ms): a killed run loses its last one.
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
     /// With --workdir: leave the files in DIR at the end.
