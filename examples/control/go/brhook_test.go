@@ -11,13 +11,16 @@ import (
 	"testing"
 )
 
-func api(t *testing.T, path string, body any, out any) {
-	base := os.Getenv("BRHOOK_CONTROL")
-	if base == "" {
-		base = "http://127.0.0.1:7700"
+func base() string {
+	if b := os.Getenv("BRHOOK_CONTROL"); b != "" {
+		return b
 	}
+	return "http://127.0.0.1:7700"
+}
+
+func api(t *testing.T, path string, body any, out any) {
 	b, _ := json.Marshal(body)
-	resp, err := http.Post(base+"/v1"+path, "application/json", bytes.NewReader(b))
+	resp, err := http.Post(base()+"/v1"+path, "application/json", bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,12 +46,18 @@ func TestSenderConforms(t *testing.T) {
 	api(t, "/captures/"+capture.ID+"/wait", map[string]any{"events": 1, "timeout_s": 30}, &counts)
 	var report struct {
 		Verdict  string `json:"verdict"`
+		Note     string `json:"note"` // why, when nothing was captured
 		Findings []struct {
 			Message string `json:"message"`
 		} `json:"findings"`
 	}
 	api(t, "/captures/"+capture.ID+"/finish", map[string]any{"quiet_s": 0.5}, &report)
+	if req, err := http.NewRequest(http.MethodDelete, base()+"/v1/captures/"+capture.ID, nil); err == nil {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
 	if report.Verdict != "pass" {
-		t.Fatalf("brhook: %s: %+v", report.Verdict, report.Findings)
+		t.Fatalf("brhook: %s: %s %+v", report.Verdict, report.Note, report.Findings)
 	}
 }
