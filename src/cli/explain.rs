@@ -109,7 +109,13 @@ pub fn explain(c: Check, json: bool) -> Result<i32, String> {
         Scope::Delivery => "over the attempts of one event at one URL",
         Scope::FanOut => "across the URLs of one setting",
         Scope::Stream => "over the whole captured stream",
-        Scope::Receiver => "by `brhook send`, against a receiver (and by `brhook proxy`, from real traffic)",
+        // Where each receiver check can run: some need brhook as the sender.
+        Scope::Receiver => match c {
+            Check::R4 => "by `brhook send probe` only: real traffic carries no crafted extra fields",
+            Check::R11 => "by `brhook send` only: it watches refusals and connects again after --settle",
+            Check::R12 => "by `brhook send` and `brhook replay` with --workdir (inotify, Linux): the receiver's opens of the files",
+            _ => "by `brhook send`, against a receiver (and by `brhook proxy` and `brhook replay`, from real and captured traffic)",
+        },
     };
     let mutants: Vec<Mutant> = Mutant::ALL.iter().copied().filter(|m| m.check() == c).collect();
     let example = run_example(c)?;
