@@ -28,7 +28,7 @@ pub(crate) struct Book {
 
 /// A batch of request lines is written once it holds this much.
 const BATCH_BYTES: usize = 64 * 1024;
-/// ... or once the oldest unwritten batch is this old, when the next attempt comes.
+/// ... or when an attempt comes this long after the last write.
 const BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Book {
