@@ -266,3 +266,40 @@ async fn a_sender_speaking_https_is_told_to_use_http() {
         "{note}"
     );
 }
+
+/// A service loop's handle outlives the capture it watches: once the capture began to
+/// finish it says so (no report so far races the final one), and a report asked for
+/// after the endpoint is gone still reads the temporary journal (its descriptor is the
+/// handle's too; it was closed under it, and the number could name another file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_knows_the_capture_is_finishing_and_still_reads_its_journal() {
+    use brhook::Fault;
+    let ep = Endpoint::builder().v2("a", Fault::ok()).start().await.unwrap();
+    let handle = ep.handle();
+    let addr = ep.addr();
+    tokio::task::spawn_blocking(move || {
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/doc/FileClosed.json")).unwrap();
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "POST /a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        s.write_all(&body).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 2"), "{answer}");
+    })
+    .await
+    .unwrap();
+    assert!(!handle.finishing());
+    let report = ep.finish(Duration::from_millis(100)).await;
+    assert!(handle.finishing(), "the capture finished");
+    let so_far = handle
+        .report_so_far()
+        .await
+        .expect("the journal is still readable");
+    assert_eq!(so_far.subject, report.subject);
+}

@@ -64,7 +64,12 @@ fn reopen(handle: &Handle) {
 
 /// Judges the journal so far and rewrites the report files; without any, prints the
 /// verdict so far on stderr.
+/// Once the capture is finishing, nothing: the final report comes next, and a report
+/// so far written after it would replace it.
 async fn rewrite(handle: &Handle, args: &ReportArgs, why: &str) {
+    if handle.finishing() {
+        return;
+    }
     let report = match handle.report_so_far().await {
         Ok(r) => r,
         Err(e) => {
@@ -72,6 +77,9 @@ async fn rewrite(handle: &Handle, args: &ReportArgs, why: &str) {
             return;
         }
     };
+    if handle.finishing() {
+        return;
+    }
     let files = args.report_json.is_some() || args.junit.is_some() || args.html.is_some();
     if !files {
         let verdict = if report.passed() { "pass" } else { "fail" };

@@ -258,13 +258,13 @@ impl Builder {
         // The temporary journal leaves the directory at once (Linux): the writer, the
         // judge and a read back all use open descriptors, named by /proc/self/fd.
         let temp = match temp {
-            Some(path) => Some(TempJournal::unlinked(&path).map_err(|e| {
+            Some(path) => Some(Arc::new(TempJournal::unlinked(&path).map_err(|e| {
                 Error::Journal(crate::journal::JournalError::Io {
                     doing: "read",
                     path: path.display().to_string(),
                     source: e,
                 })
-            })?),
+            })?)),
             None => None,
         };
         if let Some(t) = &temp {
@@ -318,6 +318,7 @@ impl Builder {
             close_connections,
             problems: Mutex::new((None, 0)),
             tls: AtomicU64::new(0),
+            finishing: AtomicBool::new(false),
             answerer,
             recorded: self.recorded,
         });
@@ -338,7 +339,7 @@ impl Builder {
             accept,
             journal_path,
             quiet: self.quiet,
-            _temp: temp,
+            temp,
             judge_closed: closed,
             stop_now: Arc::new(AtomicBool::new(false)),
             judging: Mutex::new(Some(judging)),
@@ -377,6 +378,9 @@ struct State {
     problems: Mutex<(Option<String>, u64)>,
     /// Connections that opened with a TLS handshake: a sender given https:// URLs.
     tls: AtomicU64,
+    /// Set when the capture begins to finish: a report so far ([`Handle`]) would only
+    /// race the final one.
+    finishing: AtomicBool,
     /// What answers each request: the fault plan, or a proxy's plan and forwarder.
     answerer: Arc<dyn Answerer>,
     /// [`Builder::on_record`]'s hook.
@@ -437,8 +441,9 @@ pub struct Endpoint {
     journal_path: PathBuf,
     /// The quiet window of [`Endpoint::verify`].
     quiet: Duration,
-    /// The journal file when none was asked for (removed on drop).
-    _temp: Option<TempJournal>,
+    /// The journal file when none was asked for (removed once this and every
+    /// [`Handle`] are dropped: its `/proc/self/fd` path is valid while one holds it).
+    temp: Option<Arc<TempJournal>>,
     /// Set once the close line is written: the judge reads to it and ends.
     judge_closed: Arc<AtomicBool>,
     /// Set to stop waiting for the quiet window (a second Ctrl-C): close and judge now.
@@ -533,6 +538,7 @@ impl Endpoint {
             journal_path: self.journal_path.clone(),
             options: self.options.clone(),
             own_file: self.own_file,
+            _temp: self.temp.clone(),
         }
     }
 
@@ -591,6 +597,7 @@ impl Endpoint {
         if self.closed.lock().expect("lock").is_some() {
             return;
         }
+        self.state.finishing.store(true, Ordering::SeqCst);
         let deadline = Instant::now() + self.options.max_wait;
         loop {
             let (idle, in_flight) = self.idle();
@@ -710,6 +717,10 @@ pub struct Handle {
     journal_path: PathBuf,
     options: Options,
     own_file: bool,
+    /// Keeps a temporary journal's descriptor, which `journal_path` names, open: a
+    /// report asked for while the capture finishes must not find it closed (or its
+    /// number reused by another file).
+    _temp: Option<Arc<TempJournal>>,
 }
 
 impl Handle {
@@ -722,6 +733,12 @@ impl Handle {
     /// See [`Endpoint::counters`].
     pub fn counters(&self) -> Arc<Counters> {
         self.state.counters.clone()
+    }
+
+    /// The capture has begun to finish (its quiet window, then the final report): a
+    /// service loop stops rewriting reports, which would race the final ones.
+    pub fn finishing(&self) -> bool {
+        self.state.finishing.load(Ordering::SeqCst)
     }
 
     /// When this run started (RFC 3339, as its meta line says) and the journal's clock
