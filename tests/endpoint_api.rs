@@ -277,23 +277,10 @@ async fn a_handle_knows_the_capture_is_finishing_and_still_reads_its_journal() {
     let ep = Endpoint::builder().v2("a", Fault::ok()).start().await.unwrap();
     let handle = ep.handle();
     let addr = ep.addr();
-    tokio::task::spawn_blocking(move || {
-        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/doc/FileClosed.json")).unwrap();
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            s,
-            "POST /a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
+    let answer = tokio::task::spawn_blocking(move || post(addr, "/a"))
+        .await
         .unwrap();
-        s.write_all(&body).unwrap();
-        let mut answer = String::new();
-        let _ = s.read_to_string(&mut answer);
-        assert!(answer.starts_with("HTTP/1.1 2"), "{answer}");
-    })
-    .await
-    .unwrap();
+    assert!(answer.starts_with("http/1.1 2"), "{answer}");
     assert!(!handle.finishing());
     let report = ep.finish(Duration::from_millis(100)).await;
     assert!(handle.finishing(), "the capture finished");

@@ -64,6 +64,7 @@ fn reopen(handle: &Handle) {
 
 /// Judges the journal so far and rewrites the report files; without any, prints the
 /// verdict so far on stderr.
+///
 /// Once the capture is finishing, nothing: the final report comes next, and a report
 /// so far written after it would replace it.
 async fn rewrite(handle: &Handle, args: &ReportArgs, why: &str) {

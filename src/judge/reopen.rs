@@ -255,16 +255,7 @@ fn never_opened(c: &Collect, paths: &[&str], counts: &[usize], watched: bool, ou
     }
     let never: Vec<usize> = (0..paths.len()).filter(|&i| counts[i] == 0).collect();
     let named: Vec<usize> = never.iter().copied().filter(|&i| c.named[i]).collect();
-    let list = |v: &[usize]| {
-        let mut s: Vec<&str> = v.iter().take(EXAMPLES).map(|&i| paths[i]).collect();
-        s.sort_unstable();
-        let more = v.len().saturating_sub(EXAMPLES);
-        let mut t = s.join(", ");
-        if more > 0 {
-            t.push_str(&format!(" and {more} more"));
-        }
-        t
-    };
+    let list = |v: &[usize]| few(v.iter().map(|&i| paths[i]), v.len());
     if c.meta.expect_open && !never.is_empty() {
         out.push(
             Finding::at(
@@ -296,10 +287,22 @@ fn never_opened(c: &Collect, paths: &[&str], counts: &[usize], watched: bool, ou
     }
 }
 
+/// The first [`EXAMPLES`] of `total` paths, sorted, and how many more: `a, b and 3 more`.
+fn few<'a>(paths: impl Iterator<Item = &'a str>, total: usize) -> String {
+    let mut shown: Vec<&str> = paths.take(EXAMPLES).collect();
+    shown.sort_unstable();
+    let more = total.saturating_sub(EXAMPLES);
+    let mut t = shown.join(", ");
+    if more > 0 {
+        t.push_str(&format!(" and {more} more"));
+    }
+    t
+}
+
 /// Files someone still had open when the settle window's wait ran out: removed while
 /// in use, so what the receiver did with them afterwards is not brhook's to judge.
 fn still_open(files: &[FileLine], out: &mut Findings) {
-    let mut open: Vec<&str> = files
+    let open: Vec<&str> = files
         .iter()
         .filter(|f| f.still_open)
         .map(|f| f.path.as_str())
@@ -307,12 +310,7 @@ fn still_open(files: &[FileLine], out: &mut Findings) {
     if open.is_empty() {
         return;
     }
-    open.sort_unstable();
-    let more = open.len().saturating_sub(EXAMPLES);
-    let mut list = open[..open.len() - more].join(", ");
-    if more > 0 {
-        list.push_str(&format!(" and {more} more"));
-    }
+    let list = few(open.iter().copied(), open.len());
     out.push(
         Finding::at(
             Check::R12,
